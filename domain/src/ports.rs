@@ -1,0 +1,125 @@
+//! The port traits: what balcão needs from a store, one business step per
+//! method. Every method that reads or changes client data takes the acting
+//! staff member's [`Actor`] and answers [`DomainError::NotFound`] for what lies
+//! outside their scope, exactly as for what does not exist.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::client::{Client, ClientSummary, NewClient};
+use crate::document::Document;
+use crate::error::DomainResult;
+use crate::finance::{NewReceivable, Period, Receivable, Settlement};
+use crate::ids::{ClientId, ReceivableId, TicketId};
+use crate::search::{SearchPage, SearchTerm};
+use crate::staff::{Actor, NewStaff, Reseller, Role, Staff};
+use crate::subscription::{NewSubscription, Plan, RoutingPoint, Subscription};
+use crate::ticket::{ContactChannel, NewTicket, Ticket, TicketDetail, TicketType};
+
+/// Resellers, staff, roles and the catalogs every screen offers.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// Creates what a fresh installation needs (default roles, ticket types,
+    /// contact channels, plans); running it again changes nothing.
+    async fn ensure_defaults(&self) -> DomainResult<()>;
+    /// The reseller with this name (case and accents ignored), created when missing.
+    async fn ensure_reseller(&self, name: &str) -> DomainResult<Reseller>;
+    /// The reseller with this name (case and accents ignored), if any.
+    async fn reseller_by_name(&self, name: &str) -> DomainResult<Option<Reseller>>;
+    /// Every reseller, by name.
+    async fn resellers(&self) -> DomainResult<Vec<Reseller>>;
+    /// Every role, by name.
+    async fn roles(&self) -> DomainResult<Vec<Role>>;
+    /// Adds a staff member; `invite` is the hash of a one-time code and its expiry.
+    async fn add_staff(&self, new: &NewStaff, invite: Option<(String, DateTime<Utc>)>) -> DomainResult<Staff>;
+    /// The linked, active staff member with this Telegram id.
+    async fn staff_by_telegram(&self, telegram_id: i64) -> DomainResult<Option<Staff>>;
+    /// The plan catalog, active first.
+    async fn plans(&self) -> DomainResult<Vec<Plan>>;
+    /// Routing points, by name.
+    async fn routing_points(&self) -> DomainResult<Vec<RoutingPoint>>;
+    /// Ticket types, by name.
+    async fn ticket_types(&self) -> DomainResult<Vec<TicketType>>;
+    /// Contact channels.
+    async fn channels(&self) -> DomainResult<Vec<ContactChannel>>;
+}
+
+/// The client registration and its plans.
+#[async_trait]
+pub trait Clients: Send + Sync {
+    /// Clients in the actor's scope whose searched field contains the term,
+    /// ranked (exact, then prefix, then the rest) and paged.
+    async fn search(&self, actor: &Actor, term: &SearchTerm, page: usize, per_page: usize) -> DomainResult<SearchPage>;
+    /// One client by internal id.
+    async fn client(&self, actor: &Actor, id: ClientId) -> DomainResult<Client>;
+    /// One client by código.
+    async fn client_by_code(&self, actor: &Actor, code: &str) -> DomainResult<Client>;
+    /// The client in scope already registered with this document, if any.
+    async fn client_by_document(&self, actor: &Actor, document: &Document) -> DomainResult<Option<ClientSummary>>;
+    /// Registers a client (Novo Cliente) in a reseller inside the actor's scope.
+    async fn create_client(&self, actor: &Actor, new: &NewClient) -> DomainResult<Client>;
+    /// The client's subscriptions, active first.
+    async fn subscriptions(&self, actor: &Actor, client: ClientId) -> DomainResult<Vec<Subscription>>;
+}
+
+/// The client's receivables.
+#[async_trait]
+pub trait Finance: Send + Sync {
+    /// Receivables of the client due within the period.
+    async fn receivables(&self, actor: &Actor, client: ClientId, period: &Period) -> DomainResult<Vec<Receivable>>;
+    /// One receivable with its settlements.
+    async fn receivable(&self, actor: &Actor, id: ReceivableId) -> DomainResult<(Receivable, Vec<Settlement>)>;
+}
+
+/// Tickets and work orders.
+#[async_trait]
+pub trait Tickets: Send + Sync {
+    /// Opens a ticket (with its first history entries and its work order, if
+    /// asked) in one transaction; `today` (the provider's date) numbers the protocol.
+    async fn open_ticket(&self, actor: &Actor, new: &NewTicket, today: NaiveDate) -> DomainResult<Ticket>;
+    /// A ticket with history and work orders.
+    async fn ticket(&self, actor: &Actor, id: TicketId) -> DomainResult<TicketDetail>;
+    /// The client's tickets, open first, newest first.
+    async fn client_tickets(&self, actor: &Actor, client: ClientId) -> DomainResult<Vec<Ticket>>;
+}
+
+/// How a batch of imported rows went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// Rows that created a record.
+    pub created: usize,
+    /// Rows that changed a record.
+    pub updated: usize,
+    /// Rows identical to what was stored.
+    pub unchanged: usize,
+    /// Rows refused: line number and reason.
+    pub refused: Vec<(usize, String)>,
+}
+
+impl ImportOutcome {
+    /// Adds another batch's counts to this one.
+    pub fn absorb(&mut self, other: ImportOutcome) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.refused.extend(other.refused);
+    }
+}
+
+/// Bulk upserts from providers' exports, keyed by código (clients) and by
+/// natural keys (subscriptions: client and plan; receivables: client, due date
+/// and histórico). Each row is applied whole or refused whole.
+#[async_trait]
+pub trait Imports: Send + Sync {
+    /// Upserts clients; each row carries its line number.
+    async fn import_clients(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome>;
+    /// Upserts subscriptions.
+    async fn import_subscriptions(&self, rows: &[(usize, NewSubscription)]) -> DomainResult<ImportOutcome>;
+    /// Upserts receivables and their settlement.
+    async fn import_receivables(&self, rows: &[(usize, NewReceivable)]) -> DomainResult<ImportOutcome>;
+}
+
+/// Every port at once, for the composition root.
+pub trait Store: Directory + Clients + Finance + Tickets + Imports {}
+
+impl<T: Directory + Clients + Finance + Tickets + Imports> Store for T {}

@@ -1,0 +1,173 @@
+//! Who works for whom: resellers, staff users, their roles (cargos) and the
+//! scope that bounds every read and change they make.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+use crate::ids::{ResellerId, RoleId, StaffId};
+
+/// A reseller (revenda).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reseller {
+    /// Its id.
+    pub id: ResellerId,
+    /// Its name as people know it.
+    pub name: String,
+}
+
+/// Where a staff member may act: the whole provider, or one reseller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// Every reseller's data.
+    Provider,
+    /// One reseller's data and nothing else.
+    Reseller(ResellerId),
+}
+
+impl Scope {
+    /// Whether data of `reseller` is inside this scope.
+    pub fn covers(self, reseller: ResellerId) -> bool {
+        match self {
+            Scope::Provider => true,
+            Scope::Reseller(own) => own == reseller,
+        }
+    }
+
+    /// The reseller a query must be restricted to, if any.
+    pub fn reseller(self) -> Option<ResellerId> {
+        match self {
+            Scope::Provider => None,
+            Scope::Reseller(r) => Some(r),
+        }
+    }
+}
+
+/// The default roles every installation starts with.
+pub const DEFAULT_ROLES: [(&str, bool); 5] = [
+    ("Suporte N1", false),
+    ("Suporte N2", false),
+    ("Financeiro", true),
+    ("Técnico de campo", false),
+    ("Supervisor", true),
+];
+
+/// A role (cargo): a job position that tickets can be assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    /// Its id.
+    pub id: RoleId,
+    /// "Suporte N1", "Financeiro", ...
+    pub name: String,
+    /// Whether holders see CPF/CNPJ whole rather than masked.
+    pub sees_documents: bool,
+}
+
+/// A staff user (usuário) of the provider or of a reseller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff {
+    /// Its id.
+    pub id: StaffId,
+    /// Full name.
+    pub name: String,
+    /// Where they may act.
+    pub scope: Scope,
+    /// Their roles.
+    pub roles: Vec<Role>,
+    /// Work e-mail, if any.
+    pub email: Option<String>,
+    /// Linked Telegram user id, once linked.
+    pub telegram_id: Option<i64>,
+    /// Disabled staff lose access at once.
+    pub active: bool,
+    /// When they were added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who is acting: the staff member's id, scope and what their roles allow.
+/// Every port method that reads or changes client data takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The acting staff member.
+    pub staff_id: StaffId,
+    /// Where they may act.
+    pub scope: Scope,
+    /// The roles they hold.
+    pub roles: Vec<RoleId>,
+    /// Whether any of their roles may see documents whole.
+    pub sees_documents: bool,
+}
+
+impl Actor {
+    /// The actor a staff member acts as.
+    pub fn of(staff: &Staff) -> Self {
+        Actor {
+            staff_id: staff.id,
+            scope: staff.scope,
+            roles: staff.roles.iter().map(|r| r.id).collect(),
+            sees_documents: staff.roles.iter().any(|r| r.sees_documents),
+        }
+    }
+
+    /// The system itself (imports, scheduled jobs, the CLI run by the
+    /// provider's administrator): provider-wide.
+    pub fn system() -> Self {
+        Actor { staff_id: StaffId(0), scope: Scope::Provider, roles: Vec::new(), sees_documents: true }
+    }
+}
+
+/// What `staff add` asks for.
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    /// Full name.
+    pub name: String,
+    /// Provider-wide, or the reseller (by name) they work for.
+    pub reseller: Option<String>,
+    /// Role names; at least one.
+    pub roles: Vec<String>,
+    /// Work e-mail.
+    pub email: Option<String>,
+    /// Telegram user id, when already known.
+    pub telegram_id: Option<i64>,
+}
+
+impl NewStaff {
+    /// Checks the fields a person typed.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.name.trim().chars().count() < 2 {
+            return Err(DomainError::invalid("informe o nome do usuário"));
+        }
+        if self.roles.is_empty() {
+            return Err(DomainError::invalid("informe ao menos um cargo"));
+        }
+        if let Some(e) = &self.email {
+            crate::client::parse_email(e)?;
+        }
+        Ok(())
+    }
+}
+
+/// A staff member just added, with the one-time code that links their
+/// Telegram account when no Telegram id was given.
+#[derive(Debug, Clone)]
+pub struct AddedStaff {
+    /// The staff member.
+    pub staff: Staff,
+    /// The invite code to send them; shown once.
+    pub invite_code: Option<String>,
+    /// When the code stops working.
+    pub invite_expires_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reseller_scope_covers_only_its_reseller() {
+        let s = Scope::Reseller(ResellerId(1));
+        assert!(s.covers(ResellerId(1)));
+        assert!(!s.covers(ResellerId(2)));
+        assert!(Scope::Provider.covers(ResellerId(2)));
+    }
+}
