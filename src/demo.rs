@@ -115,11 +115,7 @@ pub struct DemoClient {
 /// Generates one client: about 80% people and 20% companies.
 pub fn client(rng: &mut Rng) -> DemoClient {
     let city = pick_city(rng);
-    if rng.chance(20) {
-        company(rng, city)
-    } else {
-        person(rng, city)
-    }
+    if rng.chance(20) { company(rng, city) } else { person(rng, city) }
 }
 
 /// Valid CPF: 11 digits, no punctuation, never all the same digit.
@@ -141,11 +137,7 @@ pub fn cpf_digits(rng: &mut Rng) -> String {
 
 /// Valid CNPJ: 14 digits, no punctuation; the branch is usually `0001`.
 pub fn cnpj_digits(rng: &mut Rng) -> String {
-    let branch = if rng.chance(90) {
-        1
-    } else {
-        rng.between(2, 12) as u8
-    };
+    let branch = if rng.chance(90) { 1 } else { rng.between(2, 12) as u8 };
     cnpj_with_branch(rng, branch)
 }
 
@@ -166,17 +158,9 @@ fn cnpj_with_branch(rng: &mut Rng, branch: u8) -> String {
 }
 
 fn mod11_check(digits: &[u8], weights: &[u32]) -> u8 {
-    let sum: u32 = digits
-        .iter()
-        .zip(weights)
-        .map(|(&d, &w)| u32::from(d) * w)
-        .sum();
+    let sum: u32 = digits.iter().zip(weights).map(|(&d, &w)| u32::from(d) * w).sum();
     let remainder = sum % 11;
-    if remainder < 2 {
-        0
-    } else {
-        (11 - remainder) as u8
-    }
+    if remainder < 2 { 0 } else { (11 - remainder) as u8 }
 }
 
 fn digits_to_string(digits: &[u8]) -> String {
@@ -188,14 +172,7 @@ fn format_cpf(d: &str) -> String {
 }
 
 fn format_cnpj(d: &str) -> String {
-    format!(
-        "{}.{}.{}/{}-{}",
-        &d[..2],
-        &d[2..5],
-        &d[5..8],
-        &d[8..12],
-        &d[12..]
-    )
+    format!("{}.{}.{}/{}-{}", &d[..2], &d[2..5], &d[5..8], &d[8..12], &d[12..])
 }
 
 // ---------------------------------------------------------------------------
@@ -244,16 +221,9 @@ fn person(rng: &mut Rng, city: &City) -> DemoClient {
 
 fn person_name(rng: &mut Rng, female: bool) -> String {
     let mut name = String::with_capacity(40);
-    let (given, compound) = if female {
-        (FEMALE_NAMES, FEMALE_COMPOUND_NAMES)
-    } else {
-        (MALE_NAMES, MALE_COMPOUND_NAMES)
-    };
-    name.push_str(if rng.chance(18) {
-        rng.word(compound)
-    } else {
-        rng.word(given)
-    });
+    let (given, compound) =
+        if female { (FEMALE_NAMES, FEMALE_COMPOUND_NAMES) } else { (MALE_NAMES, MALE_COMPOUND_NAMES) };
+    name.push_str(if rng.chance(18) { rng.word(compound) } else { rng.word(given) });
 
     let surname_count = match rng.below(100) {
         0..20 => 1,
@@ -295,10 +265,7 @@ fn person_name(rng: &mut Rng, female: bool) -> String {
 }
 
 fn person_email(rng: &mut Rng, name: &str, year: i32) -> String {
-    let words: Vec<&str> = name
-        .split(' ')
-        .filter(|w| !PARTICLES.contains(w) && !SUFFIXES.contains(w))
-        .collect();
+    let words: Vec<&str> = name.split(' ').filter(|w| !PARTICLES.contains(w) && !SUFFIXES.contains(w)).collect();
     let first = ascii_fold(words[0]);
     let last = ascii_fold(words[words.len() - 1]);
     let mut local = String::with_capacity(32);
@@ -343,25 +310,13 @@ fn person_email(rng: &mut Rng, name: &str, year: i32) -> String {
 fn company(rng: &mut Rng, city: &City) -> DemoClient {
     let business = rng.pick(BUSINESSES);
     let specific = rng.chance(60);
-    let fancy = if specific {
-        rng.word(business.fancy)
-    } else {
-        rng.word(GENERIC_FANCY)
-    };
+    let fancy = if specific { rng.word(business.fancy) } else { rng.word(GENERIC_FANCY) };
     // "Pão Quente" stands alone as a trade name; "Central" or "Brasil" does not.
-    let trade_name = if specific && rng.chance(50) {
-        fancy.to_owned()
-    } else {
-        format!("{} {fancy}", business.word)
-    };
+    let trade_name = if specific && rng.chance(50) { fancy.to_owned() } else { format!("{} {fancy}", business.word) };
 
     let mei = rng.chance(8);
     // A MEI cannot have branches.
-    let digits = if mei {
-        cnpj_with_branch(rng, 1)
-    } else {
-        cnpj_digits(rng)
-    };
+    let digits = if mei { cnpj_with_branch(rng, 1) } else { cnpj_digits(rng) };
     let (name, first_year, last_year) = match rng.below(100) {
         // A MEI's legal name is its CNPJ root followed by the owner's name.
         _ if mei => {
@@ -375,20 +330,12 @@ fn company(rng: &mut Rng, city: &City) -> DemoClient {
             let (a, _) = rng.pick(SURNAMES);
             let owners = if rng.chance(40) {
                 let (b, _) = rng.pick(SURNAMES);
-                if a == b {
-                    (*a).to_owned()
-                } else {
-                    format!("{a} & {b}")
-                }
+                if a == b { (*a).to_owned() } else { format!("{a} & {b}") }
             } else {
                 (*a).to_owned()
             };
             let suffix = if rng.chance(80) { "Ltda" } else { "ME" };
-            (
-                format!("{owners} {} {suffix}", business.activity),
-                1980,
-                2024,
-            )
+            (format!("{owners} {} {suffix}", business.activity), 1980, 2024)
         }
         _ => {
             let (suffix, first, last) = match rng.below(100) {
@@ -416,11 +363,8 @@ fn company(rng: &mut Rng, city: &City) -> DemoClient {
     while emails.len() < email_count {
         let mailbox = rng.pick(COMPANY_MAILBOXES);
         let domain = rng.pick(EMAIL_DOMAINS);
-        let email = if mailbox.is_empty() {
-            format!("{handle}@{domain}")
-        } else {
-            format!("{mailbox}.{handle}@{domain}")
-        };
+        let email =
+            if mailbox.is_empty() { format!("{handle}@{domain}") } else { format!("{mailbox}.{handle}@{domain}") };
         if !emails.contains(&email) {
             emails.push(email);
         }
@@ -541,11 +485,7 @@ fn address(rng: &mut Rng, city: &City, company: bool) -> (String, String, String
     if rng.chance(15) {
         // Streets named after a local notable: "Rua Professor Antônio Ribeiro".
         let female = rng.chance(30);
-        let (titles, names) = if female {
-            (FEMALE_TITLES, FEMALE_NAMES)
-        } else {
-            (MALE_TITLES, MALE_NAMES)
-        };
+        let (titles, names) = if female { (FEMALE_TITLES, FEMALE_NAMES) } else { (MALE_TITLES, MALE_NAMES) };
         let (surname, _) = rng.pick(SURNAMES);
         let _ = write!(street, "{} {} {surname}", rng.pick(titles), rng.pick(names));
     } else {
@@ -583,20 +523,12 @@ fn address(rng: &mut Rng, city: &City, company: bool) -> (String, String, String
         }
     };
 
-    let districts = if city.state == "DF" {
-        DF_DISTRICTS
-    } else {
-        DISTRICTS
-    };
+    let districts = if city.state == "DF" { DF_DISTRICTS } else { DISTRICTS };
     let district = rng.word(districts).to_owned();
 
     let prefix = rng.between(u64::from(city.cep.0), u64::from(city.cep.1));
     // Small towns have a single CEP for the whole municipality, ending in 000.
-    let suffix = if city.cep.0 == city.cep.1 {
-        0
-    } else {
-        rng.below(990)
-    };
+    let suffix = if city.cep.0 == city.cep.1 { 0 } else { rng.below(990) };
     let postal_code = format!("{prefix:05}-{suffix:03}");
 
     (street, number, complement, district, postal_code)
@@ -635,20 +567,8 @@ struct City {
     cep: (u32, u32),
 }
 
-const fn city(
-    name: &'static str,
-    state: &'static str,
-    ddd: u8,
-    weight: u32,
-    cep: (u32, u32),
-) -> City {
-    City {
-        name,
-        state,
-        ddd,
-        weight,
-        cep,
-    }
+const fn city(name: &'static str, state: &'static str, ddd: u8, weight: u32, cep: (u32, u32)) -> City {
+    City { name, state, ddd, weight, cep }
 }
 
 static CITIES: &[City] = &[
@@ -1084,25 +1004,13 @@ static BUSINESSES: &[Business] = &[
     Business {
         word: "Padaria",
         activity: "Comércio de Alimentos",
-        fancy: &[
-            "Pão Quente",
-            "Pão de Ouro",
-            "Trigo Dourado",
-            "Doce Sabor",
-            "Pão Nosso",
-        ],
+        fancy: &["Pão Quente", "Pão de Ouro", "Trigo Dourado", "Doce Sabor", "Pão Nosso"],
         corporation_ok: false,
     },
     Business {
         word: "Mercado",
         activity: "Comércio de Alimentos",
-        fancy: &[
-            "Bom Preço",
-            "Econômico",
-            "Compre Bem",
-            "Preço Baixo",
-            "Dia a Dia",
-        ],
+        fancy: &["Bom Preço", "Econômico", "Compre Bem", "Preço Baixo", "Dia a Dia"],
         corporation_ok: false,
     },
     Business {
@@ -1132,12 +1040,7 @@ static BUSINESSES: &[Business] = &[
     Business {
         word: "Restaurante",
         activity: "Alimentação",
-        fancy: &[
-            "Sabor Caseiro",
-            "Tempero da Vovó",
-            "Panela de Barro",
-            "Fogão a Lenha",
-        ],
+        fancy: &["Sabor Caseiro", "Tempero da Vovó", "Panela de Barro", "Fogão a Lenha"],
         corporation_ok: false,
     },
     Business {
@@ -1149,12 +1052,7 @@ static BUSINESSES: &[Business] = &[
     Business {
         word: "Pet Shop",
         activity: "Comércio de Artigos para Animais",
-        fancy: &[
-            "Amigo Fiel",
-            "Patas e Focinhos",
-            "Bicho Feliz",
-            "Quatro Patas",
-        ],
+        fancy: &["Amigo Fiel", "Patas e Focinhos", "Bicho Feliz", "Quatro Patas"],
         corporation_ok: false,
     },
     Business {
@@ -1327,14 +1225,7 @@ static STREET_NAMES: &[&str] = &[
     "da Saudade",
 ];
 
-static MALE_TITLES: &[&str] = &[
-    "Professor",
-    "Doutor",
-    "Coronel",
-    "Vereador",
-    "Padre",
-    "Major",
-];
+static MALE_TITLES: &[&str] = &["Professor", "Doutor", "Coronel", "Vereador", "Padre", "Major"];
 static FEMALE_TITLES: &[&str] = &["Professora", "Doutora", "Dona", "Irmã"];
 
 static DISTRICTS: &[&str] = &[
@@ -1520,22 +1411,14 @@ mod tests {
             ("Campo Grande", "MS", 67),
         ];
         for (name, state, ddd) in known {
-            let city = CITIES
-                .iter()
-                .find(|c| c.name == name && c.state == state)
-                .unwrap_or_else(|| panic!("{name} missing"));
+            let city =
+                CITIES.iter().find(|c| c.name == name && c.state == state).unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!(city.ddd, ddd, "{name}");
         }
         assert!(CITIES.len() >= 60);
         for (i, a) in CITIES.iter().enumerate() {
             assert!(a.cep.0 <= a.cep.1 && a.cep.1 < 100_000, "{}", a.name);
-            assert!(
-                CITIES[i + 1..]
-                    .iter()
-                    .all(|b| (a.name, a.state) != (b.name, b.state)),
-                "{} listed twice",
-                a.name
-            );
+            assert!(CITIES[i + 1..].iter().all(|b| (a.name, a.state) != (b.name, b.state)), "{} listed twice", a.name);
         }
     }
 
@@ -1556,8 +1439,7 @@ mod tests {
     #[test]
     fn ten_thousand_clients_have_mostly_distinct_names() {
         let all = clients(10, 10_000);
-        let keys: std::collections::HashSet<_> =
-            all.iter().map(|c| (&c.name, &c.document)).collect();
+        let keys: std::collections::HashSet<_> = all.iter().map(|c| (&c.name, &c.document)).collect();
         assert!(keys.len() > 9_000, "{}", keys.len());
         let names: std::collections::HashSet<_> = all.iter().map(|c| &c.name).collect();
         assert!(names.len() > 7_000, "only {} distinct names", names.len());
@@ -1573,11 +1455,7 @@ mod tests {
     fn formatted_shapes_are_as_typed_by_people() {
         for c in clients(12, 10_000) {
             if c.is_company {
-                assert!(
-                    has_shape(&c.document, "99.999.999/9999-99"),
-                    "{}",
-                    c.document
-                );
+                assert!(has_shape(&c.document, "99.999.999/9999-99"), "{}", c.document);
                 assert!(!c.trade_name.is_empty());
                 let (y, _, _) = c.birth_date;
                 assert!((1980..=2024).contains(&y), "{y}");
@@ -1589,30 +1467,10 @@ mod tests {
             }
             let (y, m, d) = c.birth_date;
             let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-            let month_days = [
-                31,
-                if leap { 29 } else { 28 },
-                31,
-                30,
-                31,
-                30,
-                31,
-                31,
-                30,
-                31,
-                30,
-                31,
-            ];
+            let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
             assert!((1..=12).contains(&m) && d >= 1 && d <= month_days[m as usize - 1]);
 
-            for text in [
-                &c.name,
-                &c.trade_name,
-                &c.street,
-                &c.complement,
-                &c.district,
-                &c.city,
-            ] {
+            for text in [&c.name, &c.trade_name, &c.street, &c.complement, &c.district, &c.city] {
                 assert_eq!(text.trim(), text.as_str());
                 assert!(!text.contains("  "), "{text:?}");
             }
@@ -1625,8 +1483,7 @@ mod tests {
             assert!((1..=3).contains(&c.phones.len()));
             for phone in &c.phones {
                 let mobile = has_shape(phone, "(99) 99999-9999") && phone.as_bytes()[5] == b'9';
-                let landline = has_shape(phone, "(99) 9999-9999")
-                    && (b'2'..=b'5').contains(&phone.as_bytes()[5]);
+                let landline = has_shape(phone, "(99) 9999-9999") && (b'2'..=b'5').contains(&phone.as_bytes()[5]);
                 assert!(mobile || landline, "{phone}");
             }
 
@@ -1636,10 +1493,7 @@ mod tests {
                 assert!(EMAIL_DOMAINS.contains(&domain), "{email}");
                 assert!(!local.is_empty() && !local.starts_with('.'), "{email}");
                 assert!(
-                    local.bytes().all(|b| b.is_ascii_lowercase()
-                        || b.is_ascii_digit()
-                        || b == b'.'
-                        || b == b'_'),
+                    local.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_'),
                     "{email}"
                 );
             }

@@ -1,1 +1,349 @@
-fn main(){}
+//! `balcao`: the command line of balcão. `balcao --help` lists everything.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use balcao::import::{self, Kind};
+use balcao::settings::Settings;
+use balcao::{App, render, seed};
+use balcao_domain::finance::{Period, ReceivableDetail, Statement, parse_date};
+use balcao_domain::ports::{Clients, Finance, Tickets};
+use balcao_domain::search::{SearchFilter, SearchTerm};
+use balcao_domain::staff::{Actor, NewStaff};
+use balcao_domain::{DomainError, ReceivableId};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// balcão: the provider's client desk in Telegram.
+#[derive(Parser)]
+#[command(name = "balcao", version, about)]
+struct Cli {
+    /// Configuration file (TOML) over the defaults; environment variables BALCAO_SECTION__KEY win over both.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates or updates the database schema and the default roles, ticket types and contact channels.
+    Migrate,
+    /// Fills the database with a demo provider (resellers, staff, ~500 clients, plans, receivables, tickets).
+    Seed {
+        /// Required: says you want demo data in this database.
+        #[arg(long)]
+        demo: bool,
+        /// How many demo clients.
+        #[arg(long, default_value_t = 500)]
+        clients: usize,
+    },
+    /// Imports a CSV export (comma or semicolon, UTF-8 or Windows-1252; see the README for the headers).
+    Import {
+        /// What the file holds.
+        kind: Kind,
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Staff users.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Finds and shows clients (as the provider's administrator: every reseller).
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+    /// A client's receivables (Financeiro).
+    Finance {
+        /// The client's code.
+        code: String,
+        /// Desde: first due date, dd/mm/aaaa.
+        #[arg(long, value_name = "dd/mm/aaaa")]
+        from: Option<String>,
+        /// Até: last due date, dd/mm/aaaa.
+        #[arg(long, value_name = "dd/mm/aaaa")]
+        to: Option<String>,
+        /// Only receivables with a balance.
+        #[arg(long)]
+        open: bool,
+        /// Shows one receivable in full (settlements, fine and interest to today) by its number.
+        #[arg(long, value_name = "Nº")]
+        detail: Option<i64>,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Runs the service: the HTTP service (/healthz) until Ctrl-C.
+    Serve {
+        /// Seeds the demo provider first when the database has no clients.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Checks the configuration and the database connection, and says what is set.
+    CheckConfig,
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Adds a staff member; prints a one-time code to link Telegram when no id is given.
+    Add {
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// The reseller they work for.
+        #[arg(long, conflicts_with = "provider", required_unless_present = "provider")]
+        reseller: Option<String>,
+        /// Works for the provider, across every reseller.
+        #[arg(long)]
+        provider: bool,
+        /// Role (cargo); repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Work e-mail.
+        #[arg(long)]
+        email: Option<String>,
+        /// Telegram user id, when known.
+        #[arg(long)]
+        telegram_id: Option<i64>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum By {
+    Name,
+    TradeName,
+    City,
+    Phone,
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Searches by name, trade name, city or phone (accents, case and punctuation ignored).
+    Search {
+        /// The field to search.
+        #[arg(long, value_enum, default_value = "name")]
+        by: By,
+        /// What to look for (at least 3 letters, or 4 digits of a phone).
+        term: String,
+        /// Page, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        /// Results per page.
+        #[arg(long, default_value_t = 20)]
+        per_page: usize,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows a client's registration (Cadastro), plans and tickets.
+    Show {
+        /// The client's code.
+        code: String,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BALCAO_LOG").unwrap_or_else(|_| "warn,balcao=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("erro: não foi possível iniciar: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erro: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn date_arg(label: &str, value: Option<&str>) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    value.map(|v| parse_date(v).with_context(|| format!("--{label}"))).transpose()
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    if let Command::CheckConfig = cli.command {
+        let app = App::open(settings.clone()).await?;
+        app.db.ping().await?;
+        println!("Configuração válida.");
+        println!("  banco de dados: {} ({:?})", balcao::settings::redact_url(&settings.database.url), app.db.dialect());
+        println!("  HTTP:           {}", settings.http.addr);
+        println!("  fuso horário:   {}", settings.timezone);
+        println!(
+            "  Telegram:       {}",
+            if settings.telegram.token.is_empty() { "sem token" } else { "token definido" }
+        );
+        println!("  e-mail (SMTP):  {}", if settings.smtp.url.is_empty() { "não configurado" } else { "configurado" });
+        return Ok(());
+    }
+    let app = App::open(settings).await?;
+    let admin = Actor::system();
+    match cli.command {
+        Command::CheckConfig => unreachable!("handled above"),
+        Command::Migrate => {
+            println!("Banco de dados atualizado; cargos, tipos de atendimento e tipos de contato padrão criados.")
+        }
+        Command::Seed { demo, clients } => {
+            if !demo {
+                bail!("use `balcao seed --demo` para criar os dados de demonstração");
+            }
+            seed_demo(&app, clients).await?;
+        }
+        Command::Import { kind, file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("não foi possível ler {}", file.display()))?;
+            let started = std::time::Instant::now();
+            let report = import::import(app.db.as_ref(), kind, &bytes).await?;
+            let o = &report.outcome;
+            println!(
+                "{}: {} linhas lidas ({}, separador '{}') em {:.1}s",
+                file.display(),
+                report.rows,
+                report.encoding,
+                report.delimiter,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "  criados: {}  atualizados: {}  sem alteração: {}  recusados: {}",
+                o.created,
+                o.updated,
+                o.unchanged,
+                o.refused.len()
+            );
+            for (line, reason) in &o.refused {
+                println!("  linha {line}: {reason}");
+            }
+        }
+        Command::Staff { command: StaffCommand::Add { name, reseller, provider, roles, email, telegram_id } } => {
+            let added = app
+                .add_staff(&NewStaff {
+                    name,
+                    reseller: if provider { None } else { reseller },
+                    roles,
+                    email,
+                    telegram_id,
+                })
+                .await?;
+            println!(
+                "Usuário {} criado ({}).",
+                added.staff.name,
+                added.staff.roles.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            if let (Some(code), Some(expires)) = (added.invite_code, added.invite_expires_at) {
+                let tz = app.settings.tz()?;
+                println!(
+                    "Código de convite (vale uma vez, até {}): {code}\nNo Telegram, o usuário envia ao bot: /start {code}",
+                    expires.with_timezone(&tz).format("%d/%m/%Y %H:%M")
+                );
+            }
+        }
+        Command::Clients { command: ClientsCommand::Search { by, term, page, per_page, json } } => {
+            let filter = match by {
+                By::Name => SearchFilter::Name,
+                By::TradeName => SearchFilter::TradeName,
+                By::City => SearchFilter::City,
+                By::Phone => SearchFilter::Phone,
+            };
+            let term = SearchTerm::parse(filter, &term)?;
+            let result = app.db.search(&admin, &term, page.max(1) - 1, per_page).await?;
+            if json { print_json(&result)? } else { print!("{}", render::search_page(&result)) }
+        }
+        Command::Clients { command: ClientsCommand::Show { code, json } } => {
+            let client = app.db.client_by_code(&admin, &code).await.map_err(not_found_code(&code))?;
+            let subscriptions = app.db.subscriptions(&admin, client.id).await?;
+            let tickets = app.db.client_tickets(&admin, client.id).await?;
+            if json {
+                print_json(
+                    &serde_json::json!({ "client": client, "subscriptions": subscriptions, "tickets": tickets }),
+                )?;
+            } else {
+                print!("{}", render::client_card(&client, &subscriptions, admin.sees_documents));
+                println!("\nAtendimentos");
+                if tickets.is_empty() {
+                    println!("  Nenhum atendimento.");
+                }
+                for t in &tickets {
+                    println!("  {}", render::ticket_line(t));
+                }
+            }
+        }
+        Command::Finance { code, from, to, open, detail, json } => {
+            let client = app.db.client_by_code(&admin, &code).await.map_err(not_found_code(&code))?;
+            let today = app.today();
+            if let Some(id) = detail {
+                let (receivable, settlements) = app.db.receivable(&admin, ReceivableId(id)).await?;
+                if receivable.client_id != client.id {
+                    bail!("o débito {id} não é do cliente {code}");
+                }
+                let d = ReceivableDetail::build(receivable, settlements, &app.settings.fee_policy(), today);
+                if json { print_json(&d)? } else { print!("{}", render::receivable_detail(&d)) }
+            } else {
+                let period = Period {
+                    from: date_arg("from", from.as_deref())?,
+                    to: date_arg("to", to.as_deref())?,
+                    open_only: open,
+                };
+                let receivables = app.db.receivables(&admin, client.id, &period).await?;
+                let s = Statement::build(period, receivables, today);
+                if json {
+                    print_json(&s)?
+                } else {
+                    println!("Cliente {} - {}", client.code, client.name);
+                    print!("{}", render::statement(&s));
+                }
+            }
+        }
+        Command::Serve { demo } => {
+            if demo && app.db.count(balcao_storage::Counted::Clients).await? == 0 {
+                seed_demo(&app, 500).await?;
+            }
+            println!("balcão no ar: http://{}/healthz (Ctrl-C para parar)", app.settings.http.addr);
+            app.serve(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn not_found_code(code: &str) -> impl FnOnce(DomainError) -> anyhow::Error + '_ {
+    move |e| match e {
+        DomainError::NotFound(_) => anyhow::anyhow!("cliente de código {code} não encontrado"),
+        other => other.into(),
+    }
+}
+
+async fn seed_demo(app: &App, clients: usize) -> anyhow::Result<()> {
+    let s = seed::demo(app, clients).await?;
+    println!(
+        "Dados de demonstração: {} clientes, {} planos de clientes, {} débitos e {} atendimentos criados.",
+        s.clients, s.subscriptions, s.receivables, s.tickets
+    );
+    for (name, role, code) in &s.staff {
+        match code {
+            Some(code) => println!("  {name} ({role}): código de convite {code}"),
+            None => println!("  {name} ({role})"),
+        }
+    }
+    Ok(())
+}

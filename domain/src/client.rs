@@ -79,9 +79,7 @@ impl ClientStatus {
             "" | "ativo" | "active" | "a" => Ok(ClientStatus::Active),
             "suspenso" | "suspended" | "bloqueado" | "s" => Ok(ClientStatus::Suspended),
             "cancelado" | "cancelled" | "inativo" | "c" => Ok(ClientStatus::Cancelled),
-            _ => Err(DomainError::invalid(format!(
-                "situação desconhecida \"{s}\": use ativo, suspenso ou cancelado"
-            ))),
+            _ => Err(DomainError::invalid(format!("situação desconhecida \"{s}\": use ativo, suspenso ou cancelado"))),
         }
     }
 
@@ -293,8 +291,8 @@ impl NewClient {
 
 /// The 27 federative units.
 pub const STATES: [&str; 27] = [
-    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR",
-    "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR", "PE", "PI", "RJ",
+    "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
 ];
 
 /// "sp" → "SP"; refuses what is not a UF.

@@ -55,9 +55,7 @@ impl Document {
             14 if valid_cnpj(&bytes) => Ok(Document::Cnpj(only)),
             14 => Err(DomainError::invalid("CNPJ inválido: os dígitos verificadores não conferem")),
             0 => Err(DomainError::invalid("informe o CPF ou o CNPJ")),
-            n => Err(DomainError::invalid(format!(
-                "CPF tem 11 dígitos e CNPJ tem 14; foram informados {n}"
-            ))),
+            n => Err(DomainError::invalid(format!("CPF tem 11 dígitos e CNPJ tem 14; foram informados {n}"))),
         }
     }
 
@@ -86,14 +84,7 @@ impl Document {
     pub fn formatted(&self) -> String {
         match self {
             Document::Cpf(d) => format!("{}.{}.{}-{}", &d[0..3], &d[3..6], &d[6..9], &d[9..11]),
-            Document::Cnpj(d) => format!(
-                "{}.{}.{}/{}-{}",
-                &d[0..2],
-                &d[2..5],
-                &d[5..8],
-                &d[8..12],
-                &d[12..14]
-            ),
+            Document::Cnpj(d) => format!("{}.{}.{}/{}-{}", &d[0..2], &d[2..5], &d[5..8], &d[8..12], &d[12..14]),
         }
     }
 

@@ -24,12 +24,12 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, DomainError> {
     } else {
         return Err(bad());
     };
-    let (y, m, d): (i32, u32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    let (y, m, d): (i32, u32, u32) =
+        (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
     if !(1900..=2200).contains(&y) {
         return Err(bad());
     }
-    NaiveDate::from_ymd_opt(y, m, d)
-        .ok_or_else(|| DomainError::invalid(format!("data inexistente \"{s}\"")))
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DomainError::invalid(format!("data inexistente \"{s}\"")))
 }
 
 /// "28/11/2026".
@@ -338,6 +338,8 @@ mod tests {
     fn month_period_spans_the_calendar_month() {
         let p = Period::month_of(d("15/02/2028"));
         assert_eq!((p.from, p.to), (Some(d("01/02/2028")), Some(d("29/02/2028"))));
-        assert!(Period { from: Some(d("02/01/2026")), to: Some(d("01/01/2026")), open_only: false }.validate().is_err());
+        assert!(
+            Period { from: Some(d("02/01/2026")), to: Some(d("01/01/2026")), open_only: false }.validate().is_err()
+        );
     }
 }

@@ -46,11 +46,7 @@ impl Money {
         let (int_part, frac_part) = if let Some((i, f)) = s.rsplit_once(',') {
             (i.replace('.', ""), f.to_owned())
         } else if let Some((i, f)) = s.rsplit_once('.') {
-            if f.len() == 3 {
-                (s.replace('.', ""), String::new())
-            } else {
-                (i.replace('.', ""), f.to_owned())
-            }
+            if f.len() == 3 { (s.replace('.', ""), String::new()) } else { (i.replace('.', ""), f.to_owned()) }
         } else {
             (s.to_owned(), String::new())
         };
@@ -60,9 +56,7 @@ impl Money {
             )));
         }
         let int_part = if int_part.is_empty() { "0".to_owned() } else { int_part };
-        let reais: i64 = int_part
-            .parse()
-            .map_err(|_| DomainError::invalid(format!("valor inválido: \"{input}\"")))?;
+        let reais: i64 = int_part.parse().map_err(|_| DomainError::invalid(format!("valor inválido: \"{input}\"")))?;
         let cents: i64 = match frac_part.len() {
             0 => 0,
             1 => frac_part.parse::<i64>().unwrap_or(0) * 10,
@@ -120,7 +114,7 @@ impl std::fmt::Display for Money {
         let reais = (abs / 100).to_string();
         let mut grouped = String::with_capacity(reais.len() + reais.len() / 3);
         for (i, c) in reais.chars().enumerate() {
-            if i > 0 && (reais.len() - i) % 3 == 0 {
+            if i > 0 && (reais.len() - i).is_multiple_of(3) {
                 grouped.push('.');
             }
             grouped.push(c);

@@ -30,7 +30,8 @@ pub trait Directory: Send + Sync {
     async fn resellers(&self) -> DomainResult<Vec<Reseller>>;
     /// Every role, by name.
     async fn roles(&self) -> DomainResult<Vec<Role>>;
-    /// Adds a staff member; `invite` is the hash of a one-time code and its expiry.
+    /// Adds a staff member; `invite` is the digest of a one-time code (never
+    /// the code itself) and when it expires.
     async fn add_staff(&self, new: &NewStaff, invite: Option<(String, DateTime<Utc>)>) -> DomainResult<Staff>;
     /// The linked, active staff member with this Telegram id.
     async fn staff_by_telegram(&self, telegram_id: i64) -> DomainResult<Option<Staff>>;

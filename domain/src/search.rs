@@ -188,11 +188,11 @@ pub fn rank_page(
     let mut ranked: Vec<(u8, String, Candidate)> = candidates
         .into_iter()
         .filter(|c| seen.insert(c.summary.id))
-        .filter_map(|c| {
-            term.rank(&c.key).map(|r| (r, search_key(&c.summary.name), c))
-        })
+        .filter_map(|c| term.rank(&c.key).map(|r| (r, search_key(&c.summary.name), c)))
         .collect();
-    ranked.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.summary.code.cmp(&b.2.summary.code)));
+    ranked.sort_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.summary.code.cmp(&b.2.summary.code))
+    });
     let total = ranked.len().min(MAX_CANDIDATES);
     let per_page = per_page.clamp(1, 100);
     let items = ranked

@@ -22,12 +22,8 @@ pub struct Plan {
 }
 
 /// The catalog every installation starts with, so a fresh install can sell.
-pub const DEFAULT_PLANS: [(&str, i64); 4] = [
-    ("Fibra 100 Mega", 7_990),
-    ("Fibra 300 Mega", 9_990),
-    ("Fibra 600 Mega", 12_990),
-    ("Fibra 1 Giga", 19_990),
-];
+pub const DEFAULT_PLANS: [(&str, i64); 4] =
+    [("Fibra 100 Mega", 7_990), ("Fibra 300 Mega", 9_990), ("Fibra 600 Mega", 12_990), ("Fibra 1 Giga", 19_990)];
 
 /// A network point (POP, concentrator, OLT, tower) a connection goes through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,12 +93,8 @@ impl BillingMethod {
         let m = match k.as_str() {
             "boleto" | "boleto bancario" => BillingMethod::Boleto,
             "pix" => BillingMethod::Pix,
-            "credit card" | "cartao" | "cartao de credito" | "cartao credito" | "credito" => {
-                BillingMethod::CreditCard
-            }
-            "direct debit" | "debito automatico" | "debito em conta" | "debito" => {
-                BillingMethod::DirectDebit
-            }
+            "credit card" | "cartao" | "cartao de credito" | "cartao credito" | "credito" => BillingMethod::CreditCard,
+            "direct debit" | "debito automatico" | "debito em conta" | "debito" => BillingMethod::DirectDebit,
             "carne" => BillingMethod::Carne,
             "cash" | "dinheiro" | "especie" => BillingMethod::Cash,
             _ => {
@@ -128,9 +120,7 @@ impl DueDay {
         let t = s.trim();
         match t.parse::<u8>() {
             Ok(d @ 1..=31) => Ok(DueDay(d)),
-            _ => Err(DomainError::invalid(format!(
-                "dia de vencimento inválido \"{t}\": use um número de 1 a 31"
-            ))),
+            _ => Err(DomainError::invalid(format!("dia de vencimento inválido \"{t}\": use um número de 1 a 31"))),
         }
     }
 

@@ -5,20 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 use crate::ids::{
-    ChannelId, ClientId, ResellerId, RoleId, RoutingPointId, StaffId, SubscriptionId, TicketId,
-    TicketTypeId, WorkOrderId,
+    ChannelId, ClientId, ResellerId, RoleId, RoutingPointId, StaffId, SubscriptionId, TicketId, TicketTypeId,
+    WorkOrderId,
 };
 
 /// Ticket types every installation starts with.
-pub const DEFAULT_TICKET_TYPES: [&str; 7] = [
-    "Sem conexão",
-    "Lentidão",
-    "Financeiro",
-    "Mudança de endereço",
-    "Cancelamento",
-    "Instalação",
-    "Outros",
-];
+pub const DEFAULT_TICKET_TYPES: [&str; 7] =
+    ["Sem conexão", "Lentidão", "Financeiro", "Mudança de endereço", "Cancelamento", "Instalação", "Outros"];
 
 /// Contact channels every installation starts with: the web module's four and
 /// the two through which balcão itself receives contacts.

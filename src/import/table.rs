@@ -10,7 +10,6 @@
 
 use std::borrow::Cow;
 
-use chrono::NaiveDate;
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
 /// A CSV file read into memory: normalized header names and data rows with
@@ -54,11 +53,7 @@ impl Table {
 
     /// The required headers that are missing, in the order given.
     pub fn missing(&self, required: &[&str]) -> Vec<String> {
-        required
-            .iter()
-            .filter(|name| self.column(name).is_none())
-            .map(|name| (*name).to_owned())
-            .collect()
+        required.iter().filter(|name| self.column(name).is_none()).map(|name| (*name).to_owned()).collect()
     }
 }
 
@@ -66,8 +61,7 @@ impl Row {
     /// The trimmed field at column `idx`, "" when the row is shorter or `idx`
     /// is `None` (so `row.get(table.column("x"))` works for optional columns).
     pub fn get(&self, idx: Option<usize>) -> &str {
-        idx.and_then(|i| self.fields.get(i))
-            .map_or("", String::as_str)
+        idx.and_then(|i| self.fields.get(i)).map_or("", String::as_str)
     }
 }
 
@@ -104,11 +98,8 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
         None => (&*text, 0, detect_delimiter(&text)),
     };
 
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(body.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body.as_bytes());
 
     let mut lines = LineCounter::new(body.as_bytes(), line_offset);
     let mut headers: Option<Vec<String>> = None;
@@ -123,10 +114,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
                     Some(pos) => lines.record_starting_at(pos.byte()),
                     None => lines.current(),
                 };
-                return Err(TableError::Csv {
-                    line,
-                    message: err.to_string(),
-                });
+                return Err(TableError::Csv { line, message: err.to_string() });
             }
         }
         let line = match record.position() {
@@ -146,142 +134,8 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
     }
 
     let headers = headers.ok_or(TableError::NoHeader)?;
-    Ok(Table {
-        headers,
-        rows,
-        delimiter,
-        encoding,
-    })
+    Ok(Table { headers, rows, delimiter, encoding })
 }
-
-/// Brazilian number to centavos: "1.234,56", "1234,56", "1234.56",
-/// "R$ 99,90", "99", "-10,00", "R$ -10,00", "1.234" (= 1234,00: a dot followed
-/// by exactly three digits is a thousands separator) and "12.5" (= 12,50).
-///
-/// Refuses, with a pt-BR reason, anything ambiguous or lossy: more than two
-/// decimal places ("1,234"), misplaced thousands separators, US format
-/// ("1,234.56"), letters and values that overflow `i64`.
-pub fn parse_money_cents(s: &str) -> Result<i64, String> {
-    let original = s.trim();
-    let fail = |reason: &str| format!("valor \"{original}\" inválido: {reason}");
-    if original.is_empty() {
-        return Err("valor vazio".to_owned());
-    }
-
-    let mut rest = original;
-    let mut negative = false;
-    if let Some(after) = rest.strip_prefix('-') {
-        negative = true;
-        rest = after.trim_start();
-    }
-    if let Some(after) = strip_currency(rest) {
-        rest = after.trim_start();
-    }
-    if !negative && let Some(after) = rest.strip_prefix('-') {
-        negative = true;
-        rest = after.trim_start();
-    }
-
-    if let Some(c) = rest
-        .chars()
-        .find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',')
-    {
-        return Err(fail(&format!("caractere inesperado '{c}'")));
-    }
-    if !rest.chars().any(|c| c.is_ascii_digit()) {
-        return Err(fail("não tem nenhum dígito"));
-    }
-
-    let (integer, fraction) = split_money(rest).map_err(|reason| fail(&reason))?;
-    let units: i64 = if integer.is_empty() {
-        0
-    } else {
-        integer.parse().map_err(|_| fail("número grande demais"))?
-    };
-    let cents: i64 = match fraction.len() {
-        0 => 0,
-        // Parsing at most two ASCII digits cannot fail; map_err keeps the path panic-free.
-        1 => {
-            fraction
-                .parse::<i64>()
-                .map_err(|_| fail("centavos inválidos"))?
-                * 10
-        }
-        _ => fraction
-            .parse::<i64>()
-            .map_err(|_| fail("centavos inválidos"))?,
-    };
-    let total = units
-        .checked_mul(100)
-        .and_then(|v| v.checked_add(cents))
-        .ok_or_else(|| fail("número grande demais"))?;
-    Ok(if negative { -total } else { total })
-}
-
-/// "dd/mm/aaaa" (also "d/m/aaaa", "dd-mm-aaaa", "dd.mm.aaaa") and ISO
-/// "aaaa-mm-dd"; the year must have four digits. Refuses impossible dates
-/// (31/02/2026) with a pt-BR reason.
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let original = s.trim();
-    let fail = |reason: &str| format!("data \"{original}\" inválida: {reason}");
-    if original.is_empty() {
-        return Err("data vazia".to_owned());
-    }
-    let format_hint = "use o formato dd/mm/aaaa";
-
-    let separator = original
-        .chars()
-        .find(|c| matches!(c, '/' | '-' | '.'))
-        .ok_or_else(|| fail(format_hint))?;
-    let parts: Vec<&str> = original.split(separator).collect();
-    let [first, second, third] = parts[..] else {
-        return Err(fail(format_hint));
-    };
-    if [first, second, third]
-        .iter()
-        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(fail(format_hint));
-    }
-
-    let (year, month, day) = if first.len() == 4 {
-        (first, second, third)
-    } else {
-        (third, second, first)
-    };
-    if year.len() != 4 {
-        return Err(fail("o ano precisa ter 4 dígitos"));
-    }
-    if month.len() > 2 || day.len() > 2 {
-        return Err(fail(format_hint));
-    }
-
-    // Every part is 1 to 4 ASCII digits, so these parses cannot overflow.
-    let year: i32 = year.parse().map_err(|_| fail(format_hint))?;
-    let month: u32 = month.parse().map_err(|_| fail(format_hint))?;
-    let day: u32 = day.parse().map_err(|_| fail(format_hint))?;
-
-    let Some(month_name) = MONTHS.get(month.wrapping_sub(1) as usize) else {
-        return Err(fail(&format!("o mês {month} não existe")));
-    };
-    NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(|| fail(&format!("o dia {day} não existe em {month_name} de {year}")))
-}
-
-const MONTHS: [&str; 12] = [
-    "janeiro",
-    "fevereiro",
-    "março",
-    "abril",
-    "maio",
-    "junho",
-    "julho",
-    "agosto",
-    "setembro",
-    "outubro",
-    "novembro",
-    "dezembro",
-];
 
 /// Decodes the file, returning the text and the encoding's name.
 fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
@@ -386,75 +240,6 @@ fn normalize_header(raw: &str) -> String {
     out
 }
 
-fn strip_currency(s: &str) -> Option<&str> {
-    let prefix = s.get(..2)?;
-    prefix.eq_ignore_ascii_case("r$").then(|| &s[2..])
-}
-
-/// Splits a money body (digits, dots and commas only) into integer digits and
-/// zero to two decimal digits.
-fn split_money(body: &str) -> Result<(String, &str), String> {
-    let commas = body.matches(',').count();
-    let dots = body.matches('.').count();
-    match (commas, dots) {
-        (0, 0) => Ok((body.to_owned(), "")),
-        (1, _) => {
-            let (integer, fraction) = body.split_once(',').unwrap_or((body, ""));
-            if fraction.contains('.') {
-                return Err("ponto depois da vírgula; use o formato 1.234,56".to_owned());
-            }
-            let integer = if integer.contains('.') {
-                thousands(integer)?
-            } else {
-                integer.to_owned()
-            };
-            Ok((integer, decimals(fraction, "vírgula")?))
-        }
-        (_, _) if commas > 1 => Err("mais de uma vírgula".to_owned()),
-        (0, 1) => {
-            let (integer, fraction) = body.split_once('.').unwrap_or((body, ""));
-            if fraction.len() == 3
-                && let Ok(grouped) = thousands(body)
-            {
-                return Ok((grouped, ""));
-            }
-            if fraction.len() == 3 {
-                return Err(
-                    "ponto seguido de 3 dígitos é ambíguo aqui; use o formato 1.234,56".to_owned(),
-                );
-            }
-            Ok((integer.to_owned(), decimals(fraction, "ponto")?))
-        }
-        _ => Ok((thousands(body)?, "")),
-    }
-}
-
-fn decimals<'a>(fraction: &'a str, separator: &str) -> Result<&'a str, String> {
-    match fraction.len() {
-        0 => Err(format!("faltam os centavos depois do(a) {separator}")),
-        1 | 2 => Ok(fraction),
-        _ => Err("mais de duas casas decimais".to_owned()),
-    }
-}
-
-/// "1.234.567" → "1234567", refusing groups that are not real thousands groups.
-fn thousands(s: &str) -> Result<String, String> {
-    let misplaced = || "separador de milhar fora do lugar".to_owned();
-    let mut groups = s.split('.');
-    let first = groups.next().unwrap_or("");
-    if first.is_empty() || first.len() > 3 || first.starts_with('0') {
-        return Err(misplaced());
-    }
-    let mut digits = first.to_owned();
-    for group in groups {
-        if group.len() != 3 {
-            return Err(misplaced());
-        }
-        digits.push_str(group);
-    }
-    Ok(digits)
-}
-
 /// Real line numbers of records. csv's `Position::line()` cannot be used: a
 /// record's position is where the previous record's input stopped, before the
 /// `\n` of a CRLF and before skipped empty lines, so it lags behind in
@@ -467,11 +252,7 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a [u8], line_offset: usize) -> Self {
-        Self {
-            text,
-            scanned: 0,
-            line: line_offset + 1,
-        }
+        Self { text, scanned: 0, line: line_offset + 1 }
     }
 
     fn current(&self) -> usize {
@@ -480,9 +261,7 @@ impl<'a> LineCounter<'a> {
 
     /// `byte` is csv's position for the record; records come in file order.
     fn record_starting_at(&mut self, byte: u64) -> usize {
-        let mut start = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .clamp(self.scanned, self.text.len());
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).clamp(self.scanned, self.text.len());
         while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
             start += 1;
         }
@@ -506,10 +285,6 @@ impl<'a> LineCounter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-    }
 
     fn lines(table: &Table) -> Vec<usize> {
         table.rows.iter().map(|r| r.line).collect()
@@ -540,10 +315,7 @@ mod tests {
         let text = "Código;Razão Social;Cidade;Valor\r\n1;Conceição Telecom;São João;1.234,56\r\n2;\"Ana; Filhos\";Jaú;99,90\r\n";
         let (bytes, _, unmappable) = WINDOWS_1252.encode(text);
         assert!(!unmappable);
-        assert!(
-            std::str::from_utf8(&bytes).is_err(),
-            "test bytes must not be UTF-8"
-        );
+        assert!(std::str::from_utf8(&bytes).is_err(), "test bytes must not be UTF-8");
         let table = read_table(&bytes).expect("reads");
         assert_eq!(table.encoding, "windows-1252");
         assert_eq!(table.delimiter, b';');
@@ -713,10 +485,7 @@ mod tests {
     fn duplicate_header_is_refused() {
         let err = read_table(b"Nome;Cidade;nome\n").expect_err("duplicate");
         assert!(matches!(&err, TableError::DuplicateColumn(name) if name == "nome"));
-        assert_eq!(
-            err.to_string(),
-            "a coluna \"nome\" aparece mais de uma vez no cabeçalho"
-        );
+        assert_eq!(err.to_string(), "a coluna \"nome\" aparece mais de uma vez no cabeçalho");
     }
 
     #[test]
@@ -770,118 +539,5 @@ mod tests {
         assert_eq!(table.delimiter, b'\t');
         assert_eq!(table.rows[0].fields, ["Ana", "1;2"]);
         assert_eq!(lines(&table), [3]);
-    }
-
-    #[test]
-    fn money_in_brazilian_formats_is_parsed() {
-        let cases = [
-            ("1.234,56", 123_456),
-            ("1234,56", 123_456),
-            ("1234.56", 123_456),
-            ("R$ 99,90", 9_990),
-            ("R$99,90", 9_990),
-            ("r$ 1,5", 150),
-            ("99", 9_900),
-            ("-10,00", -1_000),
-            ("R$ -10,00", -1_000),
-            ("-R$ 10,00", -1_000),
-            ("1.234", 123_400),
-            ("1.234.567,89", 123_456_789),
-            ("1.234.567", 123_456_700),
-            ("12.5", 1_250),
-            ("0,99", 99),
-            ("0.5", 50),
-            (",50", 50),
-            ("  7,00  ", 700),
-            ("-0,00", 0),
-            ("0", 0),
-        ];
-        for (input, cents) in cases {
-            assert_eq!(parse_money_cents(input), Ok(cents), "{input}");
-        }
-    }
-
-    #[test]
-    fn money_that_is_ambiguous_or_malformed_is_refused() {
-        let cases = [
-            ("", "valor vazio"),
-            ("   ", "valor vazio"),
-            ("R$", "não tem nenhum dígito"),
-            ("-", "não tem nenhum dígito"),
-            (",", "não tem nenhum dígito"),
-            ("abc", "caractere inesperado 'a'"),
-            ("10 reais", "caractere inesperado ' '"),
-            ("--5", "caractere inesperado '-'"),
-            ("1,234", "mais de duas casas decimais"),
-            ("1.234,567", "mais de duas casas decimais"),
-            ("12.3456", "mais de duas casas decimais"),
-            ("10,", "faltam os centavos"),
-            ("10.", "faltam os centavos"),
-            ("1,2,3", "mais de uma vírgula"),
-            ("1,234.56", "ponto depois da vírgula"),
-            ("1.23.4", "separador de milhar fora do lugar"),
-            ("12.34,56", "separador de milhar fora do lugar"),
-            ("1234.567", "ambíguo"),
-            ("0.500", "ambíguo"),
-            ("99999999999999999999", "grande demais"),
-            ("92233720368547758,08", "grande demais"),
-        ];
-        for (input, reason) in cases {
-            let err = parse_money_cents(input).expect_err(input);
-            assert!(err.contains(reason), "{input}: {err}");
-        }
-        assert_eq!(
-            parse_money_cents("1,234").expect_err("refused"),
-            "valor \"1,234\" inválido: mais de duas casas decimais"
-        );
-    }
-
-    #[test]
-    fn dates_in_brazilian_and_iso_formats_are_parsed() {
-        let cases = [
-            ("15/03/2026", date(2026, 3, 15)),
-            ("5/3/2026", date(2026, 3, 5)),
-            ("05/3/2026", date(2026, 3, 5)),
-            ("15-03-2026", date(2026, 3, 15)),
-            ("15.03.2026", date(2026, 3, 15)),
-            ("2026-03-15", date(2026, 3, 15)),
-            ("2026-3-5", date(2026, 3, 5)),
-            (" 29/02/2024 ", date(2024, 2, 29)),
-            ("31/12/1999", date(1999, 12, 31)),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(parse_date(input), Ok(expected), "{input}");
-        }
-    }
-
-    #[test]
-    fn impossible_or_malformed_dates_are_refused() {
-        let cases = [
-            ("", "data vazia"),
-            ("31/02/2026", "o dia 31 não existe em fevereiro de 2026"),
-            ("29/02/2025", "o dia 29 não existe em fevereiro de 2025"),
-            ("31/04/2026", "o dia 31 não existe em abril de 2026"),
-            ("00/01/2026", "o dia 0 não existe em janeiro de 2026"),
-            ("01/13/2026", "o mês 13 não existe"),
-            ("01/00/2026", "o mês 0 não existe"),
-            ("2026-13-01", "o mês 13 não existe"),
-            ("1/2/26", "o ano precisa ter 4 dígitos"),
-            ("01/02/20266", "o ano precisa ter 4 dígitos"),
-            ("amanhã", "use o formato dd/mm/aaaa"),
-            ("15032026", "use o formato dd/mm/aaaa"),
-            ("01/02-2026", "use o formato dd/mm/aaaa"),
-            ("01/02/2026/1", "use o formato dd/mm/aaaa"),
-            ("1a/02/2026", "use o formato dd/mm/aaaa"),
-            ("001/02/2026", "use o formato dd/mm/aaaa"),
-            ("15/03/2026 10:00", "use o formato dd/mm/aaaa"),
-        ];
-        for (input, reason) in cases {
-            let err = parse_date(input).expect_err(input);
-            assert!(err.contains(reason), "{input}: {err}");
-        }
-        assert_eq!(
-            parse_date("31/02/2026").expect_err("refused"),
-            "data \"31/02/2026\" inválida: o dia 31 não existe em fevereiro de 2026"
-        );
     }
 }

@@ -1,0 +1,105 @@
+//! The composition root: settings, the App that wires the store to the HTTP
+//! service, and the CLI's subcommands. The only place that knows every crate.
+
+pub mod demo;
+pub mod import;
+pub mod render;
+pub mod seed;
+pub mod settings;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use balcao_domain::ports::Directory;
+use balcao_domain::staff::{AddedStaff, NewStaff};
+use balcao_storage::Db;
+use chrono::{NaiveDate, Utc};
+use settings::{Settings, redact_url};
+
+/// The running application: its settings and its store.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Checked settings.
+    pub settings: Settings,
+    /// The store, behind every port.
+    pub db: Arc<Db>,
+}
+
+impl App {
+    /// Opens the store named by the settings, applies pending migrations and
+    /// makes sure the default roles, ticket types, channels and plans exist.
+    pub async fn open(settings: Settings) -> anyhow::Result<App> {
+        let url = &settings.database.url;
+        let db = Db::connect(url, settings.database.max_connections)
+            .await
+            .with_context(|| format!("database.url: não foi possível abrir {}", redact_url(url)))?;
+        let applied = db.migrate().await.context("falha ao aplicar as migrações do banco de dados")?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "database migrated");
+        }
+        db.ensure_defaults().await.context("falha ao criar os cargos e tipos padrão")?;
+        Ok(App { settings, db: Arc::new(db) })
+    }
+
+    /// Today in the provider's zone.
+    pub fn today(&self) -> NaiveDate {
+        let tz = self.settings.tz().unwrap_or(chrono_tz::America::Sao_Paulo);
+        Utc::now().with_timezone(&tz).date_naive()
+    }
+
+    /// Adds a staff member; when no Telegram id is given, creates the one-time
+    /// code that links their account, valid for `staff.invite_valid_hours`.
+    pub async fn add_staff(&self, new: &NewStaff) -> anyhow::Result<AddedStaff> {
+        let (code, invite) = if new.telegram_id.is_none() {
+            let code = invite_code()?;
+            let expires = Utc::now() + chrono::Duration::hours(i64::from(self.settings.staff.invite_valid_hours));
+            (Some(code.clone()), Some((balcao_storage::invite_hash(&code), expires)))
+        } else {
+            (None, None)
+        };
+        let expires = invite.as_ref().map(|(_, e)| *e);
+        let staff = self.db.add_staff(new, invite).await?;
+        Ok(AddedStaff { staff, invite_code: code, invite_expires_at: expires })
+    }
+
+    /// Serves HTTP until `shutdown` resolves.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let addr = self.settings.http_addr()?;
+        let db = self.db.clone();
+        let health: balcao_webhooks::HealthCheck = Arc::new(move || {
+            let db = db.clone();
+            Box::pin(async move { db.ping().await.map_err(|e| format!("{e:?}")) })
+        });
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("http.addr: não foi possível escutar em {addr}"))?;
+        tracing::info!(%addr, "HTTP service listening");
+        axum::serve(listener, balcao_webhooks::router(health)).with_graceful_shutdown(shutdown).await?;
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+/// A one-time code people can read aloud and retype: eight characters from
+/// an alphabet without look-alikes (no 0/O, 1/I), shown as "ABCD-EFGH".
+pub fn invite_code() -> anyhow::Result<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("gerador aleatório do sistema indisponível: {e}"))?;
+    let chars: String = bytes.iter().map(|b| char::from(ALPHABET[usize::from(b & 31)])).collect();
+    Ok(format!("{}-{}", &chars[..4], &chars[4..]))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn invite_codes_are_readable_and_differ() {
+        let a = super::invite_code().unwrap();
+        let b = super::invite_code().unwrap();
+        assert_eq!(a.len(), 9);
+        assert_eq!(&a[4..5], "-");
+        assert!(a.chars().all(|c| c == '-' || (c.is_ascii_alphanumeric() && !"01OI".contains(c))));
+        assert_ne!(a, b);
+        assert_eq!(balcao_storage::invite_hash(&a), balcao_storage::invite_hash(&a.to_lowercase().replace('-', " ")));
+    }
+}

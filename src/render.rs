@@ -1,0 +1,184 @@
+//! What the CLI prints for people: pt-BR, with the web module's words. JSON
+//! output is the domain types serialized; this is only the human form.
+
+use std::fmt::Write as _;
+
+use balcao_domain::client::Client;
+use balcao_domain::finance::{ReceivableDetail, Statement, format_date};
+use balcao_domain::search::SearchPage;
+use balcao_domain::subscription::Subscription;
+use balcao_domain::ticket::Ticket;
+
+fn cut(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        format!("{s}{}", " ".repeat(width - n))
+    } else {
+        let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A page of search results as a table.
+pub fn search_page(page: &SearchPage) -> String {
+    let mut out = String::new();
+    if page.total == 0 {
+        return "Nenhum cliente encontrado.\n".into();
+    }
+    let _ = writeln!(
+        out,
+        "{} {} {} {} Situação",
+        cut("Código", 8),
+        cut("Nome", 34),
+        cut("Nome Fantasia", 22),
+        cut("Cidade/UF", 26)
+    );
+    for c in &page.items {
+        let city = if c.state.is_empty() { c.city.clone() } else { format!("{}/{}", c.city, c.state) };
+        let _ = writeln!(
+            out,
+            "{} {} {} {} {}",
+            cut(&c.code, 8),
+            cut(&c.name, 34),
+            cut(&c.trade_name, 22),
+            cut(&city, 26),
+            c.status.label()
+        );
+    }
+    let total = if page.more_than_total {
+        format!("mais de {} clientes encontrados; refine a busca", page.total)
+    } else if page.total == 1 {
+        "1 cliente encontrado".into()
+    } else {
+        format!("{} clientes encontrados", page.total)
+    };
+    let _ = writeln!(out, "\n{total} (página {} de {})", page.page + 1, page.pages());
+    out
+}
+
+/// The client's Cadastro and Planos.
+pub fn client_card(c: &Client, subscriptions: &[Subscription], show_documents: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Cliente {} - {}", c.code, c.name);
+    let _ = writeln!(out, "\nCadastro");
+    let line = |out: &mut String, label: &str, value: &str| {
+        if !value.is_empty() {
+            let _ = writeln!(out, "  {}{value}", cut(&format!("{label}:"), 16));
+        }
+    };
+    line(&mut out, "Revenda", &c.reseller_name);
+    line(&mut out, "Tipo", c.kind.label());
+    line(&mut out, "Nome Fantasia", &c.trade_name);
+    let doc = c.document.as_ref().map(|d| if show_documents { d.formatted() } else { d.masked() }).unwrap_or_default();
+    line(&mut out, "CPF/CNPJ", &doc);
+    line(&mut out, "RG/IE", &c.rg_ie);
+    line(&mut out, "Nascimento", &c.birth_date.map(format_date).unwrap_or_default());
+    line(&mut out, "Endereço", &c.address.one_line());
+    line(&mut out, "Telefones", &c.phones.iter().map(|p| p.formatted()).collect::<Vec<_>>().join(", "));
+    line(&mut out, "E-mails", &c.emails.join(", "));
+    line(&mut out, "Situação", c.status.label());
+    line(&mut out, "Observações", &c.notes);
+    let _ = writeln!(out, "\nPlanos");
+    if subscriptions.is_empty() {
+        let _ = writeln!(out, "  Nenhum plano.");
+    }
+    for s in subscriptions {
+        let _ = writeln!(
+            out,
+            "  {} - {}/mês - {} - vence dia {} - {}{}{}",
+            s.plan_name,
+            s.price,
+            s.billing_method.label(),
+            s.due_day.get(),
+            s.status.label(),
+            s.salesperson.as_deref().map(|v| format!(" - Vendedor: {v}")).unwrap_or_default(),
+            s.routing_point.as_ref().map(|r| format!(" - Ponto: {}", r.name)).unwrap_or_default(),
+        );
+    }
+    out
+}
+
+/// The Financeiro table with totals.
+pub fn statement(s: &Statement) -> String {
+    let mut out = String::new();
+    let period = match (s.period.from, s.period.to) {
+        (Some(f), Some(t)) => format!("Desde {} Até {}", format_date(f), format_date(t)),
+        (Some(f), None) => format!("Desde {}", format_date(f)),
+        (None, Some(t)) => format!("Até {}", format_date(t)),
+        (None, None) => "Todo o período".into(),
+    };
+    let only = if s.period.open_only { " (só em aberto)" } else { "" };
+    let _ = writeln!(out, "Financeiro - {period}{only}\n");
+    if s.lines.is_empty() {
+        let _ = writeln!(out, "Nenhum débito no período.");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} {} {} {:>14} {} {:>14}",
+        cut("Nº", 7),
+        cut("Data Venc.", 10),
+        cut("Histórico", 40),
+        "V.Lançado",
+        cut("Dt. Baixa", 10),
+        "Saldo"
+    );
+    for l in &s.lines {
+        let r = &l.receivable;
+        let _ = writeln!(
+            out,
+            "{} {} {} {:>14} {} {:>14}{}",
+            cut(&r.id.to_string(), 7),
+            format_date(r.due_date),
+            cut(&r.description, 40),
+            r.amount.to_string(),
+            cut(&r.settled_on.map(format_date).unwrap_or_default(), 10),
+            l.balance.to_string(),
+            if l.overdue { "  VENCIDO" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nTotal lançado: {}   Pago: {}   Saldo: {}   Em atraso: {}",
+        s.total_amount, s.total_paid, s.total_balance, s.total_overdue
+    );
+    out
+}
+
+/// One debit in full.
+pub fn receivable_detail(d: &ReceivableDetail) -> String {
+    let mut out = String::new();
+    let r = &d.receivable;
+    let _ = writeln!(out, "Débito {} - {}", r.id, r.description);
+    let _ = writeln!(out, "  Data Venc.:  {}", format_date(r.due_date));
+    let _ = writeln!(out, "  V.Lançado:   {}", r.amount);
+    let _ = writeln!(out, "  Dt. Baixa:   {}", r.settled_on.map(format_date).unwrap_or_else(|| "-".into()));
+    let _ = writeln!(out, "  Baixas:");
+    if d.settlements.is_empty() {
+        let _ = writeln!(out, "    nenhuma");
+    }
+    for s in &d.settlements {
+        let method = if s.method.is_empty() { String::new() } else { format!(" ({})", s.method) };
+        let _ = writeln!(out, "    {} {}{method}", format_date(s.paid_on), s.amount);
+    }
+    let _ = writeln!(out, "  Saldo:       {}", d.balance);
+    if d.charges.days_late > 0 {
+        let _ = writeln!(out, "  Dias em atraso: {}", d.charges.days_late);
+        let _ = writeln!(out, "  Multa:       {}", d.charges.fine);
+        let _ = writeln!(out, "  Juros:       {}", d.charges.interest);
+    }
+    let _ = writeln!(out, "  Valor atualizado em {}: {}", format_date(d.as_of), d.charges.updated);
+    out
+}
+
+/// A ticket line for lists.
+pub fn ticket_line(t: &Ticket) -> String {
+    format!(
+        "{} - {} - {} - {}",
+        t.protocol,
+        t.ticket_type.name,
+        t.status.label(),
+        t.problem.lines().next().unwrap_or("")
+    )
+}

@@ -1,0 +1,341 @@
+//! Configuration: built-in defaults (config/default.toml, compiled in), an
+//! optional file, then `BALCAO_<SECTION>__<KEY>` environment variables, which
+//! win. Every value is checked here, at start-up, with a message naming the key.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use balcao_domain::finance::FeePolicy;
+use serde::Deserialize;
+
+/// The defaults, with every key documented.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Environment variables with our prefix that are not configuration keys.
+const NOT_KEYS: [&str; 2] = ["BALCAO_TEST_", "BALCAO_LOG"];
+
+/// The whole configuration, checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The provider's time zone name.
+    pub timezone: String,
+    /// The store.
+    pub database: Database,
+    /// The HTTP service.
+    pub http: Http,
+    /// The Telegram bot.
+    pub telegram: Telegram,
+    /// Outgoing e-mail.
+    pub smtp: Smtp,
+    /// Late fees.
+    pub finance: Finance,
+    /// Staff onboarding.
+    pub staff: StaffSettings,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// sqlite:FILE or postgres://...
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// Listen address.
+    pub addr: String,
+}
+
+/// `[telegram]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telegram {
+    /// Bot token; never logged.
+    pub token: String,
+    /// Bot API base URL.
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for Telegram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telegram")
+            .field("token", &if self.token.is_empty() { "" } else { "<definido>" })
+            .field("api_url", &self.api_url)
+            .finish()
+    }
+}
+
+/// `[smtp]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// Relay URL, may hold a password: never logged.
+    pub url: String,
+    /// Sender.
+    pub from: String,
+}
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp")
+            .field("url", &if self.url.is_empty() { "" } else { "<definido>" })
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// `[finance]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finance {
+    /// Multa, percent.
+    pub late_fee_percent: f64,
+    /// Juros a month, percent.
+    pub monthly_interest_percent: f64,
+}
+
+/// `[staff]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    /// Invite code lifetime.
+    pub invite_valid_hours: u32,
+}
+
+/// Merges `over` into `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Applies one environment variable to the table, typed like the default.
+fn apply_env(table: &mut toml::Table, var: &str, raw: &str) -> anyhow::Result<()> {
+    let path: Vec<String> = var.trim_start_matches("BALCAO_").split("__").map(str::to_lowercase).collect();
+    let key_name = path.join(".");
+    let mut node = table;
+    for section in &path[..path.len() - 1] {
+        node = match node.get_mut(section) {
+            Some(toml::Value::Table(t)) => t,
+            _ => bail!("{var}: não há seção \"{section}\" na configuração"),
+        };
+    }
+    let last = &path[path.len() - 1];
+    let value = match node.get(last) {
+        Some(toml::Value::String(_)) => toml::Value::String(raw.to_owned()),
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(
+            raw.trim()
+                .parse()
+                .map_err(|_| anyhow!("{key_name} (de {var}): esperado um número inteiro, recebido \"{raw}\""))?,
+        ),
+        Some(toml::Value::Float(_)) => toml::Value::Float(
+            raw.trim()
+                .replace(',', ".")
+                .parse()
+                .map_err(|_| anyhow!("{key_name} (de {var}): esperado um número, recebido \"{raw}\""))?,
+        ),
+        Some(toml::Value::Boolean(_)) => toml::Value::Boolean(
+            raw.trim()
+                .parse()
+                .map_err(|_| anyhow!("{key_name} (de {var}): esperado true ou false, recebido \"{raw}\""))?,
+        ),
+        _ => bail!("{var}: \"{key_name}\" não é uma chave da configuração (veja config/default.toml)"),
+    };
+    node.insert(last.clone(), value);
+    Ok(())
+}
+
+impl Settings {
+    /// Loads defaults, then `file`, then the process environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        Settings::load_from(file, std::env::vars())
+    }
+
+    /// Loads defaults, then `file`, then the given environment.
+    pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Settings> {
+        let mut table: toml::Table = DEFAULT_TOML.parse().context("config/default.toml embutido é inválido")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("não foi possível ler o arquivo de configuração {}", path.display()))?;
+            let over: toml::Table =
+                text.parse().map_err(|e| anyhow!("arquivo de configuração {} inválido: {e}", path.display()))?;
+            merge(&mut table, over);
+        }
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("BALCAO_") && !NOT_KEYS.iter().any(|p| k.starts_with(p)))
+            .collect();
+        vars.sort();
+        for (k, v) in vars {
+            apply_env(&mut table, &k, &v)?;
+        }
+        let settings: Settings =
+            toml::Value::Table(table).try_into().map_err(|e| anyhow!("configuração inválida: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks every value, naming the key at fault.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.tz()?;
+        if balcao_storage::Dialect::of_url(&self.database.url).is_none() {
+            bail!(
+                "database.url: deve começar com sqlite: ou postgres:// (recebido \"{}\")",
+                redact_url(&self.database.url)
+            );
+        }
+        if self.database.max_connections == 0 || self.database.max_connections > 200 {
+            bail!("database.max_connections: use de 1 a 200");
+        }
+        self.http_addr()?;
+        if !(self.telegram.api_url.starts_with("http://") || self.telegram.api_url.starts_with("https://")) {
+            bail!("telegram.api_url: deve começar com http:// ou https://");
+        }
+        if !self.telegram.token.is_empty() && !self.telegram.token.contains(':') {
+            bail!("telegram.token: não parece um token do BotFather (formato 123456:ABC...)");
+        }
+        let smtp = &self.smtp.url;
+        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+            bail!("smtp.url: deve começar com smtp:// ou smtps://");
+        }
+        if !self.smtp.from.contains('@') {
+            bail!("smtp.from: informe um endereço de e-mail, por exemplo \"balcão <balcao@exemplo.com.br>\"");
+        }
+        if !(0.0..=20.0).contains(&self.finance.late_fee_percent) {
+            bail!("finance.late_fee_percent: use de 0 a 20");
+        }
+        if !(0.0..=10.0).contains(&self.finance.monthly_interest_percent) {
+            bail!("finance.monthly_interest_percent: use de 0 a 10");
+        }
+        if self.staff.invite_valid_hours == 0 || self.staff.invite_valid_hours > 24 * 30 {
+            bail!("staff.invite_valid_hours: use de 1 a 720");
+        }
+        Ok(())
+    }
+
+    /// The provider's zone.
+    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.timezone.parse().map_err(|_| {
+            anyhow!("timezone: fuso horário desconhecido \"{}\" (por exemplo America/Sao_Paulo)", self.timezone)
+        })
+    }
+
+    /// The HTTP listen address.
+    pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.http
+            .addr
+            .parse()
+            .map_err(|_| anyhow!("http.addr: endereço inválido \"{}\" (por exemplo 127.0.0.1:8080)", self.http.addr))
+    }
+
+    /// The fee policy, in basis points.
+    pub fn fee_policy(&self) -> FeePolicy {
+        FeePolicy {
+            fine_bp: (self.finance.late_fee_percent * 100.0).round() as i64,
+            monthly_interest_bp: (self.finance.monthly_interest_percent * 100.0).round() as i64,
+        }
+    }
+}
+
+/// A URL with any password hidden, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_load_and_are_valid() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.timezone, "America/Sao_Paulo");
+        assert_eq!(s.database.url, "sqlite:balcao.db");
+        assert_eq!(s.fee_policy(), FeePolicy::default());
+    }
+
+    #[test]
+    fn environment_wins_over_file_and_defaults() {
+        let dir = std::env::temp_dir().join(format!("balcao-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "[http]\naddr = \"127.0.0.1:9000\"\n[database]\nurl = \"sqlite:arquivo.db\"\n").unwrap();
+        let s = Settings::load_from(
+            Some(&file),
+            env(&[
+                ("BALCAO_DATABASE__URL", "postgres://postgres@127.0.0.1/x"),
+                ("BALCAO_TEST_POSTGRES_URL", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.http.addr, "127.0.0.1:9000");
+        assert_eq!(s.database.url, "postgres://postgres@127.0.0.1/x");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("BALCAO_TIMEZONE", "Marte/Olympus", "timezone"),
+            ("BALCAO_DATABASE__URL", "mysql://x", "database.url"),
+            ("BALCAO_HTTP__ADDR", "porta 80", "http.addr"),
+            ("BALCAO_DATABASE__MAX_CONNECTIONS", "muitas", "database.max_connections"),
+            ("BALCAO_FINANCE__LATE_FEE_PERCENT", "50", "finance.late_fee_percent"),
+            ("BALCAO_SMTP__URL", "http://x", "smtp.url"),
+            ("BALCAO_NOPE__KEY", "1", "BALCAO_NOPE__KEY"),
+        ];
+        for (k, v, named) in cases {
+            let e = Settings::load_from(None, env(&[(k, v)])).unwrap_err().to_string();
+            assert!(e.contains(named), "{k}={v}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_key_in_a_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("balcao-settings-u-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "[http]\nadress = \"127.0.0.1:9000\"\n").unwrap();
+        let e = Settings::load_from(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("adress"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(redact_url("postgres://u:segredo@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+    }
+
+    #[test]
+    fn config_file_lists_every_key() {
+        let t: toml::Table = DEFAULT_TOML.parse().unwrap();
+        let s: Settings = toml::Value::Table(t).try_into().unwrap();
+        s.validate().unwrap();
+    }
+}

@@ -1,0 +1,270 @@
+//! The client registration, search and subscriptions.
+
+use async_trait::async_trait;
+use balcao_domain::client::{Client, ClientSummary, NewClient};
+use balcao_domain::document::Document;
+use balcao_domain::ports::Clients;
+use balcao_domain::search::{Candidate, MAX_CANDIDATES, SearchFilter, SearchPage, SearchTerm, rank_page};
+use balcao_domain::staff::Actor;
+use balcao_domain::subscription::Subscription;
+use balcao_domain::{ClientId, DomainError, DomainResult};
+use sqlx::{Any, QueryBuilder};
+
+use crate::rows::{
+    CLIENT_COLUMNS, ClientRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_FROM, SUMMARY_COLUMNS, SubscriptionRow, SummaryRow,
+};
+use crate::{Db, Dialect, backend, date_text, now_text, scope_clause};
+
+/// The columns a client insert writes, in order.
+pub(crate) const INSERT_COLUMNS: &str = "code, reseller_id, kind, name, trade_name, document, rg_ie, birth_date, \
+     street, number, complement, district, city, state, postal_code, phones, emails, notes, status, \
+     name_key, trade_key, city_key, fingerprint, created_at, updated_at";
+
+/// Binds one client's values in [`INSERT_COLUMNS`] order.
+pub(crate) fn push_client_values(
+    b: &mut sqlx::query_builder::Separated<'_, Any, &'static str>,
+    c: &NewClient,
+    now: &str,
+) {
+    let keys = c.search_keys();
+    b.push_bind(c.code.clone())
+        .push_bind(c.reseller_id.0)
+        .push_bind(c.kind.as_str())
+        .push_bind(c.name.trim().to_owned())
+        .push_bind(c.trade_name.trim().to_owned())
+        .push_bind(c.document.as_ref().map(|d| d.digits().to_owned()))
+        .push_bind(c.rg_ie.clone())
+        .push_bind(c.birth_date.map(date_text))
+        .push_bind(c.address.street.clone())
+        .push_bind(c.address.number.clone())
+        .push_bind(c.address.complement.clone())
+        .push_bind(c.address.district.clone())
+        .push_bind(c.address.city.clone())
+        .push_bind(c.address.state.clone())
+        .push_bind(c.address.postal_code.clone())
+        .push_bind(keys.phones)
+        .push_bind(c.emails.join(" "))
+        .push_bind(c.notes.clone())
+        .push_bind(c.status.as_str())
+        .push_bind(keys.name)
+        .push_bind(keys.trade_name)
+        .push_bind(keys.city)
+        .push_bind(fingerprint(c))
+        .push_bind(now.to_owned())
+        .push_bind(now.to_owned());
+}
+
+/// A digest of everything an import can change, so re-importing an identical
+/// row is recognised without comparing every column.
+pub(crate) fn fingerprint(c: &NewClient) -> String {
+    let birth = c.birth_date.map(date_text).unwrap_or_default();
+    let phones = c.phones.iter().map(|p| p.digits()).collect::<Vec<_>>().join(" ");
+    let emails = c.emails.join(" ");
+    let parts: [&str; 17] = [
+        c.kind.as_str(),
+        &c.name,
+        &c.trade_name,
+        c.document.as_ref().map_or("", Document::digits),
+        &c.rg_ie,
+        &birth,
+        &c.address.street,
+        &c.address.number,
+        &c.address.complement,
+        &c.address.district,
+        &c.address.city,
+        &c.address.state,
+        &c.address.postal_code,
+        &phones,
+        &emails,
+        &c.notes,
+        c.status.as_str(),
+    ];
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, p) in parts.iter().enumerate() {
+        for b in p.bytes().chain([0x1f, i as u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}-{}", c.reseller_id.0)
+}
+
+impl Db {
+    /// Checks the client exists inside the actor's scope.
+    pub(crate) async fn client_in_scope(&self, actor: &Actor, id: ClientId) -> DomainResult<()> {
+        let sql = format!("SELECT c.id FROM clients c WHERE c.id = $1{}", scope_clause(actor.scope, 2));
+        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(id.0);
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        q.fetch_optional(&self.pool).await.map_err(backend)?.ok_or(DomainError::NotFound("cliente"))?;
+        Ok(())
+    }
+
+    async fn client_where(&self, actor: &Actor, condition: &str, value: String) -> DomainResult<Option<Client>> {
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients c JOIN resellers r ON r.id = c.reseller_id WHERE {condition}{}",
+            scope_clause(actor.scope, 2)
+        );
+        let mut q = sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(sql)).bind(value);
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        Ok(q.fetch_optional(&self.pool).await.map_err(backend)?.map(Client::from))
+    }
+
+    /// Runs one candidate query of a search.
+    async fn candidates(
+        &self,
+        actor: &Actor,
+        sql: String,
+        binds: [String; 2],
+        limit: usize,
+    ) -> DomainResult<Vec<Candidate>> {
+        #[derive(sqlx::FromRow)]
+        struct Hit {
+            #[sqlx(flatten)]
+            summary: SummaryRow,
+            key: String,
+        }
+        let mut q = sqlx::query_as::<_, Hit>(sqlx::AssertSqlSafe(sql));
+        for b in binds.into_iter().filter(|b| !b.is_empty()) {
+            q = q.bind(b);
+        }
+        q = q.bind(limit as i64);
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(|h| Candidate { summary: ClientSummary::from(h.summary), key: h.key }).collect())
+    }
+}
+
+#[async_trait]
+impl Clients for Db {
+    async fn search(&self, actor: &Actor, term: &SearchTerm, page: usize, per_page: usize) -> DomainResult<SearchPage> {
+        let column = match term.filter() {
+            SearchFilter::Name => "name_key",
+            SearchFilter::TradeName => "trade_key",
+            SearchFilter::City => "city_key",
+            SearchFilter::Phone => "phones",
+        };
+        let limit = MAX_CANDIDATES + 1;
+        let key = term.key().to_owned();
+        let mut candidates = Vec::new();
+        let mut hit_limit = false;
+        // Exact and prefix matches come from the ordered index, so they are
+        // never crowded out of the ranked set by the many that merely contain
+        // the term.
+        if term.filter() != SearchFilter::Phone {
+            let sql = format!(
+                "SELECT {SUMMARY_COLUMNS}, c.{column} AS key FROM clients c JOIN resellers r ON r.id = c.reseller_id \
+                 WHERE c.{column} >= $1 AND c.{column} < $2{} ORDER BY c.{column} LIMIT $3",
+                scope_clause(actor.scope, 4)
+            );
+            // Keys hold only [a-z0-9 ], all below '{'.
+            let found = self.candidates(actor, sql, [key.clone(), format!("{key}{{")], limit).await?;
+            hit_limit |= found.len() >= limit;
+            candidates.extend(found);
+        }
+        let contains = match self.dialect {
+            Dialect::Sqlite => format!(
+                "SELECT {SUMMARY_COLUMNS}, c.{column} AS key FROM clients_fts f \
+                 JOIN clients c ON c.id = f.rowid JOIN resellers r ON r.id = c.reseller_id \
+                 WHERE f.{column} LIKE $1{} LIMIT $2",
+                scope_clause(actor.scope, 3)
+            ),
+            Dialect::Postgres => format!(
+                "SELECT {SUMMARY_COLUMNS}, c.{column} AS key FROM clients c JOIN resellers r ON r.id = c.reseller_id \
+                 WHERE c.{column} LIKE $1{} LIMIT $2",
+                scope_clause(actor.scope, 3)
+            ),
+        };
+        let found = self.candidates(actor, contains, [format!("%{key}%"), String::new()], limit).await?;
+        hit_limit |= found.len() >= limit;
+        candidates.extend(found);
+        Ok(rank_page(term, candidates, hit_limit, page, per_page))
+    }
+
+    async fn client(&self, actor: &Actor, id: ClientId) -> DomainResult<Client> {
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients c JOIN resellers r ON r.id = c.reseller_id WHERE c.id = $1{}",
+            scope_clause(actor.scope, 2)
+        );
+        let mut q = sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(sql)).bind(id.0);
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        q.fetch_optional(&self.pool).await.map_err(backend)?.map(Client::from).ok_or(DomainError::NotFound("cliente"))
+    }
+
+    async fn client_by_code(&self, actor: &Actor, code: &str) -> DomainResult<Client> {
+        self.client_where(actor, "c.code = $1", code.trim().to_owned()).await?.ok_or(DomainError::NotFound("cliente"))
+    }
+
+    async fn client_by_document(&self, actor: &Actor, document: &Document) -> DomainResult<Option<ClientSummary>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM clients c JOIN resellers r ON r.id = c.reseller_id \
+             WHERE c.document = $1{} ORDER BY c.id LIMIT 1",
+            scope_clause(actor.scope, 2)
+        );
+        let mut q = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql)).bind(document.digits().to_owned());
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        Ok(q.fetch_optional(&self.pool).await.map_err(backend)?.map(ClientSummary::from))
+    }
+
+    async fn create_client(&self, actor: &Actor, new: &NewClient) -> DomainResult<Client> {
+        if !actor.scope.covers(new.reseller_id) {
+            return Err(DomainError::NotFound("revenda"));
+        }
+        new.validate()?;
+        let mut client = new.clone();
+        let mut tx = self.begin_write().await?;
+        if client.code.trim().is_empty() {
+            // Codes from imports may be numbers too: skip any already taken.
+            loop {
+                let (n,): (i64,) = sqlx::query_as(
+                    "INSERT INTO counters (name, value) VALUES ('client_code', 1) \
+                     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM clients WHERE code = $1")
+                    .bind(n.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                if taken.is_none() {
+                    client.code = n.to_string();
+                    break;
+                }
+            }
+        }
+        let now = now_text();
+        let mut b: QueryBuilder<Any> = QueryBuilder::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) "));
+        b.push_values([&client], |mut row, c| push_client_values(&mut row, c, &now));
+        b.push(" RETURNING id");
+        let (id,): (i64,) = b.build_query_as().fetch_one(&mut *tx).await.map_err(|e| match backend(e) {
+            DomainError::Conflict(_) => {
+                DomainError::Conflict(format!("já existe um cliente com o código {}", client.code))
+            }
+            other => other,
+        })?;
+        tx.commit().await.map_err(backend)?;
+        self.client(actor, ClientId(id)).await
+    }
+
+    async fn subscriptions(&self, actor: &Actor, client: ClientId) -> DomainResult<Vec<Subscription>> {
+        self.client_in_scope(actor, client).await?;
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM {SUBSCRIPTION_FROM} WHERE s.client_id = $1 \
+             ORDER BY CASE s.status WHEN 'active' THEN 0 ELSE 1 END, s.id"
+        );
+        let rows: Vec<SubscriptionRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(client.0).fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(Subscription::from).collect())
+    }
+}

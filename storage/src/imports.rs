@@ -1,0 +1,431 @@
+//! Bulk upserts from providers' exports. Rows go in chunks, one transaction a
+//! chunk; a chunk that fails as a whole is retried row by row so one bad row
+//! is refused alone and the rest still land.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use balcao_domain::client::NewClient;
+use balcao_domain::finance::NewReceivable;
+use balcao_domain::ports::{ImportOutcome, Imports};
+use balcao_domain::subscription::{NewSubscription, Salesperson};
+use balcao_domain::text::search_key;
+use balcao_domain::{DomainError, DomainResult};
+use sqlx::{Any, QueryBuilder};
+
+use crate::clients::{INSERT_COLUMNS, fingerprint, push_client_values};
+use crate::{Db, backend, date_text, now_text};
+
+/// Rows per transaction; also bounds bind parameters per statement (25 a row).
+const CHUNK: usize = 500;
+
+/// What a client row will do.
+enum Plan {
+    Insert,
+    Update(i64),
+    Same,
+}
+
+impl Db {
+    async fn client_chunk(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome> {
+        let mut out = ImportOutcome::default();
+        let mut tx = self.begin_write().await?;
+        let mut existing: HashMap<String, (i64, String)> = HashMap::new();
+        let mut q: QueryBuilder<Any> = QueryBuilder::new("SELECT id, code, fingerprint FROM clients WHERE code IN (");
+        let mut sep = q.separated(", ");
+        for (_, c) in rows {
+            sep.push_bind(c.code.clone());
+        }
+        q.push(")");
+        let found: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *tx).await.map_err(backend)?;
+        for (id, code, fp) in found {
+            existing.insert(code, (id, fp));
+        }
+        // Later rows of the same code win, as if applied one after another.
+        let mut last_of: HashMap<&str, usize> = HashMap::new();
+        for (i, (_, c)) in rows.iter().enumerate() {
+            last_of.insert(c.code.as_str(), i);
+        }
+        let mut inserts = Vec::new();
+        let mut superseded = std::collections::HashSet::new();
+        for (i, (_, c)) in rows.iter().enumerate() {
+            let plan = match existing.get(&c.code) {
+                None => Plan::Insert,
+                Some((id, fp)) if *fp != fingerprint(c) => Plan::Update(*id),
+                Some(_) => Plan::Same,
+            };
+            if last_of.get(c.code.as_str()) != Some(&i) {
+                // An earlier row of a code repeated in the file: the last one
+                // is applied; this one counts as if it had been, then updated.
+                match plan {
+                    Plan::Insert => out.created += 1,
+                    _ => out.unchanged += 1,
+                }
+                superseded.insert(c.code.as_str());
+                continue;
+            }
+            match plan {
+                Plan::Insert if superseded.contains(c.code.as_str()) => {
+                    inserts.push(c);
+                    out.updated += 1;
+                }
+                Plan::Insert => {
+                    inserts.push(c);
+                    out.created += 1;
+                }
+                Plan::Update(id) => {
+                    update_client(&mut tx, id, c).await?;
+                    out.updated += 1;
+                }
+                Plan::Same => out.unchanged += 1,
+            }
+        }
+        if !inserts.is_empty() {
+            let now = now_text();
+            let mut b: QueryBuilder<Any> = QueryBuilder::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) "));
+            b.push_values(inserts.iter().copied(), |mut row, c| push_client_values(&mut row, c, &now));
+            b.build().execute(&mut *tx).await.map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
+    }
+}
+
+async fn update_client(tx: &mut sqlx::Transaction<'static, Any>, id: i64, c: &NewClient) -> DomainResult<()> {
+    let keys = c.search_keys();
+    sqlx::query(
+        "UPDATE clients SET reseller_id = $2, kind = $3, name = $4, trade_name = $5, document = $6, rg_ie = $7, \
+         birth_date = $8, street = $9, number = $10, complement = $11, district = $12, city = $13, state = $14, \
+         postal_code = $15, phones = $16, emails = $17, notes = $18, status = $19, name_key = $20, trade_key = $21, \
+         city_key = $22, fingerprint = $23, updated_at = $24 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(c.reseller_id.0)
+    .bind(c.kind.as_str())
+    .bind(c.name.trim().to_owned())
+    .bind(c.trade_name.trim().to_owned())
+    .bind(c.document.as_ref().map(|d| d.digits().to_owned()))
+    .bind(c.rg_ie.clone())
+    .bind(c.birth_date.map(date_text))
+    .bind(c.address.street.clone())
+    .bind(c.address.number.clone())
+    .bind(c.address.complement.clone())
+    .bind(c.address.district.clone())
+    .bind(c.address.city.clone())
+    .bind(c.address.state.clone())
+    .bind(c.address.postal_code.clone())
+    .bind(keys.phones)
+    .bind(c.emails.join(" "))
+    .bind(c.notes.clone())
+    .bind(c.status.as_str())
+    .bind(keys.name)
+    .bind(keys.trade_name)
+    .bind(keys.city)
+    .bind(fingerprint(c))
+    .bind(now_text())
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Resolves client codes to ids, in chunks.
+async fn client_ids(db: &Db, codes: &[&str]) -> DomainResult<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    for chunk in codes.chunks(CHUNK) {
+        let mut q: QueryBuilder<Any> = QueryBuilder::new("SELECT code, id FROM clients WHERE code IN (");
+        let mut sep = q.separated(", ");
+        for c in chunk {
+            sep.push_bind(c.to_string());
+        }
+        q.push(")");
+        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&db.pool).await.map_err(backend)?;
+        ids.extend(rows);
+    }
+    Ok(ids)
+}
+
+/// Runs `apply` on each chunk in its own transaction; when a chunk fails, each
+/// of its rows is tried alone so only the bad ones are refused.
+macro_rules! chunked {
+    ($self:ident, $rows:expr, |$tx:ident, $line:ident, $row:ident, $out:ident| $apply:block) => {{
+        let mut total = ImportOutcome::default();
+        for chunk in $rows.chunks(CHUNK) {
+            let attempt: DomainResult<ImportOutcome> = async {
+                let mut $tx = $self.begin_write().await?;
+                let mut $out = ImportOutcome::default();
+                for ($line, $row) in chunk {
+                    let _ = $line;
+                    $apply
+                }
+                $tx.commit().await.map_err(backend)?;
+                Ok($out)
+            }
+            .await;
+            match attempt {
+                Ok(o) => total.absorb(o),
+                Err(DomainError::Backend(cause)) if chunk.len() > 1 => {
+                    tracing::warn!(%cause, "import chunk failed; retrying its rows one by one");
+                    for ($line, $row) in chunk {
+                        let one: DomainResult<ImportOutcome> = async {
+                            let mut $tx = $self.begin_write().await?;
+                            let mut $out = ImportOutcome::default();
+                            $apply
+                            $tx.commit().await.map_err(backend)?;
+                            Ok($out)
+                        }
+                        .await;
+                        match one {
+                            Ok(o) => total.absorb(o),
+                            Err(e) => total.refused.push((*$line, refusal(e))),
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
+    }};
+}
+
+fn refusal(e: DomainError) -> String {
+    match e {
+        DomainError::Backend(cause) => {
+            tracing::warn!(%cause, "import row refused by the database");
+            "o banco de dados recusou a linha".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+#[async_trait]
+impl Imports for Db {
+    async fn import_clients(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome> {
+        let mut total = ImportOutcome::default();
+        for chunk in rows.chunks(CHUNK) {
+            match self.client_chunk(chunk).await {
+                Ok(o) => total.absorb(o),
+                Err(DomainError::Backend(cause)) => {
+                    tracing::warn!(%cause, "client import chunk failed; retrying its rows one by one");
+                    for row in chunk {
+                        match self.client_chunk(std::slice::from_ref(row)).await {
+                            Ok(o) => total.absorb(o),
+                            Err(e) => total.refused.push((row.0, refusal(e))),
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
+    }
+
+    async fn import_subscriptions(&self, rows: &[(usize, NewSubscription)]) -> DomainResult<ImportOutcome> {
+        let codes: Vec<&str> = rows.iter().map(|(_, s)| s.client_code.as_str()).collect();
+        let ids = client_ids(self, &codes).await?;
+        let mut valid = Vec::new();
+        let mut refused = Vec::new();
+        for (line, s) in rows {
+            match ids.get(&s.client_code) {
+                Some(id) => valid.push((*line, (*id, s))),
+                None => refused.push((*line, format!("cliente de código \"{}\" não encontrado", s.client_code))),
+            }
+        }
+        let mut routing: HashMap<String, i64> = HashMap::new();
+        for (_, (_, s)) in &valid {
+            if let Some(rp) = &s.routing_point
+                && !routing.contains_key(rp)
+            {
+                routing.insert(rp.clone(), self.ensure_routing_point(rp).await?.id.0);
+            }
+        }
+        let mut result: DomainResult<ImportOutcome> = chunked!(self, valid, |tx, line, row, out| {
+            let (client_id, s) = row;
+            let plan_key = search_key(&s.plan_name);
+            if plan_key.is_empty() {
+                return Err(DomainError::invalid("informe o plano"));
+            }
+            sqlx::query(
+                "INSERT INTO plans (name, name_key, price_cents, active) VALUES ($1, $2, $3, 1) ON CONFLICT (name_key) DO NOTHING",
+            )
+            .bind(s.plan_name.trim())
+            .bind(&plan_key)
+            .bind(s.price.map_or(0, |p| p.cents()))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let (plan_id, catalog_price): (i64, i64) =
+                sqlx::query_as("SELECT id, price_cents FROM plans WHERE name_key = $1")
+                    .bind(&plan_key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            let price = s.price.map_or(catalog_price, |p| p.cents());
+            let (salesperson_id, salesperson_name) = match &s.salesperson {
+                Some(Salesperson::Staff(id)) => (Some(id.0), None),
+                Some(Salesperson::Name(n)) => (None, Some(n.trim().to_owned())),
+                None => (None, None),
+            };
+            let routing_id = s.routing_point.as_ref().and_then(|r| routing.get(r).copied());
+            let import_key = format!("{}|{}", s.client_code, plan_key);
+            let current: Option<(i64, i64, String, i64, Option<i64>, Option<String>, Option<i64>)> = sqlx::query_as(
+                "SELECT id, price_cents, billing_method, due_day, salesperson_id, salesperson_name, routing_point_id \
+                 FROM subscriptions WHERE import_key = $1",
+            )
+            .bind(&import_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let wanted = (
+                price,
+                s.billing_method.as_str().to_owned(),
+                i64::from(s.due_day.get()),
+                salesperson_id,
+                salesperson_name.clone(),
+                routing_id,
+            );
+            match current {
+                None => {
+                    sqlx::query(
+                        "INSERT INTO subscriptions (client_id, plan_id, price_cents, billing_method, due_day, salesperson_id, \
+                         salesperson_name, routing_point_id, status, import_key, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10)",
+                    )
+                    .bind(*client_id)
+                    .bind(plan_id)
+                    .bind(wanted.0)
+                    .bind(wanted.1)
+                    .bind(wanted.2)
+                    .bind(wanted.3)
+                    .bind(wanted.4)
+                    .bind(wanted.5)
+                    .bind(&import_key)
+                    .bind(now_text())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    out.created += 1;
+                }
+                Some((id, p, bm, dd, sp, spn, rp)) => {
+                    if (p, bm, dd, sp, spn, rp) == wanted {
+                        out.unchanged += 1;
+                    } else {
+                        sqlx::query(
+                            "UPDATE subscriptions SET price_cents = $2, billing_method = $3, due_day = $4, \
+                             salesperson_id = $5, salesperson_name = $6, routing_point_id = $7 WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(wanted.0)
+                        .bind(wanted.1)
+                        .bind(wanted.2)
+                        .bind(wanted.3)
+                        .bind(wanted.4)
+                        .bind(wanted.5)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        out.updated += 1;
+                    }
+                }
+            }
+        });
+        if let Ok(o) = &mut result {
+            o.refused.extend(refused);
+            o.refused.sort();
+        }
+        result
+    }
+
+    async fn import_receivables(&self, rows: &[(usize, NewReceivable)]) -> DomainResult<ImportOutcome> {
+        let codes: Vec<&str> = rows.iter().map(|(_, r)| r.client_code.as_str()).collect();
+        let ids = client_ids(self, &codes).await?;
+        let mut valid = Vec::new();
+        let mut refused = Vec::new();
+        for (line, r) in rows {
+            match (ids.get(&r.client_code), r.validate()) {
+                (Some(id), Ok(())) => valid.push((*line, (*id, r))),
+                (None, _) => refused.push((*line, format!("cliente de código \"{}\" não encontrado", r.client_code))),
+                (_, Err(e)) => refused.push((*line, e.to_string())),
+            }
+        }
+        let mut result: DomainResult<ImportOutcome> = chunked!(self, valid, |tx, line, row, out| {
+            let (client_id, r) = row;
+            let import_key = format!("{}|{}|{}", r.client_code, date_text(r.due_date), search_key(&r.description));
+            let paid = r.settlement.map_or(0, |(_, m)| m.cents());
+            let settled_on = r.settlement.filter(|(_, m)| m.cents() >= r.amount.cents()).map(|(d, _)| date_text(d));
+            let current: Option<(i64, i64, i64, Option<String>, String)> = sqlx::query_as(
+                "SELECT id, amount_cents, paid_cents, settled_on, description FROM receivables WHERE import_key = $1",
+            )
+            .bind(&import_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let id = match current {
+                None => {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO receivables (client_id, due_date, description, amount_cents, paid_cents, settled_on, \
+                         import_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    )
+                    .bind(*client_id)
+                    .bind(date_text(r.due_date))
+                    .bind(r.description.trim())
+                    .bind(r.amount.cents())
+                    .bind(paid)
+                    .bind(settled_on.clone())
+                    .bind(&import_key)
+                    .bind(now_text())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    out.created += 1;
+                    Some(id)
+                }
+                Some((id, amount, p, s, desc)) => {
+                    if (amount, p, s.clone(), desc.as_str())
+                        == (r.amount.cents(), paid, settled_on.clone(), r.description.trim())
+                    {
+                        out.unchanged += 1;
+                        None
+                    } else {
+                        sqlx::query(
+                        "UPDATE receivables SET description = $2, amount_cents = $3, paid_cents = $4, settled_on = $5 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(r.description.trim())
+                    .bind(r.amount.cents())
+                    .bind(paid)
+                    .bind(settled_on.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                        sqlx::query("DELETE FROM settlements WHERE receivable_id = $1 AND method = 'Importação'")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        out.updated += 1;
+                        Some(id)
+                    }
+                }
+            };
+            if let (Some(id), Some((on, amount))) = (id, r.settlement) {
+                sqlx::query(
+                    "INSERT INTO settlements (receivable_id, paid_on, amount_cents, method, created_at) \
+                     VALUES ($1, $2, $3, 'Importação', $4)",
+                )
+                .bind(id)
+                .bind(date_text(on))
+                .bind(amount.cents())
+                .bind(now_text())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+        });
+        if let Ok(o) = &mut result {
+            o.refused.extend(refused);
+            o.refused.sort();
+        }
+        result
+    }
+}

@@ -1,0 +1,75 @@
+//! A small migrator over embedded SQL: the same versions and names for both
+//! dialects, each applied once in its own transaction, recorded in
+//! `balcao_migrations`. PostgreSQL instances migrating at once queue on an
+//! advisory lock.
+
+use sqlx::AnyPool;
+
+use crate::{Dialect, now_text};
+
+/// A schema version: its number, name, and SQL for each dialect.
+#[derive(Debug)]
+pub struct Migration {
+    /// Version number, ascending.
+    pub version: i64,
+    /// Short name.
+    pub name: &'static str,
+    /// SQLite text.
+    pub sqlite: &'static str,
+    /// PostgreSQL text.
+    pub postgres: &'static str,
+}
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "core",
+    sqlite: include_str!("../../migrations/sqlite/0001_core.sql"),
+    postgres: include_str!("../../migrations/postgres/0001_core.sql"),
+}];
+
+/// Applies what is missing; returns the versions applied now.
+pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS balcao_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )",
+    )
+    .execute(pool)
+    .await?;
+    let mut applied_now = Vec::new();
+    for m in MIGRATIONS {
+        let mut tx = match dialect {
+            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => pool.begin().await?,
+        };
+        if dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7205001)").execute(&mut *tx).await?;
+        }
+        let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM balcao_migrations WHERE version = $1")
+            .bind(m.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            tx.commit().await?;
+            continue;
+        }
+        let sql = match dialect {
+            Dialect::Sqlite => m.sqlite,
+            Dialect::Postgres => m.postgres,
+        };
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO balcao_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version = m.version, name = m.name, "migration applied");
+        applied_now.push(m.version);
+    }
+    Ok(applied_now)
+}

@@ -1,0 +1,238 @@
+//! Tickets, their history and work orders.
+
+use async_trait::async_trait;
+use balcao_domain::ports::Tickets;
+use balcao_domain::staff::{Actor, Scope};
+use balcao_domain::ticket::{
+    Assignee, NewTicket, Ticket, TicketDetail, TicketEvent, TicketStatus, WorkOrder, WorkOrderStatus, protocol,
+};
+use balcao_domain::{ClientId, DomainError, DomainResult, StaffId, TicketId, WorkOrderId};
+use chrono::NaiveDate;
+use sqlx::{Any, Transaction};
+
+use crate::rows::{TICKET_COLUMNS, TICKET_FROM, TicketRow};
+use crate::{Db, backend, date_text, now_text, parse_instant, parse_stored_date, scope_clause};
+
+type Tx = Transaction<'static, Any>;
+
+async fn exists(tx: &mut Tx, sql: &'static str, id: i64, what: &'static str) -> DomainResult<()> {
+    let found: Option<(i64,)> = sqlx::query_as(sql).bind(id).fetch_optional(&mut **tx).await.map_err(backend)?;
+    found.map(|_| ()).ok_or(DomainError::NotFound(what))
+}
+
+async fn add_event(tx: &mut Tx, ticket: i64, actor: Option<StaffId>, kind: &str, detail: &str) -> DomainResult<()> {
+    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_staff_id, kind, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(ticket)
+        .bind(now_text())
+        .bind(actor.map(|a| a.0))
+        .bind(kind)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn acting(actor: &Actor) -> Option<StaffId> {
+    (actor.staff_id.0 != 0).then_some(actor.staff_id)
+}
+
+#[async_trait]
+impl Tickets for Db {
+    async fn open_ticket(&self, actor: &Actor, new: &NewTicket, today: NaiveDate) -> DomainResult<Ticket> {
+        new.validate()?;
+        let client = balcao_domain::ports::Clients::client(self, actor, new.client_id).await?;
+        let mut tx = self.begin_write().await?;
+        if let Some(s) = new.subscription_id {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM subscriptions WHERE id = $1 AND client_id = $2")
+                .bind(s.0)
+                .bind(client.id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+            found.ok_or(DomainError::NotFound("plano do cliente"))?;
+        }
+        if let Some(rp) = new.routing_point_id {
+            exists(&mut tx, "SELECT id FROM routing_points WHERE id = $1", rp.0, "ponto de roteamento").await?;
+        }
+        exists(&mut tx, "SELECT id FROM contact_channels WHERE id = $1", new.channel_id.0, "tipo de contato").await?;
+        exists(&mut tx, "SELECT id FROM ticket_types WHERE id = $1", new.ticket_type_id.0, "tipo de atendimento")
+            .await?;
+        let (staff_assignee, role_assignee) = match new.assignee {
+            Assignee::User(s) => {
+                let row: Option<(Option<i64>,)> =
+                    sqlx::query_as("SELECT reseller_id FROM staff WHERE id = $1 AND active = 1")
+                        .bind(s.0)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                let (reseller,) = row.ok_or(DomainError::NotFound("usuário"))?;
+                let scope = reseller.map_or(Scope::Provider, |r| Scope::Reseller(balcao_domain::ResellerId(r)));
+                if !scope.covers(client.reseller_id) {
+                    return Err(DomainError::invalid("este usuário não atende a revenda do cliente"));
+                }
+                (Some(s.0), None)
+            }
+            Assignee::Role(r) => {
+                exists(&mut tx, "SELECT id FROM roles WHERE id = $1", r.0, "cargo").await?;
+                (None, Some(r.0))
+            }
+        };
+        let (seq,): (i64,) = sqlx::query_as(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        )
+        .bind(format!("protocol:{}", date_text(today)))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let now = now_text();
+        let resolved = new.resolution.as_deref().map(str::trim);
+        let status = if resolved.is_some() { TicketStatus::Resolved } else { TicketStatus::Open };
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO tickets (protocol, reseller_id, client_id, subscription_id, routing_point_id, contact_name, \
+             problem, channel_id, ticket_type_id, assignee_staff_id, assignee_role_id, checks, status, \
+             resolved_on_first_contact, resolution, opened_by, created_at, updated_at, resolved_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18) RETURNING id",
+        )
+        .bind(protocol(today, seq))
+        .bind(client.reseller_id.0)
+        .bind(client.id.0)
+        .bind(new.subscription_id.map(|s| s.0))
+        .bind(new.routing_point_id.map(|r| r.0))
+        .bind(new.contact_name.trim())
+        .bind(new.problem.trim())
+        .bind(new.channel_id.0)
+        .bind(new.ticket_type_id.0)
+        .bind(staff_assignee)
+        .bind(role_assignee)
+        .bind(new.checks.trim())
+        .bind(status.as_str())
+        .bind(i64::from(resolved.is_some()))
+        .bind(resolved.unwrap_or(""))
+        .bind(acting(actor).map(|s| s.0))
+        .bind(&now)
+        .bind(resolved.map(|_| now.clone()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        add_event(&mut tx, id, acting(actor), "opened", new.problem.trim()).await?;
+        if let Some(text) = resolved {
+            add_event(&mut tx, id, acting(actor), "resolved", text).await?;
+        }
+        if let Some(wo) = &new.work_order {
+            if let Some(t) = wo.technician {
+                exists(&mut tx, "SELECT id FROM staff WHERE id = $1 AND active = 1", t.0, "técnico").await?;
+            }
+            let address =
+                if wo.address.trim().is_empty() { client.address.one_line() } else { wo.address.trim().to_owned() };
+            sqlx::query(
+                "INSERT INTO work_orders (ticket_id, reseller_id, client_id, visit_date, window_start, window_end, \
+                 technician_id, address, task, status, outcome, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', $11, $11)",
+            )
+            .bind(id)
+            .bind(client.reseller_id.0)
+            .bind(client.id.0)
+            .bind(date_text(wo.date))
+            .bind(wo.window_start.format("%H:%M").to_string())
+            .bind(wo.window_end.format("%H:%M").to_string())
+            .bind(wo.technician.map(|t| t.0))
+            .bind(address)
+            .bind(wo.task.trim())
+            .bind(WorkOrderStatus::Scheduled.as_str())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let detail = format!(
+                "O.S. agendada para {} das {} às {}: {}",
+                balcao_domain::finance::format_date(wo.date),
+                wo.window_start.format("%H:%M"),
+                wo.window_end.format("%H:%M"),
+                wo.task.trim()
+            );
+            add_event(&mut tx, id, acting(actor), "work_order", &detail).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(self.ticket(actor, TicketId(id)).await?.ticket)
+    }
+
+    async fn ticket(&self, actor: &Actor, id: TicketId) -> DomainResult<TicketDetail> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.id = $1{}", scope_clause(actor.scope, 2));
+        let mut q = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql)).bind(id.0);
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        let ticket = Ticket::from(
+            q.fetch_optional(&self.pool).await.map_err(backend)?.ok_or(DomainError::NotFound("atendimento"))?,
+        );
+        let events: Vec<(String, Option<i64>, Option<String>, String, String)> = sqlx::query_as(
+            "SELECT e.at, e.actor_staff_id, s.name, e.kind, e.detail FROM ticket_events e \
+             LEFT JOIN staff s ON s.id = e.actor_staff_id WHERE e.ticket_id = $1 ORDER BY e.id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let history = events
+            .into_iter()
+            .map(|(at, actor, name, kind, detail)| TicketEvent {
+                at: parse_instant(&at),
+                actor: actor.map(StaffId),
+                actor_name: name.unwrap_or_else(|| "Sistema".into()),
+                kind,
+                detail,
+            })
+            .collect();
+        #[derive(sqlx::FromRow)]
+        struct WoRow {
+            id: i64,
+            visit_date: String,
+            window_start: String,
+            window_end: String,
+            technician_id: Option<i64>,
+            address: String,
+            task: String,
+            status: String,
+            outcome: String,
+        }
+        let rows: Vec<WoRow> = sqlx::query_as(
+            "SELECT id, visit_date, window_start, window_end, technician_id, address, task, status, outcome \
+             FROM work_orders WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let time = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default();
+        let work_orders = rows
+            .into_iter()
+            .map(|w| WorkOrder {
+                id: WorkOrderId(w.id),
+                ticket_id: id,
+                client_id: ticket.client_id,
+                date: parse_stored_date(&w.visit_date),
+                window_start: time(&w.window_start),
+                window_end: time(&w.window_end),
+                technician: w.technician_id.map(StaffId),
+                address: w.address,
+                task: w.task,
+                status: WorkOrderStatus::from_stored(&w.status),
+                outcome: w.outcome,
+            })
+            .collect();
+        Ok(TicketDetail { ticket, history, work_orders })
+    }
+
+    async fn client_tickets(&self, actor: &Actor, client: ClientId) -> DomainResult<Vec<Ticket>> {
+        self.client_in_scope(actor, client).await?;
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.client_id = $1 \
+             ORDER BY CASE t.status WHEN 'resolved' THEN 1 ELSE 0 END, t.created_at DESC, t.id DESC"
+        );
+        let rows: Vec<TicketRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(client.0).fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(Ticket::from).collect())
+    }
+}
