@@ -95,32 +95,7 @@ pub async fn demo(app: &App, clients: usize) -> anyhow::Result<Seeded> {
             4..=5 => ClientStatus::Cancelled,
             _ => ClientStatus::Active,
         };
-        client_rows.push((
-            i + 1,
-            NewClient {
-                code: (1001 + i).to_string(),
-                reseller_id: reseller,
-                kind: if d.is_company { ClientKind::Company } else { ClientKind::Person },
-                name: d.name,
-                trade_name: d.trade_name,
-                document: Document::parse(&d.document).ok(),
-                rg_ie: String::new(),
-                birth_date: NaiveDate::from_ymd_opt(d.birth_date.0, d.birth_date.1, d.birth_date.2),
-                address: Address {
-                    street: d.street,
-                    number: d.number,
-                    complement: d.complement,
-                    district: d.district,
-                    city: d.city,
-                    state: d.state,
-                    postal_code: d.postal_code,
-                },
-                phones: d.phones.iter().filter_map(|p| Phone::parse(p).ok()).collect(),
-                emails: d.emails,
-                notes: String::new(),
-                status,
-            },
-        ));
+        client_rows.push((i + 1, new_client(d, (1001 + i).to_string(), reseller, status)));
     }
     seeded.clients = db.import_clients(&client_rows).await?.created;
 
@@ -234,6 +209,33 @@ async fn demo_tickets(
         count += 1;
     }
     Ok(count)
+}
+
+/// A generated client as the store takes it.
+pub fn new_client(d: demo::DemoClient, code: String, reseller_id: ResellerId, status: ClientStatus) -> NewClient {
+    NewClient {
+        code,
+        reseller_id,
+        kind: if d.is_company { ClientKind::Company } else { ClientKind::Person },
+        name: d.name,
+        trade_name: d.trade_name,
+        document: Document::parse(&d.document).ok(),
+        rg_ie: String::new(),
+        birth_date: NaiveDate::from_ymd_opt(d.birth_date.0, d.birth_date.1, d.birth_date.2),
+        address: Address {
+            street: d.street,
+            number: d.number,
+            complement: d.complement,
+            district: d.district,
+            city: d.city,
+            state: d.state,
+            postal_code: d.postal_code,
+        },
+        phones: d.phones.iter().filter_map(|p| Phone::parse(p).ok()).collect(),
+        emails: d.emails,
+        notes: String::new(),
+        status,
+    }
 }
 
 /// The first day of the month `months` away from `d` (a first of month).

@@ -82,13 +82,39 @@ fn split_many(cell: &str) -> impl Iterator<Item = &str> {
     cell.split(['/', ';', '|']).map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Other names exports give the same column, after header normalization.
+const ALIASES: [(&str, &[&str]); 9] = [
+    ("emails", &["e_mails", "email", "e_mail"]),
+    ("telefones", &["telefone", "fones", "fone", "celular"]),
+    ("cpf_cnpj", &["cpf", "cnpj", "documento", "cpf_ou_cnpj"]),
+    ("codigo", &["cod", "codigo_cliente", "cliente"]),
+    ("cliente_codigo", &["codigo_cliente", "codigo", "cliente"]),
+    ("nome_fantasia", &["fantasia"]),
+    ("vencimento", &["data_vencimento", "data_venc", "dt_vencimento"]),
+    ("data_baixa", &["dt_baixa", "baixa"]),
+    ("forma_cobranca", &["forma_de_cobranca"]),
+];
+
+/// Renames alias headers to the names this kind expects.
+fn canonicalize(table: &mut Table, kind: Kind) {
+    for (canonical, aliases) in ALIASES {
+        if !kind.required().contains(&canonical) || table.column(canonical).is_some() {
+            continue;
+        }
+        if let Some(h) = table.headers.iter_mut().find(|h| aliases.contains(&h.as_str())) {
+            *h = canonical.to_owned();
+        }
+    }
+}
+
 /// Imports `bytes` as a file of `kind` into `store`.
 pub async fn import<S: Directory + Imports + ?Sized>(
     store: &S,
     kind: Kind,
     bytes: &[u8],
 ) -> Result<Report, ImportError> {
-    let table = read_table(bytes)?;
+    let mut table = read_table(bytes)?;
+    canonicalize(&mut table, kind);
     let missing = table.missing(kind.required());
     if !missing.is_empty() {
         return Err(ImportError::MissingHeaders(missing.join(", ")));

@@ -1,0 +1,171 @@
+//! The `balcao` binary as a newcomer uses it: importing providers' exports
+//! with broken rows, then searching, showing and reading the finance of what
+//! was imported, on a fresh SQLite file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Workdir(PathBuf);
+
+impl Workdir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("balcao-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Workdir(dir)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// Runs `balcao ARGS` in this folder; returns (success, stdout, stderr).
+    fn balcao(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_balcao"))
+            .args(args)
+            .current_dir(&self.0)
+            .env_remove("BALCAO_DATABASE__URL")
+            .env("BALCAO_LOG", "error")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.balcao(args);
+        assert!(ok, "balcao {args:?} failed:\n{out}\n{err}");
+        out
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn latin1(text: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1252.encode(text).0.into_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const CLIENTS: &str = "\
+Código;Revenda;Nome;Nome Fantasia;CPF/CNPJ;Cidade;UF;Telefones;E-mails;Endereço;Número;Bairro;CEP
+1001;Litoral Net;Maria da Conceição Souza;;529.982.247-25;São José dos Campos;SP;(12) 98765-4321 / (12) 3456-7890;maria@exemplo.com.br;Rua das Flores;12;Centro;12245-000
+1002;Litoral Net;João Pedro Araújo;;123.456.789-00;Santos;SP;(13) 99876-5432;;Av. Ana Costa;400;Gonzaga;11060-000
+1003;Serra Fibra;Padaria Pão Quente Ltda;Pão Quente;11.222.333/0001-81;Campos do Jordão;SP;12 3662-1234;contato@paoquente.example.com;Rua Djalma Forjaz;88;Capivari;12460-000
+1004;Serra Fibra;;Sem Nome;;Campos do Jordão;SP;;;;;;
+1005;Serra Fibra;José Simões;;;Taubaté;XX;;;;;;
+1006;Litoral Net;Antônia Assunção;;;Ubatuba;SP;98765-4321;;;;;
+";
+
+#[test]
+fn import_reports_each_broken_row_and_keeps_the_rest() {
+    let w = Workdir::new("import");
+    let file = w.write("clientes.csv", &latin1(CLIENTS));
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("6 linhas lidas (windows-1252, separador ';')"), "{out}");
+    assert!(out.contains("criados: 2  atualizados: 0  sem alteração: 0  recusados: 4"), "{out}");
+    assert!(out.contains("linha 3: CPF/CNPJ: CPF inválido"), "{out}");
+    assert!(out.contains("linha 5: informe o nome do cliente"), "{out}");
+    assert!(out.contains("linha 6: UF inválida"), "{out}");
+    assert!(out.contains("linha 7: telefone \"98765-4321\": informe o telefone com DDD"), "{out}");
+
+    // The same file again changes nothing.
+    let again = w.ok(&["import", "clients", path(&file)]);
+    assert!(again.contains("criados: 0  atualizados: 0  sem alteração: 2  recusados: 4"), "{again}");
+
+    // What was imported is found the way staff type it.
+    let found = w.ok(&["clients", "search", "conceicao"]);
+    assert!(found.contains("Maria da Conceição Souza") && found.contains("1 cliente encontrado"), "{found}");
+    let by_trade = w.ok(&["clients", "search", "--by", "trade-name", "pao quente"]);
+    assert!(by_trade.contains("Padaria Pão Quente Ltda"), "{by_trade}");
+    for phone in ["(12) 98765-4321", "12987654321", "987654321", "98765-4321", "+55 12 98765 4321", "3456-7890"] {
+        let out = w.ok(&["clients", "search", "--by", "phone", phone]);
+        assert!(out.contains("Maria da Conceição Souza"), "{phone}: {out}");
+    }
+    let (ok, _, err) = w.balcao(&["clients", "search", "ma"]);
+    assert!(!ok && err.contains("digite pelo menos 3 letras"), "{err}");
+
+    let card = w.ok(&["clients", "show", "1003"]);
+    assert!(card.contains("Pessoa jurídica") && card.contains("11.222.333/0001-81"), "{card}");
+    let (ok, _, err) = w.balcao(&["clients", "show", "9999"]);
+    assert!(!ok && err.contains("cliente de código 9999 não encontrado"), "{err}");
+}
+
+#[test]
+fn subscriptions_and_receivables_import_and_show_in_finance() {
+    let w = Workdir::new("finance");
+    let clients = w.write("clientes.csv", CLIENTS.as_bytes());
+    w.ok(&["import", "clients", path(&clients)]);
+    let subs = w.write(
+        "planos.csv",
+        b"cliente_codigo,plano,valor,forma_cobranca,dia_vencimento,vendedor,ponto_roteamento\n\
+          1001,Fibra 300 Mega,\"99,90\",Boleto,10,Rafael,POP Centro\n\
+          1003,Empresarial 500,\"249,90\",PIX,5,,\n\
+          1001,Fibra 300 Mega,\"99,90\",cheque,10,,\n\
+          7777,Fibra 300 Mega,\"99,90\",Boleto,10,,\n",
+    );
+    let out = w.ok(&["import", "subscriptions", path(&subs)]);
+    assert!(out.contains("criados: 2  atualizados: 0  sem alteração: 0  recusados: 2"), "{out}");
+    assert!(out.contains("linha 4: forma de cobrança desconhecida \"cheque\""), "{out}");
+    assert!(out.contains("linha 5: cliente de código \"7777\" não encontrado"), "{out}");
+
+    let receivables = w.write(
+        "contas.csv",
+        &latin1(
+            "cliente_codigo;vencimento;historico;valor;data_baixa;valor_pago\n\
+             1001;10/09/2026;Mensalidade Fibra 300 Mega - 09/2026;99,90;10/09/2026;99,90\n\
+             1001;10/10/2026;Mensalidade Fibra 300 Mega - 10/2026;99,90;;\n\
+             1001;10/11/2026;Mensalidade Fibra 300 Mega - 11/2026;99,90;12/11/2026;40,00\n\
+             1001;31/02/2026;Mensalidade inválida;99,90;;\n\
+             1001;10/12/2026;Mensalidade Fibra 300 Mega - 12/2026;abc;;\n",
+        ),
+    );
+    let out = w.ok(&["import", "receivables", path(&receivables)]);
+    assert!(out.contains("criados: 3  atualizados: 0  sem alteração: 0  recusados: 2"), "{out}");
+    assert!(out.contains("linha 5: vencimento: data inexistente"), "{out}");
+    assert!(out.contains("linha 6: valor: valor inválido"), "{out}");
+
+    let card = w.ok(&["clients", "show", "1001"]);
+    assert!(card.contains("Fibra 300 Mega - R$ 99,90/mês - Boleto - vence dia 10"), "{card}");
+    assert!(card.contains("Vendedor: Rafael") && card.contains("Ponto: POP Centro"), "{card}");
+
+    let fin = w.ok(&["finance", "1001", "--from", "01/09/2026", "--to", "30/11/2026"]);
+    assert!(fin.contains("Desde 01/09/2026 Até 30/11/2026"), "{fin}");
+    assert!(fin.contains("Total lançado: R$ 299,70"), "{fin}");
+    assert!(fin.contains("Saldo: R$ 159,80"), "{fin}");
+    let open = w.ok(&["finance", "1001", "--open", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&open).unwrap();
+    assert_eq!(v["lines"].as_array().unwrap().len(), 2, "{open}");
+    let id = v["lines"][0]["receivable"]["id"].as_i64().unwrap();
+    let detail = w.ok(&["finance", "1001", "--detail", &id.to_string()]);
+    assert!(detail.contains("Multa:") && detail.contains("Valor atualizado em"), "{detail}");
+
+    let (ok, _, err) = w.balcao(&["finance", "1001", "--from", "31/02/2026"]);
+    assert!(!ok && err.contains("data inexistente"), "{err}");
+}
+
+#[test]
+fn bad_configuration_names_the_key() {
+    let w = Workdir::new("config");
+    let out = Command::new(env!("CARGO_BIN_EXE_balcao"))
+        .args(["check-config"])
+        .current_dir(&w.0)
+        .env("BALCAO_TIMEZONE", "Marte/Olympus")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("timezone: fuso horário desconhecido"), "{err}");
+    let ok = w.ok(&["check-config"]);
+    assert!(ok.contains("Configuração válida") && ok.contains("Sqlite"), "{ok}");
+}
