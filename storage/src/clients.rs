@@ -8,11 +8,11 @@ use balcao_domain::search::{Candidate, MAX_CANDIDATES, SearchFilter, SearchPage,
 use balcao_domain::staff::Actor;
 use balcao_domain::subscription::Subscription;
 use balcao_domain::{ClientId, DomainError, DomainResult};
-use sqlx::{Any, QueryBuilder};
 
 use crate::rows::{
     CLIENT_COLUMNS, ClientRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_FROM, SUMMARY_COLUMNS, SubscriptionRow, SummaryRow,
 };
+use crate::sql::{Statement, Tuple};
 use crate::{Db, Dialect, backend, date_text, now_text, scope_clause};
 
 /// The columns a client insert writes, in order.
@@ -21,37 +21,33 @@ pub(crate) const INSERT_COLUMNS: &str = "code, reseller_id, kind, name, trade_na
      name_key, trade_key, city_key, fingerprint, created_at, updated_at";
 
 /// Binds one client's values in [`INSERT_COLUMNS`] order.
-pub(crate) fn push_client_values(
-    b: &mut sqlx::query_builder::Separated<'_, Any, &'static str>,
-    c: &NewClient,
-    now: &str,
-) {
+pub(crate) fn push_client_values(b: &mut Tuple<'_>, c: &NewClient, now: &str) {
     let keys = c.search_keys();
-    b.push_bind(c.code.clone())
-        .push_bind(c.reseller_id.0)
-        .push_bind(c.kind.as_str())
-        .push_bind(c.name.trim().to_owned())
-        .push_bind(c.trade_name.trim().to_owned())
-        .push_bind(c.document.as_ref().map(|d| d.digits().to_owned()))
-        .push_bind(c.rg_ie.clone())
-        .push_bind(c.birth_date.map(date_text))
-        .push_bind(c.address.street.clone())
-        .push_bind(c.address.number.clone())
-        .push_bind(c.address.complement.clone())
-        .push_bind(c.address.district.clone())
-        .push_bind(c.address.city.clone())
-        .push_bind(c.address.state.clone())
-        .push_bind(c.address.postal_code.clone())
-        .push_bind(keys.phones)
-        .push_bind(c.emails.join(" "))
-        .push_bind(c.notes.clone())
-        .push_bind(c.status.as_str())
-        .push_bind(keys.name)
-        .push_bind(keys.trade_name)
-        .push_bind(keys.city)
-        .push_bind(fingerprint(c))
-        .push_bind(now.to_owned())
-        .push_bind(now.to_owned());
+    b.bind(c.code.clone())
+        .bind(c.reseller_id.0)
+        .bind(c.kind.as_str().to_owned())
+        .bind(c.name.trim().to_owned())
+        .bind(c.trade_name.trim().to_owned())
+        .bind(c.document.as_ref().map(|d| d.digits().to_owned()))
+        .bind(c.rg_ie.clone())
+        .bind(c.birth_date.map(date_text))
+        .bind(c.address.street.clone())
+        .bind(c.address.number.clone())
+        .bind(c.address.complement.clone())
+        .bind(c.address.district.clone())
+        .bind(c.address.city.clone())
+        .bind(c.address.state.clone())
+        .bind(c.address.postal_code.clone())
+        .bind(keys.phones)
+        .bind(c.emails.join(" "))
+        .bind(c.notes.clone())
+        .bind(c.status.as_str().to_owned())
+        .bind(keys.name)
+        .bind(keys.trade_name)
+        .bind(keys.city)
+        .bind(fingerprint(c))
+        .bind(now.to_owned())
+        .bind(now.to_owned());
 }
 
 /// A digest of everything an import can change, so re-importing an identical
@@ -222,6 +218,12 @@ impl Clients for Db {
         new.validate()?;
         let mut client = new.clone();
         let mut tx = self.begin_write().await?;
+        let reseller: Option<(i64,)> = sqlx::query_as("SELECT id FROM resellers WHERE id = $1")
+            .bind(new.reseller_id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        reseller.ok_or(DomainError::NotFound("revenda"))?;
         if client.code.trim().is_empty() {
             // Codes from imports may be numbers too: skip any already taken.
             loop {
@@ -244,10 +246,9 @@ impl Clients for Db {
             }
         }
         let now = now_text();
-        let mut b: QueryBuilder<Any> = QueryBuilder::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) "));
-        b.push_values([&client], |mut row, c| push_client_values(&mut row, c, &now));
-        b.push(" RETURNING id");
-        let (id,): (i64,) = b.build_query_as().fetch_one(&mut *tx).await.map_err(|e| match backend(e) {
+        let mut insert = Statement::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
+        insert.groups([&client], |row, c| push_client_values(row, c, &now)).push(" RETURNING id");
+        let (id,): (i64,) = insert.query_as()?.fetch_one(&mut *tx).await.map_err(|e| match backend(e) {
             DomainError::Conflict(_) => {
                 DomainError::Conflict(format!("já existe um cliente com o código {}", client.code))
             }

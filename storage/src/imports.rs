@@ -11,80 +11,67 @@ use balcao_domain::ports::{ImportOutcome, Imports};
 use balcao_domain::subscription::{NewSubscription, Salesperson};
 use balcao_domain::text::search_key;
 use balcao_domain::{DomainError, DomainResult};
-use sqlx::{Any, QueryBuilder};
+use sqlx::Any;
 
 use crate::clients::{INSERT_COLUMNS, fingerprint, push_client_values};
+use crate::sql::Statement;
 use crate::{Db, backend, date_text, now_text};
 
 /// Rows per transaction; also bounds bind parameters per statement (25 a row).
 const CHUNK: usize = 500;
 
-/// What a client row will do.
-enum Plan {
-    Insert,
-    Update(i64),
-    Same,
-}
-
 impl Db {
+    /// Upserts one chunk of clients in one transaction. Rows are taken in
+    /// file order, as if applied one after another: a code repeated in the
+    /// file counts once as created (or updated) and then as updated or
+    /// unchanged against its previous row; only the last row is written.
     async fn client_chunk(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome> {
         let mut out = ImportOutcome::default();
         let mut tx = self.begin_write().await?;
-        let mut existing: HashMap<String, (i64, String)> = HashMap::new();
-        let mut q: QueryBuilder<Any> = QueryBuilder::new("SELECT id, code, fingerprint FROM clients WHERE code IN (");
-        let mut sep = q.separated(", ");
-        for (_, c) in rows {
-            sep.push_bind(c.code.clone());
-        }
-        q.push(")");
-        let found: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *tx).await.map_err(backend)?;
-        for (id, code, fp) in found {
-            existing.insert(code, (id, fp));
-        }
-        // Later rows of the same code win, as if applied one after another.
-        let mut last_of: HashMap<&str, usize> = HashMap::new();
+        let mut lookup = Statement::new("SELECT id, code, fingerprint FROM clients WHERE code IN (");
         for (i, (_, c)) in rows.iter().enumerate() {
-            last_of.insert(c.code.as_str(), i);
+            if i > 0 {
+                lookup.push(", ");
+            }
+            lookup.bind(c.code.clone());
+        }
+        lookup.push(")");
+        let stored: HashMap<String, (i64, String)> = lookup
+            .query_as::<(i64, String, String)>()?
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(|(id, code, fp)| (code, (id, fp)))
+            .collect();
+        // Per code: the last row seen and its fingerprint.
+        let mut latest: HashMap<&str, (&NewClient, String)> = HashMap::new();
+        for (_, c) in rows {
+            let fp = fingerprint(c);
+            let previous = latest
+                .get(c.code.as_str())
+                .map(|(_, f)| f.as_str())
+                .or_else(|| stored.get(&c.code).map(|(_, f)| f.as_str()));
+            match previous {
+                None => out.created += 1,
+                Some(p) if p == fp => out.unchanged += 1,
+                Some(_) => out.updated += 1,
+            }
+            latest.insert(c.code.as_str(), (c, fp));
         }
         let mut inserts = Vec::new();
-        let mut superseded = std::collections::HashSet::new();
-        for (i, (_, c)) in rows.iter().enumerate() {
-            let plan = match existing.get(&c.code) {
-                None => Plan::Insert,
-                Some((id, fp)) if *fp != fingerprint(c) => Plan::Update(*id),
-                Some(_) => Plan::Same,
-            };
-            if last_of.get(c.code.as_str()) != Some(&i) {
-                // An earlier row of a code repeated in the file: the last one
-                // is applied; this one counts as if it had been, then updated.
-                match plan {
-                    Plan::Insert => out.created += 1,
-                    _ => out.unchanged += 1,
-                }
-                superseded.insert(c.code.as_str());
-                continue;
-            }
-            match plan {
-                Plan::Insert if superseded.contains(c.code.as_str()) => {
-                    inserts.push(c);
-                    out.updated += 1;
-                }
-                Plan::Insert => {
-                    inserts.push(c);
-                    out.created += 1;
-                }
-                Plan::Update(id) => {
-                    update_client(&mut tx, id, c).await?;
-                    out.updated += 1;
-                }
-                Plan::Same => out.unchanged += 1,
+        for (code, (c, fp)) in &latest {
+            match stored.get(*code) {
+                None => inserts.push(*c),
+                Some((id, stored_fp)) if stored_fp != fp => update_client(&mut tx, *id, c).await?,
+                Some(_) => {}
             }
         }
         if !inserts.is_empty() {
             let now = now_text();
-            let mut b: QueryBuilder<Any> = QueryBuilder::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) "));
-            b.push_values(inserts.iter().copied(), |mut row, c| push_client_values(&mut row, c, &now));
-            b.build().execute(&mut *tx).await.map_err(backend)?;
+            let mut insert = Statement::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
+            insert.groups(inserts, |row, c| push_client_values(row, c, &now));
+            insert.query()?.execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(out)
@@ -133,13 +120,15 @@ async fn update_client(tx: &mut sqlx::Transaction<'static, Any>, id: i64, c: &Ne
 async fn client_ids(db: &Db, codes: &[&str]) -> DomainResult<HashMap<String, i64>> {
     let mut ids = HashMap::new();
     for chunk in codes.chunks(CHUNK) {
-        let mut q: QueryBuilder<Any> = QueryBuilder::new("SELECT code, id FROM clients WHERE code IN (");
-        let mut sep = q.separated(", ");
-        for c in chunk {
-            sep.push_bind(c.to_string());
+        let mut q = Statement::new("SELECT code, id FROM clients WHERE code IN (");
+        for (i, c) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(c.to_string());
         }
         q.push(")");
-        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&db.pool).await.map_err(backend)?;
+        let rows: Vec<(String, i64)> = q.query_as()?.fetch_all(&db.pool).await.map_err(backend)?;
         ids.extend(rows);
     }
     Ok(ids)

@@ -13,6 +13,7 @@ mod finance;
 mod imports;
 mod migrate;
 mod rows;
+mod sql;
 mod tickets;
 
 use std::str::FromStr;

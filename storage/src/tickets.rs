@@ -33,6 +33,17 @@ async fn add_event(tx: &mut Tx, ticket: i64, actor: Option<StaffId>, kind: &str,
     Ok(())
 }
 
+/// Where an active staff member may act; `NotFound(what)` when there is no such active staff member.
+async fn staff_scope(tx: &mut Tx, staff: StaffId, what: &'static str) -> DomainResult<Scope> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT reseller_id FROM staff WHERE id = $1 AND active = 1")
+        .bind(staff.0)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+    let (reseller,) = row.ok_or(DomainError::NotFound(what))?;
+    Ok(reseller.map_or(Scope::Provider, |r| Scope::Reseller(balcao_domain::ResellerId(r))))
+}
+
 fn acting(actor: &Actor) -> Option<StaffId> {
     (actor.staff_id.0 != 0).then_some(actor.staff_id)
 }
@@ -60,15 +71,7 @@ impl Tickets for Db {
             .await?;
         let (staff_assignee, role_assignee) = match new.assignee {
             Assignee::User(s) => {
-                let row: Option<(Option<i64>,)> =
-                    sqlx::query_as("SELECT reseller_id FROM staff WHERE id = $1 AND active = 1")
-                        .bind(s.0)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                let (reseller,) = row.ok_or(DomainError::NotFound("usuário"))?;
-                let scope = reseller.map_or(Scope::Provider, |r| Scope::Reseller(balcao_domain::ResellerId(r)));
-                if !scope.covers(client.reseller_id) {
+                if !staff_scope(&mut tx, s, "usuário").await?.covers(client.reseller_id) {
                     return Err(DomainError::invalid("este usuário não atende a revenda do cliente"));
                 }
                 (Some(s.0), None)
@@ -121,8 +124,10 @@ impl Tickets for Db {
             add_event(&mut tx, id, acting(actor), "resolved", text).await?;
         }
         if let Some(wo) = &new.work_order {
-            if let Some(t) = wo.technician {
-                exists(&mut tx, "SELECT id FROM staff WHERE id = $1 AND active = 1", t.0, "técnico").await?;
+            if let Some(t) = wo.technician
+                && !staff_scope(&mut tx, t, "técnico").await?.covers(client.reseller_id)
+            {
+                return Err(DomainError::invalid("este técnico não atende a revenda do cliente"));
             }
             let address =
                 if wo.address.trim().is_empty() { client.address.one_line() } else { wo.address.trim().to_owned() };

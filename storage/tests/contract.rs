@@ -25,7 +25,7 @@ use balcao_domain::search::{MAX_CANDIDATES, SearchFilter, SearchPage, SearchTerm
 use balcao_domain::staff::{Actor, DEFAULT_ROLES, NewStaff, Scope};
 use balcao_domain::subscription::{DEFAULT_PLANS, Salesperson};
 use balcao_domain::ticket::{Assignee, DEFAULT_CHANNELS, DEFAULT_TICKET_TYPES, NewWorkOrder, TicketStatus, parse_time};
-use balcao_domain::{ClientId, DomainError, Money, ReceivableId, TicketId};
+use balcao_domain::{ClientId, DomainError, Money, ReceivableId, ResellerId, TicketId};
 use balcao_storage::Db;
 use common::*;
 
@@ -372,8 +372,10 @@ async fn search_past_max_candidates_says_more_than_and_keeps_exact_first(db: &Db
         (1..=600).map(|n| coded(sul.reseller.id, &format!("T{n}"), &format!("Cliente Teste {n}"))).collect();
     rows.push(coded(sul.reseller.id, "T-EXACT", "Cliente Teste"));
     rows.push(coded(sul.reseller.id, "TESTE", "Teste"));
+    // Last, so a scan in insertion order meets it after the 600 others.
+    rows.push(coded(sul.reseller.id, "T-PREFIX", "Testemunha Silva"));
     let outcome = db.import_clients(&lines(&rows)).await.unwrap();
-    assert_eq!(outcome.created, 602);
+    assert_eq!(outcome.created, 603);
     assert!(outcome.refused.is_empty());
 
     for actor in [&sul.actor, &Actor::system()] {
@@ -383,11 +385,12 @@ async fn search_past_max_candidates_says_more_than_and_keeps_exact_first(db: &Db
         assert_eq!(page.items.len(), 20);
         assert_eq!(page.items[0].name, "Cliente Teste");
 
-        // Every one of the 601 contains "teste"; the exact one still leads.
+        // All 603 contain "teste"; the exact and the prefix match still lead,
+        // never crowded out by the 601 that merely contain it.
         let page = search(db, actor, SearchFilter::Name, "TESTE").await;
         assert!(page.more_than_total);
         assert_eq!(page.total, MAX_CANDIDATES);
-        assert_eq!(page.items[0].name, "Teste");
+        assert_eq!(names(&page)[..2], ["Teste", "Testemunha Silva"]);
 
         let page = search(db, actor, SearchFilter::Name, "cliente teste 599").await;
         assert_eq!(names(&page), ["Cliente Teste 599"]);
@@ -512,6 +515,14 @@ async fn reseller_staff_cannot_register_a_client_in_another_reseller(db: &Db) {
     assert_eq!(allowed.reseller_id, w.b.reseller.id);
 }
 
+async fn registering_into_a_reseller_that_does_not_exist_is_not_found(db: &Db) {
+    let w = two_resellers(db).await;
+    let ghost = ResellerId(w.a.reseller.id.0 + w.b.reseller.id.0 + 1000);
+    let new = person(ghost, "Cliente Sem Revenda");
+    assert_not_found(db.create_client(&Actor::system(), &new).await);
+    assert_not_found(db.create_client(&w.a.actor, &new).await);
+}
+
 // ------------------------------------------------------------ registration
 
 async fn a_registered_client_reads_back_whole(db: &Db) {
@@ -630,6 +641,13 @@ async fn a_code_repeated_in_one_batch_keeps_the_last_row(db: &Db) {
     assert_eq!(db.client_by_code(&sul.actor, "7").await.unwrap().name, "Segundo Nome");
     let page = search(db, &sul.actor, SearchFilter::Name, "primeiro").await;
     assert_eq!(page.total, 0);
+}
+
+async fn an_identical_row_repeated_in_one_batch_counts_as_unchanged(db: &Db) {
+    let sul = desk(db, "Revenda Sul").await;
+    let row = coded(sul.reseller.id, "9", "Mesma Pessoa");
+    let outcome = db.import_clients(&lines(&[row.clone(), row])).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { created: 1, unchanged: 1, ..ImportOutcome::default() });
 }
 
 async fn importing_subscriptions_creates_missing_plans_and_routing_points(db: &Db) {
@@ -963,8 +981,11 @@ async fn a_subscription_of_another_client_is_not_found(db: &Db) {
 
     let mut own = ticket_for(db, owner.id).await;
     own.subscription_id = Some(plan);
-    let ticket = db.open_ticket(&sul.actor, &own, day(2026, 11, 28)).await.unwrap();
+    let ticket = db.open_ticket(&Actor::system(), &own, day(2026, 11, 28)).await.unwrap();
     assert_eq!(ticket.subscription_id, Some(plan));
+    assert_eq!(ticket.opened_by, None, "the system is nobody");
+    let history = db.ticket(&sul.actor, ticket.id).await.unwrap().history;
+    assert_eq!((history[0].actor, history[0].actor_name.as_str()), (None, "Sistema"));
 }
 
 async fn a_user_of_another_reseller_cannot_be_assigned(db: &Db) {
@@ -973,6 +994,21 @@ async fn a_user_of_another_reseller_cannot_be_assigned(db: &Db) {
     new.assignee = Assignee::User(w.b.staff.id);
     invalid_message(db.open_ticket(&w.a.actor, &new, day(2026, 11, 28)).await);
     invalid_message(db.open_ticket(&Actor::system(), &new, day(2026, 11, 28)).await);
+    assert!(db.client_tickets(&w.a.actor, w.client_a.id).await.unwrap().is_empty());
+}
+
+async fn a_technician_of_another_reseller_cannot_be_sent(db: &Db) {
+    let w = two_resellers(db).await;
+    let mut new = ticket_for(db, w.client_a.id).await;
+    new.work_order = Some(NewWorkOrder {
+        date: day(2026, 12, 1),
+        window_start: parse_time("08:00").unwrap(),
+        window_end: parse_time("12:00").unwrap(),
+        technician: Some(w.b.staff.id),
+        address: String::new(),
+        task: "Trocar ONU".into(),
+    });
+    invalid_message(db.open_ticket(&w.a.actor, &new, day(2026, 11, 28)).await);
     assert!(db.client_tickets(&w.a.actor, w.client_a.id).await.unwrap().is_empty());
 }
 
@@ -1015,12 +1051,14 @@ common::contract_tests!(
     reseller_staff_cannot_read_another_resellers_client,
     reseller_staff_cannot_see_or_open_another_resellers_tickets,
     reseller_staff_cannot_register_a_client_in_another_reseller,
+    registering_into_a_reseller_that_does_not_exist_is_not_found,
     a_registered_client_reads_back_whole,
     new_clients_get_the_next_free_code,
     a_duplicate_code_is_a_conflict,
     invalid_clients_are_refused_as_invalid,
     reimporting_clients_changes_only_what_changed,
     a_code_repeated_in_one_batch_keeps_the_last_row,
+    an_identical_row_repeated_in_one_batch_counts_as_unchanged,
     importing_subscriptions_creates_missing_plans_and_routing_points,
     importing_receivables_records_settlements,
     receivables_filter_by_period_and_open_only,
@@ -1033,5 +1071,6 @@ common::contract_tests!(
     a_work_order_request_schedules_a_visit_at_the_clients_address,
     a_subscription_of_another_client_is_not_found,
     a_user_of_another_reseller_cannot_be_assigned,
+    a_technician_of_another_reseller_cannot_be_sent,
     client_tickets_list_open_ones_first_newest_first,
 );
