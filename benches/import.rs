@@ -40,7 +40,7 @@ fn export(n: usize) -> Vec<u8> {
             d.city,
             d.state,
             d.phones.join(" / "),
-            d.emails.join("; "),
+            d.emails.join(" | "),
             d.street,
             d.number,
             d.district,
@@ -68,6 +68,9 @@ async fn run(store: &str, db: &Db, bytes: &[u8]) -> anyhow::Result<()> {
             o.unchanged,
             o.refused.len()
         );
+        for (line, reason) in o.refused.iter().take(3) {
+            eprintln!("  refused: line {line}: {reason}");
+        }
     }
     Ok(())
 }

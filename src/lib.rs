@@ -62,18 +62,27 @@ impl App {
         Ok(AddedStaff { staff, invite_code: code, invite_expires_at: expires })
     }
 
-    /// Serves HTTP until `shutdown` resolves.
+    /// Serves HTTP on `http.addr` until `shutdown` resolves.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let addr = self.settings.http_addr()?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("http.addr: não foi possível escutar em {addr}"))?;
+        self.serve_on(listener, shutdown).await
+    }
+
+    /// Serves HTTP on a bound listener until `shutdown` resolves.
+    pub async fn serve_on(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let db = self.db.clone();
         let health: balcao_webhooks::HealthCheck = Arc::new(move || {
             let db = db.clone();
             Box::pin(async move { db.ping().await.map_err(|e| format!("{e:?}")) })
         });
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("http.addr: não foi possível escutar em {addr}"))?;
-        tracing::info!(%addr, "HTTP service listening");
+        tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
         axum::serve(listener, balcao_webhooks::router(health)).with_graceful_shutdown(shutdown).await?;
         self.db.close().await;
         Ok(())

@@ -64,7 +64,7 @@ pub async fn demo(app: &App, clients: usize) -> anyhow::Result<Seeded> {
         ("Bruno Atendente", Some("Litoral Net"), "Suporte N1"),
         ("Camila Suporte", Some("Matriz"), "Suporte N2"),
         ("Carla Cobrança", Some("Serra Fibra"), "Financeiro"),
-        ("Diego Técnico", Some("Matriz"), "Técnico de campo"),
+        ("Diego Técnico", None, "Técnico de campo"),
     ];
     let mut technician = None;
     if db.count(Counted::Staff).await? == 0 {

@@ -169,3 +169,65 @@ fn bad_configuration_names_the_key() {
     let ok = w.ok(&["check-config"]);
     assert!(ok.contains("Configuração válida") && ok.contains("Sqlite"), "{ok}");
 }
+
+/// Sends one HTTP/1.1 request on loopback and returns (status, body).
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_with_demo_data_answers_health_over_http_and_stops_on_ctrl_c() {
+    use std::io::BufRead;
+    let w = Workdir::new("serve");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_balcao"))
+        .args(["serve", "--demo"])
+        .current_dir(&w.0)
+        .env("BALCAO_HTTP__ADDR", &addr)
+        .env("BALCAO_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !seen.iter().any(|l: &String| l.starts_with("balcão no ar")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the service did not start in time; it printed: {seen:#?}");
+            }
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("500 clientes")), "{seen:#?}");
+    assert!(seen.iter().any(|l| l.contains("código de convite")), "{seen:#?}");
+    let (status, body) = http_get(&addr, "/healthz");
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    let (status, body) = http_get(&addr, "/nada");
+    assert_eq!(status, 404);
+    assert!(body.contains("rota não encontrada"), "{body}");
+    // Ctrl-C stops it cleanly.
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    // The demo data is there for the CLI too.
+    let found = w.ok(&["clients", "search", "--by", "city", "sao jose"]);
+    assert!(found.contains("São José dos Campos"), "{found}");
+}

@@ -71,7 +71,10 @@ CREATE TABLE clients (
 CREATE INDEX clients_name_key ON clients (name_key);
 CREATE INDEX clients_trade_key ON clients (trade_key);
 CREATE INDEX clients_city_key ON clients (city_key);
-CREATE INDEX clients_reseller ON clients (reseller_id);
+-- Inside one reseller, the prefix pass of a search walks these in order.
+CREATE INDEX clients_reseller_name ON clients (reseller_id, name_key);
+CREATE INDEX clients_reseller_trade ON clients (reseller_id, trade_key);
+CREATE INDEX clients_reseller_city ON clients (reseller_id, city_key);
 CREATE INDEX clients_document ON clients (document);
 
 -- Trigram indexes over the normalized keys, queried with LIKE '%term%'.

@@ -165,8 +165,11 @@ impl Clients for Db {
         }
         let contains = match self.dialect {
             Dialect::Sqlite => format!(
+                // CROSS JOIN keeps the trigram index as the outer loop; left to
+                // itself, SQLite walks the reseller's clients and probes the
+                // index once per client.
                 "SELECT {SUMMARY_COLUMNS}, c.{column} AS key FROM clients_fts f \
-                 JOIN clients c ON c.id = f.rowid JOIN resellers r ON r.id = c.reseller_id \
+                 CROSS JOIN clients c ON c.id = f.rowid JOIN resellers r ON r.id = c.reseller_id \
                  WHERE f.{column} LIKE $1{} LIMIT $2",
                 scope_clause(actor.scope, 3)
             ),
@@ -246,7 +249,7 @@ impl Clients for Db {
             }
         }
         let now = now_text();
-        let mut insert = Statement::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
+        let mut insert = Statement::new(self.dialect, format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
         insert.groups([&client], |row, c| push_client_values(row, c, &now)).push(" RETURNING id");
         let (id,): (i64,) = insert.query_as()?.fetch_one(&mut *tx).await.map_err(|e| match backend(e) {
             DomainError::Conflict(_) => {

@@ -28,7 +28,7 @@ impl Db {
     async fn client_chunk(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome> {
         let mut out = ImportOutcome::default();
         let mut tx = self.begin_write().await?;
-        let mut lookup = Statement::new("SELECT id, code, fingerprint FROM clients WHERE code IN (");
+        let mut lookup = Statement::new(self.dialect, "SELECT id, code, fingerprint FROM clients WHERE code IN (");
         for (i, (_, c)) in rows.iter().enumerate() {
             if i > 0 {
                 lookup.push(", ");
@@ -69,7 +69,7 @@ impl Db {
         }
         if !inserts.is_empty() {
             let now = now_text();
-            let mut insert = Statement::new(format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
+            let mut insert = Statement::new(self.dialect, format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
             insert.groups(inserts, |row, c| push_client_values(row, c, &now));
             insert.query()?.execute(&mut *tx).await.map_err(backend)?;
         }
@@ -120,7 +120,7 @@ async fn update_client(tx: &mut sqlx::Transaction<'static, Any>, id: i64, c: &Ne
 async fn client_ids(db: &Db, codes: &[&str]) -> DomainResult<HashMap<String, i64>> {
     let mut ids = HashMap::new();
     for chunk in codes.chunks(CHUNK) {
-        let mut q = Statement::new("SELECT code, id FROM clients WHERE code IN (");
+        let mut q = Statement::new(db.dialect, "SELECT code, id FROM clients WHERE code IN (");
         for (i, c) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(", ");

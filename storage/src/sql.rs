@@ -1,15 +1,19 @@
-//! Statements built at run time with `$n` placeholders, which SQLite and
-//! PostgreSQL both read. sqlx's `QueryBuilder` writes `?` for the Any driver,
-//! which PostgreSQL refuses, so multi-row inserts and `IN (...)` lists go
-//! through this instead.
+//! Statements built at run time, with each dialect's placeholders: `$n` for
+//! PostgreSQL, `?` for SQLite. sqlx's `QueryBuilder` writes `?` for the Any
+//! driver, which PostgreSQL refuses; and SQLite treats `$n` as a named
+//! parameter, looked up by name for each value, which makes a 12,500-value
+//! insert crawl. Multi-row inserts and `IN (...)` lists go through this.
 
 use balcao_domain::{DomainError, DomainResult};
+
+use crate::Dialect;
 use sqlx::any::AnyArguments;
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Arguments, Encode, Type};
 
 /// SQL text and its bound values, numbered as they are added.
 pub(crate) struct Statement {
+    dialect: Dialect,
     text: String,
     args: AnyArguments,
     count: usize,
@@ -38,9 +42,9 @@ impl Tuple<'_> {
 }
 
 impl Statement {
-    /// Starts a statement with `text`.
-    pub(crate) fn new(text: impl Into<String>) -> Self {
-        Statement { text: text.into(), args: AnyArguments::default(), count: 0, error: None }
+    /// Starts a statement in `dialect` with `text`.
+    pub(crate) fn new(dialect: Dialect, text: impl Into<String>) -> Self {
+        Statement { dialect, text: text.into(), args: AnyArguments::default(), count: 0, error: None }
     }
 
     /// Appends SQL text.
@@ -60,8 +64,13 @@ impl Statement {
             self.error = Some(e);
         }
         self.count += 1;
-        self.text.push('$');
-        self.text.push_str(&self.count.to_string());
+        match self.dialect {
+            Dialect::Sqlite => self.text.push('?'),
+            Dialect::Postgres => {
+                self.text.push('$');
+                self.text.push_str(&self.count.to_string());
+            }
+        }
         self
     }
 
