@@ -62,7 +62,17 @@ impl App {
         Ok(AddedStaff { staff, invite_code: code, invite_expires_at: expires })
     }
 
-    /// Serves HTTP on `http.addr` until `shutdown` resolves.
+    /// The bot's desk over this App's store.
+    pub fn desk(&self) -> balcao_bot::Desk {
+        let tz = self.settings.tz().unwrap_or(chrono_tz::America::Sao_Paulo);
+        balcao_bot::Desk::new(
+            self.db.clone(),
+            self.settings.fee_policy(),
+            Arc::new(move || Utc::now().with_timezone(&tz).date_naive()),
+        )
+    }
+
+    /// Runs the service on `http.addr` until `shutdown` resolves.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let addr = self.settings.http_addr()?;
         let listener = tokio::net::TcpListener::bind(addr)
@@ -71,19 +81,39 @@ impl App {
         self.serve_on(listener, shutdown).await
     }
 
-    /// Serves HTTP on a bound listener until `shutdown` resolves.
+    /// Runs the service until `shutdown` resolves: the HTTP service on a bound
+    /// listener, and the Telegram bot (long polling) when `telegram.token` is set.
     pub async fn serve_on(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let bot_task = if self.settings.telegram.token.is_empty() {
+            tracing::info!("telegram.token is empty: the bot is not started");
+            None
+        } else {
+            let bot = balcao_bot::telegram::bot(&self.settings.telegram.token, &self.settings.telegram.api_url)
+                .map_err(anyhow::Error::msg)?;
+            Some(tokio::spawn(balcao_bot::telegram::run_polling(bot, self.desk(), stopped(stop_rx.clone()))))
+        };
         let db = self.db.clone();
         let health: balcao_webhooks::HealthCheck = Arc::new(move || {
             let db = db.clone();
             Box::pin(async move { db.ping().await.map_err(|e| format!("{e:?}")) })
         });
         tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
-        axum::serve(listener, balcao_webhooks::router(health)).with_graceful_shutdown(shutdown).await?;
+        axum::serve(listener, balcao_webhooks::router(health)).with_graceful_shutdown(stopped(stop_rx)).await?;
+        if let Some(task) = bot_task {
+            let _ = task.await;
+        }
         self.db.close().await;
         Ok(())
     }

@@ -10,7 +10,7 @@ use crate::client::{Client, ClientSummary, NewClient};
 use crate::document::Document;
 use crate::error::DomainResult;
 use crate::finance::{NewReceivable, Period, Receivable, Settlement};
-use crate::ids::{ClientId, ReceivableId, TicketId};
+use crate::ids::{ClientId, ReceivableId, StaffId, TicketId};
 use crate::search::{SearchPage, SearchTerm};
 use crate::staff::{Actor, NewStaff, Reseller, Role, Staff};
 use crate::subscription::{NewSubscription, Plan, RoutingPoint, Subscription};
@@ -33,6 +33,8 @@ pub trait Directory: Send + Sync {
     /// Adds a staff member; `invite` is the digest of a one-time code (never
     /// the code itself) and when it expires.
     async fn add_staff(&self, new: &NewStaff, invite: Option<(String, DateTime<Utc>)>) -> DomainResult<Staff>;
+    /// A staff member by id, active or not.
+    async fn staff_member(&self, id: StaffId) -> DomainResult<Staff>;
     /// The linked, active staff member with this Telegram id.
     async fn staff_by_telegram(&self, telegram_id: i64) -> DomainResult<Option<Staff>>;
     /// The plan catalog, active first.
@@ -82,6 +84,9 @@ pub trait Tickets: Send + Sync {
     async fn ticket(&self, actor: &Actor, id: TicketId) -> DomainResult<TicketDetail>;
     /// The client's tickets, open first, newest first.
     async fn client_tickets(&self, actor: &Actor, client: ClientId) -> DomainResult<Vec<Ticket>>;
+    /// Open tickets assigned to the actor or to one of the actor's roles,
+    /// inside the actor's scope, oldest first.
+    async fn my_tickets(&self, actor: &Actor) -> DomainResult<Vec<Ticket>>;
 }
 
 /// How a batch of imported rows went.
@@ -120,7 +125,27 @@ pub trait Imports: Send + Sync {
     async fn import_receivables(&self, rows: &[(usize, NewReceivable)]) -> DomainResult<ImportOutcome>;
 }
 
-/// Every port at once, for the composition root.
-pub trait Store: Directory + Clients + Finance + Tickets + Imports {}
+/// The chat front door: linking Telegram accounts to staff, and each chat's
+/// conversation state, so a restart or a second instance continues where
+/// every user was.
+#[async_trait]
+pub trait Chats: Send + Sync {
+    /// Links `telegram_id` to the active staff member holding the invite code
+    /// with this digest, if it has not expired at `now` nor been used; the code
+    /// stops working. `None` when no such code exists.
+    async fn link_telegram(
+        &self,
+        code_digest: &str,
+        telegram_id: i64,
+        now: DateTime<Utc>,
+    ) -> DomainResult<Option<Staff>>;
+    /// The saved state of a chat (opaque to the store), if any.
+    async fn conversation(&self, chat_id: i64) -> DomainResult<Option<String>>;
+    /// Saves the state of a chat.
+    async fn save_conversation(&self, chat_id: i64, state: &str) -> DomainResult<()>;
+}
 
-impl<T: Directory + Clients + Finance + Tickets + Imports> Store for T {}
+/// Every port at once, for the composition root.
+pub trait Store: Directory + Clients + Finance + Tickets + Imports + Chats {}
+
+impl<T: Directory + Clients + Finance + Tickets + Imports + Chats> Store for T {}

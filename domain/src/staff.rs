@@ -159,6 +159,15 @@ pub struct AddedStaff {
     pub invite_expires_at: Option<DateTime<Utc>>,
 }
 
+/// The digest under which a one-time invite code is stored: the code itself
+/// never is. Case, spaces and dashes are ignored, as people retype it.
+pub fn invite_hash(code: &str) -> String {
+    use sha2::Digest;
+    let normalized: String =
+        code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    sha2::Sha256::digest(normalized.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -222,6 +222,10 @@ impl Directory for Db {
         self.staff(StaffId(id)).await
     }
 
+    async fn staff_member(&self, id: StaffId) -> DomainResult<Staff> {
+        self.staff(id).await
+    }
+
     async fn staff_by_telegram(&self, telegram_id: i64) -> DomainResult<Option<Staff>> {
         let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {STAFF_COLUMNS} FROM staff s WHERE s.telegram_id = $1 AND s.active = 1"

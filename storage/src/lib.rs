@@ -7,6 +7,7 @@
 //! SQL is shared where the dialects agree and split where they don't: the
 //! trigram search (FTS5 on SQLite, pg_trgm on PostgreSQL) and the migrations.
 
+mod chats;
 mod clients;
 mod directory;
 mod finance;
@@ -177,14 +178,7 @@ pub(crate) fn backend(e: sqlx::Error) -> DomainError {
     DomainError::Backend(e.to_string())
 }
 
-/// The digest under which a one-time invite code is stored: the code itself
-/// never is. Case, spaces and dashes are ignored, as people retype it.
-pub fn invite_hash(code: &str) -> String {
-    use sha2::Digest;
-    let normalized: String =
-        code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
-    sha2::Sha256::digest(normalized.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use balcao_domain::staff::invite_hash;
 
 /// The current instant as stored: RFC 3339 UTC with milliseconds.
 pub(crate) fn now_text() -> String {

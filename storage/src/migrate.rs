@@ -21,12 +21,20 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "core",
-    sqlite: include_str!("../../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_core.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core",
+        sqlite: include_str!("../../migrations/sqlite/0001_core.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "chats",
+        sqlite: include_str!("../../migrations/sqlite/0002_chats.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_chats.sql"),
+    },
+];
 
 /// Applies what is missing; returns the versions applied now.
 pub(crate) async fn run(pool: &AnyPool, dialect: Dialect) -> Result<Vec<i64>, sqlx::Error> {

@@ -240,4 +240,27 @@ impl Tickets for Db {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(client.0).fetch_all(&self.pool).await.map_err(backend)?;
         Ok(rows.into_iter().map(Ticket::from).collect())
     }
+
+    async fn my_tickets(&self, actor: &Actor) -> DomainResult<Vec<Ticket>> {
+        let mut sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.status <> 'resolved' AND (t.assignee_staff_id = $1"
+        );
+        let mut n = 1;
+        for _ in &actor.roles {
+            n += 1;
+            sql.push_str(&format!(" OR t.assignee_role_id = ${n}"));
+        }
+        sql.push(')');
+        sql.push_str(&scope_clause(actor.scope, n + 1));
+        sql.push_str(" ORDER BY t.created_at, t.id LIMIT 100");
+        let mut q = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql)).bind(actor.staff_id.0);
+        for role in &actor.roles {
+            q = q.bind(role.0);
+        }
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(Ticket::from).collect())
+    }
 }

@@ -1,0 +1,476 @@
+//! The desk: one update in, the replies out. It authorizes the Telegram user
+//! as a linked staff member, loads the chat's state, runs one use case
+//! through the ports (always as that staff member, so an id in a button is
+//! checked like typed input), renders the next screen and saves the state.
+//! Nothing here talks to Telegram: [`crate::telegram`] carries the replies.
+
+use std::sync::Arc;
+
+use balcao_domain::finance::{FeePolicy, Period, ReceivableDetail, Statement, parse_date};
+use balcao_domain::ports::{Chats, Clients, Directory, Finance, Tickets};
+use balcao_domain::search::{SearchFilter, SearchTerm};
+use balcao_domain::staff::{Actor, Staff, invite_hash};
+use balcao_domain::{ClientId, DomainError, ReceivableId, TicketId};
+use chrono::{Datelike, NaiveDate, Utc};
+
+use crate::render;
+use crate::state::{ChatState, Step};
+use crate::text;
+
+/// What the desk needs from the store.
+pub trait DeskStore: Directory + Clients + Finance + Tickets + Chats {}
+
+impl<T: Directory + Clients + Finance + Tickets + Chats> DeskStore for T {}
+
+/// What a person did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Typed a message.
+    Text(String),
+    /// Tapped a button on one of the bot's messages.
+    Tap {
+        /// The callback query, to answer.
+        callback_id: String,
+        /// The message the button is on.
+        message_id: i32,
+        /// The button's data, as the device sent it: never trusted.
+        data: String,
+    },
+}
+
+/// One update, as the desk sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// The Telegram user.
+    pub user_id: i64,
+    /// Their private chat with the bot.
+    pub chat_id: i64,
+    /// What they did.
+    pub event: Event,
+}
+
+/// A button: its label and the data it sends back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    /// What the person reads.
+    pub label: String,
+    /// What comes back when tapped (at most 64 bytes).
+    pub data: String,
+}
+
+/// Rows of buttons under a message.
+pub type Keyboard = Vec<Vec<Button>>;
+
+/// Builds a button.
+pub fn button(label: impl Into<String>, data: impl Into<String>) -> Button {
+    Button { label: label.into(), data: data.into() }
+}
+
+/// What the bot does in answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Sends a new message; it becomes the chat's screen.
+    Send {
+        /// The text.
+        text: String,
+        /// Its buttons.
+        keyboard: Keyboard,
+    },
+    /// Edits a message in place.
+    Edit {
+        /// Which.
+        message_id: i32,
+        /// The new text.
+        text: String,
+        /// Its buttons.
+        keyboard: Keyboard,
+    },
+    /// Answers a button tap (stops the spinner), with an optional notice.
+    Answer {
+        /// The callback query.
+        callback_id: String,
+        /// A short notice shown on top of the chat.
+        notice: Option<String>,
+    },
+}
+
+/// A screen to show: its text and buttons.
+pub(crate) struct Screen {
+    pub(crate) text: String,
+    pub(crate) keyboard: Keyboard,
+}
+
+/// The desk and what it needs.
+#[derive(Clone)]
+pub struct Desk {
+    store: Arc<dyn DeskStore>,
+    fees: FeePolicy,
+    today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk").field("fees", &self.fees).finish_non_exhaustive()
+    }
+}
+
+/// Results per page of a search.
+const PER_PAGE: usize = 8;
+
+impl Desk {
+    /// A desk over `store`, charging `fees`, with `today` giving the provider's date.
+    pub fn new(store: Arc<dyn DeskStore>, fees: FeePolicy, today: Arc<dyn Fn() -> NaiveDate + Send + Sync>) -> Self {
+        Desk { store, fees, today }
+    }
+
+    /// Records that the bot's message `message_id` now shows the chat's screen.
+    pub async fn screen_sent(&self, chat_id: i64, message_id: i32) -> Result<(), DomainError> {
+        let mut state = ChatState::from_stored(self.store.conversation(chat_id).await?.as_deref());
+        state.screen = Some(message_id);
+        self.store.save_conversation(chat_id, &state.to_stored()).await
+    }
+
+    /// Handles one update. Never fails: a failure of ours becomes a short
+    /// Portuguese sentence for the person and one log line with the cause.
+    pub async fn handle(&self, input: Input) -> Vec<Reply> {
+        match self.try_handle(&input).await {
+            Ok(replies) => replies,
+            Err(cause) => {
+                tracing::error!(%cause, "update failed");
+                let mut replies = Vec::new();
+                if let Event::Tap { callback_id, .. } = &input.event {
+                    replies
+                        .push(Reply::Answer { callback_id: callback_id.clone(), notice: Some(text::FAILURE.into()) });
+                } else {
+                    replies.push(Reply::Send { text: text::FAILURE.into(), keyboard: Vec::new() });
+                }
+                replies
+            }
+        }
+    }
+
+    async fn try_handle(&self, input: &Input) -> Result<Vec<Reply>, DomainError> {
+        let Some(staff) = self.store.staff_by_telegram(input.user_id).await? else {
+            return self.stranger(input).await;
+        };
+        let actor = Actor::of(&staff);
+        let mut state = ChatState::from_stored(self.store.conversation(input.chat_id).await?.as_deref());
+        let replies = match &input.event {
+            Event::Text(t) => self.on_text(&staff, &actor, &mut state, t.trim()).await?,
+            Event::Tap { callback_id, message_id, data } => {
+                let (notice, screen) = self.on_tap(&actor, &mut state, *message_id, data).await?;
+                let mut replies = vec![Reply::Answer { callback_id: callback_id.clone(), notice }];
+                if let Some(s) = screen {
+                    state.screen = Some(*message_id);
+                    replies.push(Reply::Edit { message_id: *message_id, text: s.text, keyboard: s.keyboard });
+                }
+                replies
+            }
+        };
+        self.store.save_conversation(input.chat_id, &state.to_stored()).await?;
+        Ok(replies)
+    }
+
+    /// Someone who is not a linked staff member: linking with a code, or a
+    /// refusal that reveals nothing.
+    async fn stranger(&self, input: &Input) -> Result<Vec<Reply>, DomainError> {
+        match &input.event {
+            Event::Text(t) => {
+                if let Some(code) = t.trim().strip_prefix("/start").map(str::trim).filter(|c| !c.is_empty()) {
+                    match self.store.link_telegram(&invite_hash(code), input.user_id, Utc::now()).await {
+                        Ok(Some(staff)) => {
+                            tracing::info!(staff_id = %staff.id, "staff member linked their Telegram account");
+                            let menu = render::menu();
+                            return Ok(vec![Reply::Send { text: text::welcome(&staff.name), keyboard: menu.keyboard }]);
+                        }
+                        Ok(None) => {
+                            tracing::info!("invite code refused: unknown, used or expired");
+                            return Ok(vec![Reply::Send { text: text::BAD_INVITE.into(), keyboard: Vec::new() }]);
+                        }
+                        Err(DomainError::Conflict(_)) => {
+                            return Ok(vec![Reply::Send { text: text::ALREADY_LINKED.into(), keyboard: Vec::new() }]);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                tracing::info!("message from an unlinked Telegram account refused");
+                Ok(vec![Reply::Send { text: text::STRANGER.into(), keyboard: Vec::new() }])
+            }
+            Event::Tap { callback_id, .. } => {
+                tracing::info!("button tap from an unlinked Telegram account refused");
+                Ok(vec![Reply::Answer { callback_id: callback_id.clone(), notice: Some(text::STRANGER.into()) }])
+            }
+        }
+    }
+
+    async fn on_text(
+        &self,
+        staff: &Staff,
+        actor: &Actor,
+        state: &mut ChatState,
+        typed: &str,
+    ) -> Result<Vec<Reply>, DomainError> {
+        let command = typed.strip_prefix('/').map(|c| {
+            let word = c.split_whitespace().next().unwrap_or("");
+            word.split('@').next().unwrap_or("").to_lowercase()
+        });
+        let screen = match command.as_deref() {
+            Some("start") | Some("menu") => {
+                state.step = Step::Idle;
+                if typed.starts_with("/start") {
+                    Screen { text: text::welcome(&staff.name), keyboard: render::menu().keyboard }
+                } else {
+                    render::menu()
+                }
+            }
+            Some("buscar") => {
+                state.step = Step::Idle;
+                render::pick_filter()
+            }
+            Some("meus") => {
+                state.step = Step::Idle;
+                render::my_tickets(&self.store.my_tickets(actor).await?)
+            }
+            Some("cancelar") => {
+                state.step = Step::Idle;
+                Screen {
+                    text: format!("{}\n\n{}", text::CANCELLED, text::menu_title()),
+                    keyboard: render::menu().keyboard,
+                }
+            }
+            Some(_) => Screen { text: text::HELP.into(), keyboard: render::menu().keyboard },
+            None => match state.step.clone() {
+                Step::SearchTerm { filter } => self.search(actor, state, filter, typed, 0).await?,
+                Step::FinancePeriod { client } => match parse_period(typed) {
+                    Ok((from, to)) => {
+                        state.step = Step::Idle;
+                        self.finance(actor, client, Period { from: Some(from), to: Some(to), open_only: false }, "d")
+                            .await?
+                    }
+                    Err(reason) => Screen {
+                        text: format!("{reason}\n\n{}", text::ASK_PERIOD),
+                        keyboard: vec![vec![button(text::BACK, format!("cf:{}:o", client.0))]],
+                    },
+                },
+                _ => self.search(actor, state, SearchFilter::Name, typed, 0).await?,
+            },
+        };
+        Ok(vec![Reply::Send { text: screen.text, keyboard: screen.keyboard }])
+    }
+
+    /// A button: returns the notice for the tap and the screen to put in the
+    /// tapped message (none when nothing changes).
+    async fn on_tap(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        message_id: i32,
+        data: &str,
+    ) -> Result<(Option<String>, Option<Screen>), DomainError> {
+        let (verb, arg) = data.split_once(':').unwrap_or((data, ""));
+        let id = || arg.split(':').next().and_then(|s| s.parse::<i64>().ok());
+        let on_current_screen = state.screen.is_none_or(|s| s == message_id);
+        let result = match verb {
+            "menu" => {
+                state.step = Step::Idle;
+                Ok(render::menu())
+            }
+            "sfp" => {
+                state.step = Step::Idle;
+                Ok(render::pick_filter())
+            }
+            "sf" => match parse_filter(arg) {
+                Some(filter) => {
+                    state.step = Step::SearchTerm { filter };
+                    Ok(render::ask_term(filter))
+                }
+                None => Err(DomainError::NotFound("tela")),
+            },
+            "sp" => match (&state.step, arg.parse::<usize>()) {
+                (Step::Results { filter, term, .. }, Ok(page)) if on_current_screen => {
+                    let (filter, term) = (*filter, term.clone());
+                    self.search(actor, state, filter, &term, page).await
+                }
+                _ => Err(DomainError::NotFound("tela")),
+            },
+            "back" => match state.last_search.clone() {
+                Some((filter, term, page)) => self.search(actor, state, filter, &term, page).await,
+                None => Ok(render::menu()),
+            },
+            "my" => {
+                state.step = Step::Idle;
+                Ok(render::my_tickets(&self.store.my_tickets(actor).await?))
+            }
+            "cc" | "cp" | "ct" | "cfd" => match id().map(ClientId) {
+                Some(client) => self.client_tab(actor, state, verb, client).await,
+                None => Err(DomainError::NotFound("tela")),
+            },
+            "cf" => {
+                let mut parts = arg.split(':');
+                let client = parts.next().and_then(|s| s.parse::<i64>().ok()).map(ClientId);
+                match (client, parts.next().and_then(|p| quick_period(p, (self.today)()).map(|per| (p, per)))) {
+                    (Some(client), Some((code, period))) => self.finance(actor, client, period, code).await,
+                    _ => Err(DomainError::NotFound("tela")),
+                }
+            }
+            "cr" => match id().map(ReceivableId) {
+                Some(r) => {
+                    let (receivable, settlements) = self.store.receivable(actor, r).await?;
+                    let detail = ReceivableDetail::build(receivable, settlements, &self.fees, (self.today)());
+                    Ok(render::receivable(&detail))
+                }
+                None => Err(DomainError::NotFound("tela")),
+            },
+            "tk" => match id().map(TicketId) {
+                Some(t) => {
+                    let detail = self.store.ticket(actor, t).await?;
+                    let assignee = self.assignee_name(&detail.ticket.assignee).await?;
+                    Ok(render::ticket(&detail, &assignee))
+                }
+                None => Err(DomainError::NotFound("tela")),
+            },
+            _ => Err(DomainError::NotFound("tela")),
+        };
+        match result {
+            Ok(screen) => Ok((None, Some(screen))),
+            Err(DomainError::NotFound("tela")) => Ok((Some(text::STALE.into()), None)),
+            Err(DomainError::NotFound(_)) => Ok((Some(text::NOT_FOUND.into()), None)),
+            Err(DomainError::Invalid(reason)) => Ok((Some(reason), None)),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn search(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        filter: SearchFilter,
+        typed: &str,
+        page: usize,
+    ) -> Result<Screen, DomainError> {
+        let term = match SearchTerm::parse(filter, typed) {
+            Ok(t) => t,
+            Err(DomainError::Invalid(reason)) => {
+                state.step = Step::SearchTerm { filter };
+                return Ok(Screen {
+                    text: format!("{reason}\n\n{}", text::ask_term(filter.label())),
+                    keyboard: render::ask_term(filter).keyboard,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let result = self.store.search(actor, &term, page, PER_PAGE).await?;
+        if result.total == 0 {
+            state.step = Step::SearchTerm { filter };
+            return Ok(Screen {
+                text: text::nothing_found(filter.label(), typed),
+                keyboard: render::ask_term(filter).keyboard,
+            });
+        }
+        let page = page.min(result.pages() - 1);
+        state.step = Step::Results { filter, term: typed.to_owned(), page };
+        state.last_search = Some((filter, typed.to_owned(), page));
+        Ok(render::results(filter, typed, &result))
+    }
+
+    async fn client_tab(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        tab: &str,
+        client: ClientId,
+    ) -> Result<Screen, DomainError> {
+        let c = self.store.client(actor, client).await?;
+        Ok(match tab {
+            "cp" => render::plans(&c, &self.store.subscriptions(actor, client).await?),
+            "ct" => render::tickets(&c, &self.store.client_tickets(actor, client).await?),
+            "cfd" => {
+                state.step = Step::FinancePeriod { client };
+                render::ask_period(&c)
+            }
+            _ => render::registration(&c, actor.sees_documents),
+        })
+    }
+
+    async fn finance(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        period: Period,
+        code: &str,
+    ) -> Result<Screen, DomainError> {
+        let c = self.store.client(actor, client).await?;
+        let receivables = self.store.receivables(actor, client, &period).await?;
+        let statement = Statement::build(period, receivables, (self.today)());
+        Ok(render::finance(&c, &statement, code))
+    }
+
+    async fn assignee_name(&self, assignee: &balcao_domain::ticket::Assignee) -> Result<String, DomainError> {
+        Ok(match assignee {
+            balcao_domain::ticket::Assignee::User(id) => self.store.staff_member(*id).await?.name,
+            balcao_domain::ticket::Assignee::Role(id) => {
+                let roles = self.store.roles().await?;
+                roles.into_iter().find(|r| r.id == *id).map(|r| format!("Cargo {}", r.name)).unwrap_or_default()
+            }
+        })
+    }
+}
+
+fn parse_filter(s: &str) -> Option<SearchFilter> {
+    SearchFilter::ALL.into_iter().find(|f| f.as_str() == s)
+}
+
+/// The quick periods of the Financeiro screen: this month, the last three
+/// months, all open, everything.
+fn quick_period(code: &str, today: NaiveDate) -> Option<Period> {
+    Some(match code {
+        "m" => Period::month_of(today),
+        "3" => {
+            let month = Period::month_of(today);
+            let start = month.from.unwrap_or(today);
+            let back = (start.year() * 12 + start.month0() as i32) - 2;
+            let from = NaiveDate::from_ymd_opt(back.div_euclid(12), back.rem_euclid(12) as u32 + 1, 1);
+            Period { from, to: month.to, open_only: false }
+        }
+        "o" => Period { from: None, to: None, open_only: true },
+        "a" => Period::default(),
+        _ => return None,
+    })
+}
+
+/// "01/09/2026 30/11/2026", "01/09/2026 a 30/11/2026", "01/09/2026 - 30/11/2026".
+fn parse_period(typed: &str) -> Result<(NaiveDate, NaiveDate), String> {
+    let dates: Vec<&str> =
+        typed.split(|c: char| c.is_whitespace()).filter(|w| w.chars().any(|c| c.is_ascii_digit())).collect();
+    if dates.len() != 2 {
+        return Err("Informe duas datas: Desde e Até.".into());
+    }
+    let from = parse_date(dates[0]).map_err(|e| format!("Desde: {e}."))?;
+    let to = parse_date(dates[1]).map_err(|e| format!("Até: {e}."))?;
+    let period = Period { from: Some(from), to: Some(to), open_only: false };
+    period.validate().map_err(|e| format!("{e}."))?;
+    Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_periods_are_read_or_refused_with_a_reason() {
+        let (f, t) = parse_period("01/09/2026 a 30/11/2026").unwrap();
+        assert_eq!((f.to_string(), t.to_string()), ("2026-09-01".into(), "2026-11-30".into()));
+        assert!(parse_period("01/09/2026").unwrap_err().contains("duas datas"));
+        assert!(parse_period("31/02/2026 30/11/2026").unwrap_err().starts_with("Desde: data inexistente"));
+        assert!(parse_period("30/11/2026 01/09/2026").unwrap_err().contains("posterior"));
+    }
+
+    #[test]
+    fn last_three_months_start_two_months_back() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        let p = quick_period("3", today).unwrap();
+        assert_eq!(p.from, NaiveDate::from_ymd_opt(2025, 11, 1));
+        assert_eq!(p.to, NaiveDate::from_ymd_opt(2026, 1, 31));
+        assert!(quick_period("x", today).is_none());
+    }
+}

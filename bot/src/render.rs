@@ -1,0 +1,312 @@
+//! The screens: text and buttons for each step, in pt-BR. Button data is
+//! short ("cc:42") and carries ids that the desk checks again on every tap.
+
+use std::fmt::Write as _;
+
+use balcao_domain::client::{Client, ClientSummary};
+use balcao_domain::finance::{ReceivableDetail, Statement, format_date};
+use balcao_domain::search::{SearchFilter, SearchPage};
+use balcao_domain::subscription::Subscription;
+use balcao_domain::ticket::{Ticket, TicketDetail, TicketStatus};
+
+use crate::desk::{Keyboard, Screen, button};
+use crate::text;
+
+/// Telegram refuses messages past 4096 characters.
+const MAX_TEXT: usize = 3900;
+
+fn screen(text: String, keyboard: Keyboard) -> Screen {
+    let text = if text.chars().count() > MAX_TEXT {
+        let mut t: String = text.chars().take(MAX_TEXT).collect();
+        t.push_str("\n…");
+        t
+    } else {
+        text
+    };
+    Screen { text, keyboard }
+}
+
+/// The main menu.
+pub(crate) fn menu() -> Screen {
+    screen(text::menu_title(), vec![vec![button(text::SEARCH, "sfp")], vec![button("📋 Meus atendimentos", "my")]])
+}
+
+/// Which field to search.
+pub(crate) fn pick_filter() -> Screen {
+    let b = |f: SearchFilter| button(f.label(), format!("sf:{}", f.as_str()));
+    screen(
+        text::PICK_FILTER.into(),
+        vec![
+            vec![b(SearchFilter::Name), b(SearchFilter::TradeName)],
+            vec![b(SearchFilter::City), b(SearchFilter::Phone)],
+            vec![button(text::BACK, "menu")],
+        ],
+    )
+}
+
+/// Asks for the term.
+pub(crate) fn ask_term(filter: SearchFilter) -> Screen {
+    screen(text::ask_term(filter.label()), vec![vec![button(text::BACK, "sfp"), button(text::CANCEL, "menu")]])
+}
+
+fn summary_label(c: &ClientSummary) -> String {
+    let place = if c.state.is_empty() { c.city.clone() } else { format!("{}/{}", c.city, c.state) };
+    let trade = if c.trade_name.is_empty() { String::new() } else { format!(" ({})", c.trade_name) };
+    let status = if c.status == balcao_domain::client::ClientStatus::Active {
+        String::new()
+    } else {
+        format!(" - {}", c.status.label())
+    };
+    format!("{}{trade} - {place}{status}", c.name)
+}
+
+/// A page of results: one button per client, ◀ ▶ between pages.
+pub(crate) fn results(filter: SearchFilter, typed: &str, page: &SearchPage) -> Screen {
+    let mut keyboard: Keyboard =
+        page.items.iter().map(|c| vec![button(summary_label(c), format!("cc:{}", c.id.0))]).collect();
+    let mut nav = Vec::new();
+    if page.page > 0 {
+        nav.push(button(text::PREV, format!("sp:{}", page.page - 1)));
+    }
+    if page.page + 1 < page.pages() {
+        nav.push(button(text::NEXT, format!("sp:{}", page.page + 1)));
+    }
+    if !nav.is_empty() {
+        keyboard.push(nav);
+    }
+    keyboard.push(vec![button("🔎 Nova busca", "sfp"), button(text::MENU, "menu")]);
+    screen(
+        text::results_header(filter.label(), typed, page.total, page.more_than_total, page.page + 1, page.pages()),
+        keyboard,
+    )
+}
+
+fn tabs(c: &Client) -> Keyboard {
+    let id = c.id.0;
+    vec![
+        vec![button(text::TAB_REGISTRATION, format!("cc:{id}")), button(text::TAB_PLANS, format!("cp:{id}"))],
+        vec![button(text::TAB_FINANCE, format!("cf:{id}:o")), button(text::TAB_TICKETS, format!("ct:{id}"))],
+        vec![button(text::BACK, "back"), button(text::MENU, "menu")],
+    ]
+}
+
+fn title(c: &Client) -> String {
+    format!("👤 {} - {} (cód. {})", c.name, c.reseller_name, c.code)
+}
+
+/// Cadastro.
+pub(crate) fn registration(c: &Client, show_documents: bool) -> Screen {
+    let mut t = format!("{}\n\nCadastro\n", title(c));
+    let mut line = |label: &str, value: &str| {
+        if !value.is_empty() {
+            let _ = writeln!(t, "{label}: {value}");
+        }
+    };
+    line("Tipo", c.kind.label());
+    line("Nome Fantasia", &c.trade_name);
+    let doc = c.document.as_ref().map(|d| if show_documents { d.formatted() } else { d.masked() }).unwrap_or_default();
+    line("CPF/CNPJ", &doc);
+    line("RG/IE", &c.rg_ie);
+    line("Nascimento", &c.birth_date.map(format_date).unwrap_or_default());
+    line("Endereço", &c.address.one_line());
+    line("Telefones", &c.phones.iter().map(|p| p.formatted()).collect::<Vec<_>>().join(", "));
+    line("E-mails", &c.emails.join(", "));
+    line("Situação", c.status.label());
+    line("Observações", &c.notes);
+    screen(t, tabs(c))
+}
+
+/// Planos.
+pub(crate) fn plans(c: &Client, subscriptions: &[Subscription]) -> Screen {
+    let mut t = format!("{}\n\nPlanos\n", title(c));
+    if subscriptions.is_empty() {
+        t.push_str("Nenhum plano.\n");
+    }
+    for s in subscriptions {
+        let _ = writeln!(
+            t,
+            "\n• {} - {}/mês ({})\n  {} - vencimento dia {}{}{}",
+            s.plan_name,
+            s.price,
+            s.status.label(),
+            s.billing_method.label(),
+            s.due_day.get(),
+            s.salesperson.as_deref().map(|v| format!("\n  Vendedor: {v}")).unwrap_or_default(),
+            s.routing_point.as_ref().map(|r| format!("\n  Ponto de roteamento: {}", r.name)).unwrap_or_default(),
+        );
+    }
+    screen(t, tabs(c))
+}
+
+/// Financeiro for a period: lines, totals, period choices, and a button per open debit.
+pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str) -> Screen {
+    let id = c.id.0;
+    let period = match (s.period.from, s.period.to, s.period.open_only) {
+        (_, _, true) => "em aberto".to_owned(),
+        (Some(f), Some(t), _) => format!("desde {} até {}", format_date(f), format_date(t)),
+        _ => "todo o período".to_owned(),
+    };
+    let mut t = format!("{}\n\nFinanceiro - {period}\n", title(c));
+    if s.lines.is_empty() {
+        t.push_str("\nNenhum débito no período.\n");
+    }
+    for l in s.lines.iter().rev().take(20).rev() {
+        let r = &l.receivable;
+        let mark = if l.overdue { " ⚠️ VENCIDO" } else { "" };
+        let _ = writeln!(
+            t,
+            "\n{} - {}\nV.Lançado {} | Dt. Baixa {} | Saldo {}{mark}",
+            format_date(r.due_date),
+            r.description,
+            r.amount,
+            r.settled_on.map(format_date).unwrap_or_else(|| "-".into()),
+            l.balance
+        );
+    }
+    if s.lines.len() > 20 {
+        let _ = writeln!(t, "\n(mostrando os 20 últimos de {})", s.lines.len());
+    }
+    let _ =
+        writeln!(t, "\nTotal lançado: {}\nSaldo: {}\nEm atraso: {}", s.total_amount, s.total_balance, s.total_overdue);
+    let pick = |label: &str, code: &str| {
+        let label = if code == period_code { format!("• {label}") } else { label.to_owned() };
+        button(label, format!("cf:{id}:{code}"))
+    };
+    let mut keyboard: Keyboard = vec![
+        vec![pick(text::PERIOD_MONTH, "m"), pick(text::PERIOD_QUARTER, "3")],
+        vec![pick(text::PERIOD_OPEN, "o"), pick(text::PERIOD_ALL, "a")],
+        vec![
+            button(text::PERIOD_TYPED, format!("cfd:{id}")),
+            button(text::REFRESH, format!("cf:{id}:{}", if period_code == "d" { "o" } else { period_code })),
+        ],
+    ];
+    let open: Vec<_> = s.lines.iter().filter(|l| l.balance.cents() > 0).take(6).collect();
+    for pair in open.chunks(2) {
+        keyboard.push(
+            pair.iter()
+                .map(|l| {
+                    button(
+                        format!("{} {}", format_date(l.receivable.due_date), l.balance),
+                        format!("cr:{}", l.receivable.id.0),
+                    )
+                })
+                .collect(),
+        );
+    }
+    keyboard.extend(tabs(c));
+    screen(t, keyboard)
+}
+
+/// Asks for a typed Desde / Até.
+pub(crate) fn ask_period(c: &Client) -> Screen {
+    screen(format!("{}\n\n{}", title(c), text::ASK_PERIOD), vec![vec![button(text::BACK, format!("cf:{}:o", c.id.0))]])
+}
+
+/// One debit in full.
+pub(crate) fn receivable(d: &ReceivableDetail) -> Screen {
+    let r = &d.receivable;
+    let mut t = format!("Débito nº {}\n{}\n\n", r.id, r.description);
+    let _ = writeln!(t, "Data Venc.: {}", format_date(r.due_date));
+    let _ = writeln!(t, "V.Lançado: {}", r.amount);
+    let _ = writeln!(t, "Dt. Baixa: {}", r.settled_on.map(format_date).unwrap_or_else(|| "-".into()));
+    if d.settlements.is_empty() {
+        t.push_str("Baixas: nenhuma\n");
+    } else {
+        t.push_str("Baixas:\n");
+        for s in &d.settlements {
+            let method = if s.method.is_empty() { String::new() } else { format!(" ({})", s.method) };
+            let _ = writeln!(t, "  {} {}{method}", format_date(s.paid_on), s.amount);
+        }
+    }
+    let _ = writeln!(t, "Saldo: {}", d.balance);
+    if d.charges.days_late > 0 {
+        let _ = writeln!(t, "\nEm atraso há {} dias", d.charges.days_late);
+        let _ = writeln!(t, "Multa: {}", d.charges.fine);
+        let _ = writeln!(t, "Juros: {}", d.charges.interest);
+    }
+    let _ = writeln!(t, "\nValor atualizado em {}: {}", format_date(d.as_of), d.charges.updated);
+    screen(t, vec![vec![button(text::BACK, format!("cf:{}:o", r.client_id.0))]])
+}
+
+fn ticket_label(t: &Ticket) -> String {
+    format!("{} - {} - {}", t.protocol, t.ticket_type.name, t.status.label())
+}
+
+/// Atendimentos of a client.
+pub(crate) fn tickets(c: &Client, list: &[Ticket]) -> Screen {
+    let mut t = format!("{}\n\nAtendimentos\n", title(c));
+    if list.is_empty() {
+        t.push_str("\nNenhum atendimento.\n");
+    }
+    let mut keyboard: Keyboard = Vec::new();
+    for ticket in list.iter().take(8) {
+        let _ = writeln!(t, "\n{}\n{}", ticket_label(ticket), first_line(&ticket.problem));
+        keyboard.push(vec![button(ticket_label(ticket), format!("tk:{}", ticket.id.0))]);
+    }
+    if list.len() > 8 {
+        let _ = writeln!(t, "\n(mostrando 8 de {})", list.len());
+    }
+    keyboard.extend(tabs(c));
+    screen(t, keyboard)
+}
+
+fn first_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("");
+    if line.chars().count() > 120 {
+        format!("{}…", line.chars().take(119).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
+/// One ticket with its history.
+pub(crate) fn ticket(d: &TicketDetail, assignee: &str) -> Screen {
+    let tk = &d.ticket;
+    let mut t = format!("Atendimento {}\nCliente: {}\n\n", tk.protocol, tk.client_name);
+    let _ = writeln!(t, "Tipo de Atendimento: {}", tk.ticket_type.name);
+    let _ = writeln!(t, "Tipo de Contato: {}", tk.channel.name);
+    let _ = writeln!(t, "Situação: {}", tk.status.label());
+    let _ = writeln!(t, "Destino: {assignee}");
+    let _ = writeln!(t, "Nome da Pessoa: {}", tk.contact_name);
+    let _ = writeln!(t, "Problema: {}", tk.problem);
+    if !tk.checks.is_empty() {
+        let _ = writeln!(t, "Verificações: {}", tk.checks);
+    }
+    if tk.status == TicketStatus::Resolved && !tk.resolution.is_empty() {
+        let _ = writeln!(t, "Solução: {}", tk.resolution);
+    }
+    for wo in &d.work_orders {
+        let _ = writeln!(
+            t,
+            "\nO.S. {} - {} das {} às {} - {}\n{}\nEndereço: {}",
+            wo.id,
+            format_date(wo.date),
+            wo.window_start.format("%H:%M"),
+            wo.window_end.format("%H:%M"),
+            wo.status.label(),
+            wo.task,
+            wo.address
+        );
+    }
+    t.push_str("\nHistórico\n");
+    for e in &d.history {
+        let _ = writeln!(t, "{} - {}: {}", e.at.format("%d/%m/%Y %H:%M"), e.actor_name, first_line(&e.detail));
+    }
+    screen(t, vec![vec![button(text::BACK, format!("ct:{}", tk.client_id.0)), button(text::MENU, "menu")]])
+}
+
+/// Meus atendimentos.
+pub(crate) fn my_tickets(list: &[Ticket]) -> Screen {
+    if list.is_empty() {
+        return screen(text::MY_TICKETS_EMPTY.into(), vec![vec![button(text::MENU, "menu")]]);
+    }
+    let mut t = format!("Meus atendimentos ({} abertos)\n", list.len());
+    let mut keyboard: Keyboard = Vec::new();
+    for ticket in list.iter().take(10) {
+        let _ = writeln!(t, "\n{} - {}\n{}", ticket_label(ticket), ticket.client_name, first_line(&ticket.problem));
+        keyboard
+            .push(vec![button(format!("{} - {}", ticket.protocol, ticket.client_name), format!("tk:{}", ticket.id.0))]);
+    }
+    keyboard.push(vec![button(text::MENU, "menu")]);
+    screen(t, keyboard)
+}

@@ -1,0 +1,117 @@
+//! Every sentence and button the bot shows, in pt-BR with the web module's
+//! words. Handlers never spell text of their own.
+
+/// Buttons.
+pub const SEARCH: &str = "🔎 Buscar cliente";
+/// Back to the previous screen.
+pub const BACK: &str = "◀ Voltar";
+/// Leave the current flow.
+pub const CANCEL: &str = "✖ Cancelar";
+/// Previous page.
+pub const PREV: &str = "◀";
+/// Next page.
+pub const NEXT: &str = "▶";
+/// Client card tabs.
+pub const TAB_REGISTRATION: &str = "Cadastro";
+/// Client card tabs.
+pub const TAB_PLANS: &str = "Planos";
+/// Client card tabs.
+pub const TAB_FINANCE: &str = "Financeiro";
+/// Client card tabs.
+pub const TAB_TICKETS: &str = "Atendimentos";
+/// Refresh.
+pub const REFRESH: &str = "Atualizar";
+/// Main menu.
+pub const MENU: &str = "☰ Menu";
+/// Finance quick periods.
+pub const PERIOD_MONTH: &str = "Este mês";
+/// Finance quick periods.
+pub const PERIOD_QUARTER: &str = "Últimos 3 meses";
+/// Finance quick periods.
+pub const PERIOD_OPEN: &str = "Em aberto";
+/// Finance quick periods.
+pub const PERIOD_ALL: &str = "Tudo";
+/// Finance typed period.
+pub const PERIOD_TYPED: &str = "Desde / Até…";
+
+/// Shown to anyone who is not a linked staff member: says nothing about clients.
+pub const STRANGER: &str = "Olá! Este é o balcão de atendimento interno do provedor e é só para a equipe.\n\
+Se você trabalha aqui, peça ao seu supervisor um código de convite e envie: /start CÓDIGO";
+/// A wrong, used or expired invite code.
+pub const BAD_INVITE: &str = "Código de convite inválido, já usado ou vencido. Peça um novo ao seu supervisor.";
+/// The account is already linked to someone else.
+pub const ALREADY_LINKED: &str = "Esta conta do Telegram já está ligada a outro usuário. Fale com o seu supervisor.";
+
+/// Welcome after linking.
+pub fn welcome(name: &str) -> String {
+    format!("Bem-vindo(a), {name}! Sua conta está ligada ao balcão.\n\n{}", menu_title())
+}
+
+/// The main menu's title.
+pub fn menu_title() -> String {
+    "Balcão - o que você quer fazer?\n\nDica: digite um nome a qualquer momento para buscar clientes.".into()
+}
+
+/// Asks which field to search.
+pub const PICK_FILTER: &str = "Buscar cliente por:";
+
+/// Asks for the term.
+pub fn ask_term(filter_label: &str) -> String {
+    match filter_label {
+        "Telefone" => "Digite o telefone (pelo menos 4 números), em qualquer formato:".into(),
+        other => format!("Digite o {} (pelo menos 3 letras):", other.to_lowercase()),
+    }
+}
+
+/// No match.
+pub fn nothing_found(filter_label: &str, term: &str) -> String {
+    format!(
+        "Nenhum cliente encontrado com {} \"{term}\".\n\nDigite outro termo ou volte ao menu.",
+        filter_label.to_lowercase()
+    )
+}
+
+/// Results header.
+pub fn results_header(filter_label: &str, term: &str, total: usize, more: bool, page: usize, pages: usize) -> String {
+    let count = if more {
+        format!("mais de {total} clientes; digite um termo mais longo para refinar")
+    } else if total == 1 {
+        "1 cliente".into()
+    } else {
+        format!("{total} clientes")
+    };
+    format!("{filter_label} \"{term}\": {count} (página {page} de {pages}).\nEscolha o cliente:")
+}
+
+/// A stale or forged button.
+pub const STALE: &str = "Esta tela não vale mais. Use /menu para recomeçar.";
+/// Something the user may not see, or that does not exist.
+pub const NOT_FOUND: &str = "Não encontrado, ou fora do seu acesso.";
+/// A failure of ours.
+pub const FAILURE: &str = "Não consegui fazer isso agora. Tente de novo em instantes.";
+/// Typed text that is not expected here.
+pub const CANCELLED: &str = "Cancelado.";
+
+/// Help.
+pub const HELP: &str = "Comandos:\n\
+/menu - menu principal\n\
+/buscar - buscar cliente\n\
+/meus - meus atendimentos\n\
+/cancelar - cancela o que estiver fazendo\n\
+/ajuda - esta ajuda\n\n\
+Digitar um nome a qualquer momento busca clientes por nome.";
+
+/// The Bot API command list, as Telegram shows it.
+pub const COMMANDS: [(&str, &str); 5] = [
+    ("menu", "Menu principal"),
+    ("buscar", "Buscar cliente"),
+    ("meus", "Meus atendimentos"),
+    ("ajuda", "Ajuda"),
+    ("cancelar", "Cancelar o que estiver fazendo"),
+];
+
+/// Asks for a typed period.
+pub const ASK_PERIOD: &str = "Digite o período como \"Desde Até\", por exemplo: 01/09/2026 30/11/2026";
+
+/// "Meus atendimentos" is not here yet.
+pub const MY_TICKETS_EMPTY: &str = "Nenhum atendimento aberto para você ou o seu cargo.";
