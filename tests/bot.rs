@@ -15,7 +15,7 @@ use balcao_domain::finance::{NewReceivable, parse_date};
 use balcao_domain::phone::Phone;
 use balcao_domain::ports::{Clients, Directory, Imports, Tickets};
 use balcao_domain::staff::{Actor, NewStaff};
-use balcao_domain::ticket::{Assignee, NewTicket};
+use balcao_domain::ticket::{Assignee, NewTicket, NewWorkOrder, parse_time};
 use balcao_domain::{ClientId, Money, ResellerId};
 use support::db::{Store, TestDb};
 use support::fake_telegram::{Call, FakeTelegram};
@@ -23,6 +23,12 @@ use support::fake_telegram::{Call, FakeTelegram};
 const WAIT: Duration = Duration::from_secs(20);
 const BRUNO: i64 = 5001;
 const STRANGER: i64 = 6666;
+/// Suporte N1 at Litoral Net, already linked.
+const CARLA: i64 = 5003;
+/// Suporte N1 at Serra Fibra, already linked: must never hear of Litoral Net's clients.
+const SERGIO: i64 = 5004;
+/// Técnico de campo at Litoral Net, already linked, with a scheduled O.S.
+const TEO: i64 = 5005;
 
 /// The running App, the fake Telegram, and the data the tests look for.
 struct TestApp {
@@ -130,6 +136,26 @@ impl TestApp {
             .unwrap()
             .invite_code
             .unwrap();
+        let mut technician = None;
+        for (name, reseller, role, telegram_id) in [
+            ("Carla Plantão", "Litoral Net", "Suporte N1", CARLA),
+            ("Sérgio Serra", "Serra Fibra", "Suporte N1", SERGIO),
+            ("Téo Técnico", "Litoral Net", "Técnico de campo", TEO),
+        ] {
+            let added = app
+                .add_staff(&NewStaff {
+                    name: name.into(),
+                    reseller: Some(reseller.into()),
+                    roles: vec![role.into()],
+                    email: None,
+                    telegram_id: Some(telegram_id),
+                })
+                .await
+                .unwrap();
+            if telegram_id == TEO {
+                technician = Some(added.staff.id);
+            }
+        }
         let role = app.db.roles().await.unwrap().into_iter().find(|r| r.name == "Suporte N1").unwrap().id;
         let types = app.db.ticket_types().await.unwrap();
         let channels = app.db.channels().await.unwrap();
@@ -147,7 +173,14 @@ impl TestApp {
                     assignee: Assignee::Role(role),
                     checks: String::new(),
                     resolution: None,
-                    work_order: None,
+                    work_order: Some(NewWorkOrder {
+                        date: chrono::Utc::now().date_naive() + chrono::Duration::days(1),
+                        window_start: parse_time("08:00").unwrap(),
+                        window_end: parse_time("12:00").unwrap(),
+                        technician,
+                        address: String::new(),
+                        task: "Trocar o conector da ONU".into(),
+                    }),
                 },
                 chrono::Utc::now().date_naive(),
             )
@@ -396,6 +429,234 @@ async fn telegram_asking_to_slow_down_delays_but_loses_nothing(store: Store) {
     t.finish().await;
 }
 
+/// Taps the button whose label contains `label` on `screen`; returns the edit.
+async fn press(t: &TestApp, screen: &Call, label: &str) -> Call {
+    let data = has_button(screen, label).unwrap_or_else(|| panic!("no button \"{label}\" in {:?}", screen.buttons()));
+    t.tap_edit(BRUNO, screen, &data).await
+}
+
+async fn novo_cliente_checks_each_answer_and_lands_on_the_new_card(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let menu = t.linked_bruno().await;
+    let kind = press(&t, &menu, "Novo Cliente").await;
+    assert!(kind.text().unwrap().starts_with("Novo Cliente - passo 1 de 10"), "{kind:?}");
+    assert!(has_button(&kind, "Voltar").is_some() && has_button(&kind, "Cancelar").is_some());
+    let name = press(&t, &kind, "Pessoa física").await;
+    assert!(name.text().unwrap().contains("Digite o nome completo"), "{name:?}");
+    let doc = t.say(BRUNO, "Ana Paula Simões").await;
+    assert!(doc.text().unwrap().contains("Digite o CPF"), "a person has no trade name step: {doc:?}");
+    let bad = t.say(BRUNO, "111.111.111-11").await;
+    assert!(bad.text().unwrap().starts_with("CPF inválido"), "{bad:?}");
+    assert!(bad.text().unwrap().contains("Digite o CPF"), "asked again: {bad:?}");
+    let phone = t.say(BRUNO, "935.411.347-80").await;
+    assert!(phone.text().unwrap().contains("telefone com DDD"), "{phone:?}");
+    let bad = t.say(BRUNO, "91234-5678").await;
+    assert!(bad.text().unwrap().starts_with("informe o telefone com DDD"), "{bad:?}");
+    let email = t.say(BRUNO, "(12) 91234-5678").await;
+    let cep = press(&t, &email, "Pular").await;
+    assert!(cep.text().unwrap().contains("Digite o CEP"), "{cep:?}");
+    t.say(BRUNO, "12245000").await;
+    t.say(BRUNO, "Rua Sete de Setembro, 100").await;
+    t.say(BRUNO, "Centro").await;
+    t.say(BRUNO, "São José dos Campos").await;
+    let summary = t.say(BRUNO, "sp").await;
+    let text = summary.text().unwrap();
+    assert!(text.starts_with("Novo Cliente - confira e confirme"), "reseller staff are not asked the reseller: {text}");
+    assert!(text.contains("Nome: Ana Paula Simões") && text.contains("CPF/CNPJ: ***.411.347-**"), "{text}");
+    assert!(text.contains("E-mail: -") && text.contains("UF: sp"), "{text}");
+    let card = press(&t, &summary, "Confirmar").await;
+    let text = card.text().unwrap();
+    assert!(text.contains("Ana Paula Simões - Litoral Net") && text.contains("(12) 91234-5678"), "{text}");
+    assert!(text.contains("CEP 12245-000") && text.contains("São José dos Campos/SP"), "{text}");
+    let found = t.say(BRUNO, "ana paula").await;
+    assert!(found.text().unwrap().starts_with("Nome \"ana paula\": 1 cliente"), "{found:?}");
+    t.finish().await;
+}
+
+async fn novo_cliente_offers_the_client_already_registered_with_the_document(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let menu = t.linked_bruno().await;
+    let kind = press(&t, &menu, "Novo Cliente").await;
+    press(&t, &kind, "Pessoa física").await;
+    t.say(BRUNO, "Maria C. Souza").await;
+    let dup = t.say(BRUNO, "52998224725").await;
+    assert!(dup.text().unwrap().starts_with("Já existe um cliente com este CPF/CNPJ"), "{dup:?}");
+    let card = press(&t, &dup, "Abrir cliente existente").await;
+    assert!(card.text().unwrap().contains("Maria da Conceição Souza"), "{card:?}");
+    // The abandoned wizard does not swallow what is typed next.
+    let results = t.say(BRUNO, "joao").await;
+    assert!(results.text().unwrap().starts_with("Nome \"joao\""), "{results:?}");
+    t.finish().await;
+}
+
+async fn adicionar_plano_adds_the_chosen_plan(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let results = t.say(BRUNO, "maria").await;
+    let card = t.tap_edit(BRUNO, &results, &has_button(&results, "Maria").unwrap()).await;
+    let plans = press(&t, &card, "Planos").await;
+    assert!(plans.text().unwrap().contains("Nenhum plano"), "{plans:?}");
+    let pick = press(&t, &plans, "Adicionar Plano").await;
+    let billing = press(&t, &pick, "Fibra 300 Mega").await;
+    let due = press(&t, &billing, "PIX").await;
+    let bad = t.say(BRUNO, "32").await;
+    assert!(bad.text().unwrap().starts_with("dia de vencimento inválido"), "{bad:?}");
+    let seller = t.say(BRUNO, "12").await;
+    assert!(has_button(&seller, "Bruno Atendente").is_some(), "{seller:?}");
+    let summary = press(&t, &seller, "Bruno Atendente").await;
+    assert!(summary.text().unwrap().contains("Dia de vencimento: 12"), "{summary:?}");
+    let done = press(&t, &summary, "Confirmar").await;
+    let text = done.text().unwrap();
+    assert!(text.contains("Fibra 300 Mega - R$ 99,90/mês (Ativo)"), "{text}");
+    assert!(text.contains("PIX - vencimento dia 12") && text.contains("Vendedor: Bruno Atendente"), "{text}");
+    let _ = due;
+    t.finish().await;
+}
+
+async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refused(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let results = t.say(BRUNO, "maria").await;
+    let card = t.tap_edit(BRUNO, &results, &has_button(&results, "Maria").unwrap()).await;
+    let plan = press(&t, &card, "Novo Atendimento").await;
+    assert!(plan.text().unwrap().contains("Dados do Atendimento"), "{plan:?}");
+    // A forged option index changes nothing.
+    let answer = t.tap(BRUNO, &plan, "fw:v:99").await;
+    assert_eq!(answer.params["text"], "Esta tela não vale mais. Use /menu para recomeçar.");
+    let routing = press(&t, &plan, "Sem plano").await;
+    let contact = press(&t, &routing, "Nenhum").await;
+    assert!(contact.text().unwrap().contains("Nome da Pessoa"), "{contact:?}");
+    t.say(BRUNO, "Maria").await;
+    let channel = t.say(BRUNO, "Sem internet desde a chuva de ontem.").await;
+    let kind = press(&t, &channel, "Telefone").await;
+    let dest = press(&t, &kind, "Sem conexão").await;
+    let role = press(&t, &dest, "Cargo").await;
+    let checks = press(&t, &role, "Suporte N1").await;
+    let resolved = press(&t, &checks, "Pular").await;
+    let want_os = press(&t, &resolved, "Não").await;
+    let date = press(&t, &want_os, "Pedir O.S.").await;
+    assert!(date.text().unwrap().contains("Data da visita"), "{date:?}");
+    let bad = t.say(BRUNO, "31/02/2027").await;
+    assert!(bad.text().unwrap().starts_with("data inexistente"), "{bad:?}");
+    let window = t.say(BRUNO, "10/12/2026").await;
+    let tech = press(&t, &window, "08:00 às 12:00").await;
+    let task = press(&t, &tech, "Definir depois").await;
+    let summary = t.say(BRUNO, "Trocar o conector da caixa.").await;
+    let text = summary.text().unwrap();
+    assert!(text.contains("Tipo de Atendimento: Sem conexão") && text.contains("Para: Suporte N1"), "{text}");
+    let since = t.tg.call_count();
+    let done = press(&t, &summary, "Confirmar").await;
+    let text = done.text().unwrap();
+    assert!(text.starts_with("✅ Atendimento aberto. Protocolo: "), "{text}");
+    assert!(text.contains("O.S.") && text.contains("10/12/2026 das 08:00 às 12:00"), "{text}");
+    // Everyone else holding the role at Litoral Net is told; Serra Fibra's staff and Bruno himself are not.
+    let notice = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA)).await;
+    let text = notice.text().unwrap();
+    assert!(text.starts_with("📥 Novo atendimento") && text.contains("Maria da Conceição Souza"), "{text}");
+    assert!(has_button(&notice, "Ver atendimento").is_some(), "{notice:?}");
+    let told: Vec<i64> = t.tg.calls()[since..]
+        .iter()
+        .filter(|c| c.is("sendMessage") && c.text().unwrap_or("").starts_with("📥"))
+        .filter_map(|c| c.chat_id())
+        .collect();
+    assert_eq!(told, [CARLA]);
+    let _ = task;
+    t.finish().await;
+}
+
+/// `user` taps the button whose label contains `label`; returns the edit.
+async fn press_as(t: &TestApp, user: i64, screen: &Call, label: &str) -> Call {
+    let data = has_button(screen, label).unwrap_or_else(|| panic!("no button \"{label}\" in {:?}", screen.buttons()));
+    t.tap_edit(user, screen, &data).await
+}
+
+async fn manutencao_do_atendimento_records_every_change_with_who_and_when(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let mine = t.say(BRUNO, "/meus").await;
+    let ticket = press(&t, &mine, "Maria").await;
+    let tk = has_button(&ticket, "Assumir").expect("a ticket of Bruno's role offers Assumir");
+    let taken = t.tap_edit(BRUNO, &ticket, &tk).await;
+    let text = taken.text().unwrap();
+    assert!(text.contains("Destino: Bruno Atendente") && text.contains("Situação: Em andamento"), "{text}");
+    assert!(has_button(&taken, "Assumir").is_none(), "{taken:?}");
+    // Carla, of the same role, is too late: she is told who took it.
+    let carla_menu = t.say(CARLA, "/menu").await;
+    let answer = t.tap(CARLA, &carla_menu, &tk).await;
+    assert_eq!(answer.params["text"], "Bruno Atendente já assumiu este atendimento");
+
+    let ask = press(&t, &taken, "Anotar").await;
+    assert!(ask.text().unwrap().contains("Digite a anotação"), "{ask:?}");
+    let noted = t.say(BRUNO, "Cliente pediu retorno à tarde.").await;
+    let text = noted.text().unwrap();
+    assert!(
+        text.starts_with("Anotação registrada.") && text.contains("Bruno Atendente: Cliente pediu retorno"),
+        "{text}"
+    );
+    let statuses = press(&t, &noted, "Situação").await;
+    let waiting = press(&t, &statuses, "Aguardando cliente").await;
+    assert!(waiting.text().unwrap().contains("Situação: Aguardando cliente"), "{waiting:?}");
+    let to = press(&t, &waiting, "Encaminhar").await;
+    let passed = press(&t, &to, "Cargo Suporte N2").await;
+    assert!(passed.text().unwrap().contains("Destino: Cargo Suporte N2"), "{passed:?}");
+    press(&t, &passed, "Atendimento Resolvido").await;
+    let short = t.say(BRUNO, "ok").await;
+    assert!(short.text().unwrap().contains("como o atendimento foi resolvido"), "{short:?}");
+    let resolved = t.say(BRUNO, "Conector trocado pelo técnico.").await;
+    let text = resolved.text().unwrap();
+    assert!(text.starts_with("Atendimento resolvido.") && text.contains("Situação: Resolvido"), "{text}");
+    press(&t, &resolved, "Reabrir").await;
+    let reopened = t.say(BRUNO, "Voltou a cair à noite.").await;
+    let text = reopened.text().unwrap();
+    assert!(text.starts_with("Atendimento reaberto.") && text.contains("Situação: Aberto"), "{text}");
+    for entry in ["Assumido por Bruno Atendente", "Situação: Aguardando cliente", "Encaminhado para Cargo Suporte N2"]
+    {
+        assert!(text.contains(entry), "history lacks {entry}: {text}");
+    }
+    // Serra Fibra's staff cannot act on it, whatever the button says.
+    let sergio_menu = t.say(SERGIO, "/menu").await;
+    for data in [tk.replace("tt:", "tn:"), tk.clone(), tk.replace("tt:", "tk:")] {
+        let answer = t.tap(SERGIO, &sergio_menu, &data).await;
+        assert_eq!(answer.params["text"], "Não encontrado, ou fora do seu acesso.", "{data}");
+    }
+    t.finish().await;
+}
+
+async fn a_technician_starts_and_finishes_their_o_s(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let menu = t.say(TEO, "/menu").await;
+    let list = press_as(&t, TEO, &menu, "Minhas O.S.").await;
+    assert!(list.text().unwrap().starts_with("Minhas O.S. (1)"), "{list:?}");
+    let wo = press_as(&t, TEO, &list, "O.S.").await;
+    let text = wo.text().unwrap();
+    assert!(
+        text.contains("Agendada") && text.contains("Trocar o conector da ONU") && text.contains("Rua das Flores"),
+        "{text}"
+    );
+    let started = press_as(&t, TEO, &wo, "Iniciar").await;
+    assert!(started.text().unwrap().contains("Em execução"), "{started:?}");
+    let finish = has_button(&started, "Concluir").unwrap();
+    // Nobody else may finish Téo's O.S.
+    t.linked_bruno().await;
+    let bruno_menu = t.say(BRUNO, "/menu").await;
+    let answer = t.tap(BRUNO, &bruno_menu, &finish).await;
+    assert_eq!(answer.params["text"], "Não encontrado, ou fora do seu acesso.");
+    press_as(&t, TEO, &started, "Concluir").await;
+    let since = t.tg.call_count();
+    t.tg.send_text(TEO, "Téo", "ok");
+    let short = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;
+    assert!(short.text().unwrap().starts_with("descreva o que foi feito"), "{short:?}");
+    let since = t.tg.call_count();
+    t.tg.send_text(TEO, "Téo", "Conector trocado, sinal -18 dBm.");
+    let done = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;
+    let text = done.text().unwrap();
+    assert!(text.starts_with("O.S. concluída.") && text.contains("Resultado: Conector trocado"), "{text}");
+    // The ticket's history shows it.
+    let ticket = press_as(&t, TEO, &done, "Ver atendimento").await;
+    assert!(ticket.text().unwrap().contains("Téo Técnico: O.S."), "{ticket:?}");
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -425,4 +686,10 @@ on_both_stores!(
     a_bad_date_is_explained_and_asked_again,
     a_restart_continues_where_the_user_was,
     telegram_asking_to_slow_down_delays_but_loses_nothing,
+    novo_cliente_checks_each_answer_and_lands_on_the_new_card,
+    novo_cliente_offers_the_client_already_registered_with_the_document,
+    adicionar_plano_adds_the_chosen_plan,
+    novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refused,
+    manutencao_do_atendimento_records_every_change_with_who_and_when,
+    a_technician_starts_and_finishes_their_o_s,
 );

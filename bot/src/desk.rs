@@ -7,20 +7,21 @@
 use std::sync::Arc;
 
 use balcao_domain::finance::{FeePolicy, Period, ReceivableDetail, Statement, parse_date};
-use balcao_domain::ports::{Chats, Clients, Directory, Finance, Tickets};
+use balcao_domain::ports::{Chats, Clients, Directory, Finance, FollowUp, Tickets};
 use balcao_domain::search::{SearchFilter, SearchTerm};
 use balcao_domain::staff::{Actor, Staff, invite_hash};
-use balcao_domain::{ClientId, DomainError, ReceivableId, TicketId};
+use balcao_domain::{ClientId, DomainError, ReceivableId};
 use chrono::{Datelike, NaiveDate, Utc};
 
+use crate::forms::{Form, FormKind, FormOutcome};
 use crate::render;
 use crate::state::{ChatState, Step};
 use crate::text;
 
 /// What the desk needs from the store.
-pub trait DeskStore: Directory + Clients + Finance + Tickets + Chats {}
+pub trait DeskStore: Directory + Clients + Finance + Tickets + FollowUp + Chats {}
 
-impl<T: Directory + Clients + Finance + Tickets + Chats> DeskStore for T {}
+impl<T: Directory + Clients + Finance + Tickets + FollowUp + Chats> DeskStore for T {}
 
 /// What a person did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +86,16 @@ pub enum Reply {
         /// Its buttons.
         keyboard: Keyboard,
     },
+    /// Tells another staff member something (a ticket assigned to them or
+    /// their role); it does not change that person's screen.
+    Notify {
+        /// Their private chat.
+        chat_id: i64,
+        /// The text.
+        text: String,
+        /// Its buttons.
+        keyboard: Keyboard,
+    },
     /// Answers a button tap (stops the spinner), with an optional notice.
     Answer {
         /// The callback query.
@@ -103,9 +114,9 @@ pub(crate) struct Screen {
 /// The desk and what it needs.
 #[derive(Clone)]
 pub struct Desk {
-    store: Arc<dyn DeskStore>,
+    pub(crate) store: Arc<dyn DeskStore>,
     fees: FeePolicy,
-    today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+    pub(crate) today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -158,12 +169,13 @@ impl Desk {
         let replies = match &input.event {
             Event::Text(t) => self.on_text(&staff, &actor, &mut state, t.trim()).await?,
             Event::Tap { callback_id, message_id, data } => {
-                let (notice, screen) = self.on_tap(&actor, &mut state, *message_id, data).await?;
+                let (notice, screen, others) = self.on_tap(&actor, &mut state, *message_id, data).await?;
                 let mut replies = vec![Reply::Answer { callback_id: callback_id.clone(), notice }];
                 if let Some(s) = screen {
                     state.screen = Some(*message_id);
                     replies.push(Reply::Edit { message_id: *message_id, text: s.text, keyboard: s.keyboard });
                 }
+                replies.extend(others);
                 replies
             }
         };
@@ -240,6 +252,14 @@ impl Desk {
             }
             Some(_) => Screen { text: text::HELP.into(), keyboard: render::menu().keyboard },
             None => match state.step.clone() {
+                Step::Form(mut form) => {
+                    let outcome = self.form_text(actor, &mut form, typed).await?;
+                    return Ok(self.after_form(actor, state, form, outcome, None).await?.1);
+                }
+                Step::TicketText { ticket, awaited } => self.ticket_text(actor, state, ticket, awaited, typed).await?,
+                Step::WorkOrderText { work_order, awaited } => {
+                    self.work_order_text(actor, state, work_order, awaited, typed).await?
+                }
                 Step::SearchTerm { filter } => self.search(actor, state, filter, typed, 0).await?,
                 Step::FinancePeriod { client } => match parse_period(typed) {
                     Ok((from, to)) => {
@@ -266,11 +286,51 @@ impl Desk {
         state: &mut ChatState,
         message_id: i32,
         data: &str,
-    ) -> Result<(Option<String>, Option<Screen>), DomainError> {
+    ) -> Result<(Option<String>, Option<Screen>, Vec<Reply>), DomainError> {
         let (verb, arg) = data.split_once(':').unwrap_or((data, ""));
         let id = || arg.split(':').next().and_then(|s| s.parse::<i64>().ok());
         let on_current_screen = state.screen.is_none_or(|s| s == message_id);
+        if verb == "fw" {
+            let Step::Form(mut form) = state.step.clone() else {
+                return Ok((Some(text::STALE.into()), None, Vec::new()));
+            };
+            let outcome = match self.form_tap(actor, &mut form, arg).await {
+                Ok(o) => o,
+                Err(DomainError::NotFound(_)) => return Ok((Some(text::STALE.into()), None, Vec::new())),
+                Err(e) => return Err(e),
+            };
+            let (screen, others) = self.after_form(actor, state, form, outcome, Some(message_id)).await?;
+            return Ok((None, screen, others));
+        }
+        if !matches!(state.step, Step::Idle | Step::SearchTerm { .. } | Step::Results { .. }) && verb != "sp" {
+            // Leaving a wizard or a question by any other button abandons it.
+            state.step = Step::Idle;
+        }
+        if let Some(outcome) = self.followup_tap(actor, state, verb, arg).await {
+            return match outcome {
+                Ok((notice, screen, others)) => Ok((notice, Some(screen), others)),
+                Err(e) => tap_refusal(e),
+            };
+        }
         let result = match verb {
+            "nc" => {
+                let (form, screen) = self.start_form(actor, FormKind::NewClient, None).await?;
+                state.step = Step::Form(form);
+                Ok(screen)
+            }
+            "ap" | "nt" => match id().map(ClientId) {
+                Some(client) => {
+                    let kind = if verb == "ap" { FormKind::AddPlan } else { FormKind::NewTicket };
+                    match self.start_form(actor, kind, Some(client)).await {
+                        Ok((form, screen)) => {
+                            state.step = Step::Form(form);
+                            Ok(screen)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                None => Err(DomainError::NotFound("tela")),
+            },
             "menu" => {
                 state.step = Step::Idle;
                 Ok(render::menu())
@@ -321,23 +381,78 @@ impl Desk {
                 }
                 None => Err(DomainError::NotFound("tela")),
             },
-            "tk" => match id().map(TicketId) {
-                Some(t) => {
-                    let detail = self.store.ticket(actor, t).await?;
-                    let assignee = self.assignee_name(&detail.ticket.assignee).await?;
-                    Ok(render::ticket(&detail, &assignee))
-                }
-                None => Err(DomainError::NotFound("tela")),
-            },
             _ => Err(DomainError::NotFound("tela")),
         };
         match result {
-            Ok(screen) => Ok((None, Some(screen))),
-            Err(DomainError::NotFound("tela")) => Ok((Some(text::STALE.into()), None)),
-            Err(DomainError::NotFound(_)) => Ok((Some(text::NOT_FOUND.into()), None)),
-            Err(DomainError::Invalid(reason)) => Ok((Some(reason), None)),
-            Err(e) => Err(e),
+            Ok(screen) => Ok((None, Some(screen), Vec::new())),
+            Err(e) => tap_refusal(e),
         }
+    }
+
+    /// Applies a form step: keeps the form, or closes it. Returns the screen
+    /// for the tapped message (taps) and every reply (typed text sends the
+    /// screen as a new message).
+    async fn after_form(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        form: Form,
+        outcome: FormOutcome,
+        tapped: Option<i32>,
+    ) -> Result<(Option<Screen>, Vec<Reply>), DomainError> {
+        let (screen, others) = match outcome {
+            FormOutcome::Screen(screen) => {
+                state.step = Step::Form(form);
+                (screen, Vec::new())
+            }
+            FormOutcome::Done(screen, others) => {
+                state.step = Step::Idle;
+                (screen, others)
+            }
+            FormOutcome::Cancelled => {
+                state.step = Step::Idle;
+                let screen = match form.client {
+                    Some(c) => self.client_tab(actor, state, "cc", c).await?,
+                    None => render::menu(),
+                };
+                (
+                    Screen { text: format!("{}\n\n{}", text::CANCELLED, screen.text), keyboard: screen.keyboard },
+                    Vec::new(),
+                )
+            }
+        };
+        match tapped {
+            Some(_) => Ok((Some(screen), others)),
+            None => {
+                let mut replies = vec![Reply::Send { text: screen.text, keyboard: screen.keyboard }];
+                replies.extend(others);
+                Ok((None, replies))
+            }
+        }
+    }
+
+    /// Tells the assignee of a new ticket (the user, or every linked member of
+    /// the role who serves the client's reseller), except the actor.
+    pub(crate) async fn tell_assignee(
+        &self,
+        actor: &Actor,
+        ticket: &balcao_domain::ticket::Ticket,
+    ) -> Result<Vec<Reply>, DomainError> {
+        use balcao_domain::ticket::Assignee;
+        let people = match ticket.assignee {
+            Assignee::User(id) => {
+                let s = self.store.staff_member(id).await?;
+                if s.active { vec![s] } else { Vec::new() }
+            }
+            Assignee::Role(role) => self.store.role_members(role, ticket.reseller_id).await?,
+        };
+        let screen = render::assignment_notice(ticket);
+        Ok(people
+            .into_iter()
+            .filter(|s| s.id != actor.staff_id)
+            .filter_map(|s| s.telegram_id)
+            .map(|chat_id| Reply::Notify { chat_id, text: screen.text.clone(), keyboard: screen.keyboard.clone() })
+            .collect())
     }
 
     async fn search(
@@ -405,7 +520,10 @@ impl Desk {
         Ok(render::finance(&c, &statement, code))
     }
 
-    async fn assignee_name(&self, assignee: &balcao_domain::ticket::Assignee) -> Result<String, DomainError> {
+    pub(crate) async fn assignee_name(
+        &self,
+        assignee: &balcao_domain::ticket::Assignee,
+    ) -> Result<String, DomainError> {
         Ok(match assignee {
             balcao_domain::ticket::Assignee::User(id) => self.store.staff_member(*id).await?.name,
             balcao_domain::ticket::Assignee::Role(id) => {
@@ -413,6 +531,17 @@ impl Desk {
                 roles.into_iter().find(|r| r.id == *id).map(|r| format!("Cargo {}", r.name)).unwrap_or_default()
             }
         })
+    }
+}
+
+/// A tap the store refused: a notice, and the screen stays as it was.
+#[expect(clippy::type_complexity, reason = "the same tuple on_tap returns")]
+fn tap_refusal(e: DomainError) -> Result<(Option<String>, Option<Screen>, Vec<Reply>), DomainError> {
+    match e {
+        DomainError::NotFound("tela") => Ok((Some(text::STALE.into()), None, Vec::new())),
+        DomainError::NotFound(_) => Ok((Some(text::NOT_FOUND.into()), None, Vec::new())),
+        DomainError::Invalid(reason) | DomainError::Conflict(reason) => Ok((Some(reason), None, Vec::new())),
+        e => Err(e),
     }
 }
 

@@ -4,6 +4,8 @@
 //! and carries the replies ([`telegram`]).
 
 pub mod desk;
+mod followup;
+pub mod forms;
 mod render;
 pub mod state;
 pub mod telegram;

@@ -28,7 +28,14 @@ fn screen(text: String, keyboard: Keyboard) -> Screen {
 
 /// The main menu.
 pub(crate) fn menu() -> Screen {
-    screen(text::menu_title(), vec![vec![button(text::SEARCH, "sfp")], vec![button("📋 Meus atendimentos", "my")]])
+    screen(
+        text::menu_title(),
+        vec![
+            vec![button(text::SEARCH, "sfp")],
+            vec![button("➕ Novo Cliente", "nc")],
+            vec![button("📋 Meus atendimentos", "my"), button("🔧 Minhas O.S.", "wo")],
+        ],
+    )
 }
 
 /// Which field to search.
@@ -86,6 +93,7 @@ fn tabs(c: &Client) -> Keyboard {
     vec![
         vec![button(text::TAB_REGISTRATION, format!("cc:{id}")), button(text::TAB_PLANS, format!("cp:{id}"))],
         vec![button(text::TAB_FINANCE, format!("cf:{id}:o")), button(text::TAB_TICKETS, format!("ct:{id}"))],
+        vec![button("📝 Novo Atendimento", format!("nt:{id}"))],
         vec![button(text::BACK, "back"), button(text::MENU, "menu")],
     ]
 }
@@ -135,7 +143,9 @@ pub(crate) fn plans(c: &Client, subscriptions: &[Subscription]) -> Screen {
             s.routing_point.as_ref().map(|r| format!("\n  Ponto de roteamento: {}", r.name)).unwrap_or_default(),
         );
     }
-    screen(t, tabs(c))
+    let mut keyboard = vec![vec![button("➕ Adicionar Plano", format!("ap:{}", c.id.0))]];
+    keyboard.extend(tabs(c));
+    screen(t, keyboard)
 }
 
 /// Financeiro for a period: lines, totals, period choices, and a button per open debit.
@@ -308,5 +318,151 @@ pub(crate) fn my_tickets(list: &[Ticket]) -> Screen {
             .push(vec![button(format!("{} - {}", ticket.protocol, ticket.client_name), format!("tk:{}", ticket.id.0))]);
     }
     keyboard.push(vec![button(text::MENU, "menu")]);
+    screen(t, keyboard)
+}
+
+/// The client already registered with the document typed in Novo Cliente.
+pub(crate) fn duplicate(existing: &ClientSummary) -> Screen {
+    screen(
+        format!(
+            "Já existe um cliente com este CPF/CNPJ:\n{} (cód. {}) - {}\n\nAbra o cadastro existente ou digite outro documento.",
+            existing.name,
+            existing.code,
+            summary_label(existing)
+        ),
+        vec![
+            vec![button("Abrir cliente existente", format!("cc:{}", existing.id.0))],
+            vec![button(text::BACK, "fw:back"), button(text::CANCEL, "fw:cancel")],
+        ],
+    )
+}
+
+/// The ticket just opened, with its protocol first.
+pub(crate) fn ticket_opened(d: &TicketDetail, assignee: &str) -> Screen {
+    let mut s = ticket(d, assignee);
+    s.text = format!("✅ Atendimento aberto. Protocolo: {}\n\n{}", d.ticket.protocol, s.text);
+    s
+}
+
+/// What the assignee of a new ticket receives.
+pub(crate) fn assignment_notice(t: &Ticket) -> Screen {
+    screen(
+        format!(
+            "📥 Novo atendimento para você\nProtocolo: {}\nCliente: {}\nTipo: {}\n{}",
+            t.protocol,
+            t.client_name,
+            t.ticket_type.name,
+            first_line(&t.problem)
+        ),
+        vec![vec![button("Ver atendimento", format!("tk:{}", t.id.0))]],
+    )
+}
+
+/// A ticket with the actions of Manutenção do Atendimento.
+pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balcao_domain::staff::Actor) -> Screen {
+    let mut s = ticket(d, assignee);
+    let id = d.ticket.id.0;
+    let mut rows: Keyboard = Vec::new();
+    if d.ticket.status == TicketStatus::Resolved {
+        rows.push(vec![button("📝 Anotar", format!("tn:{id}")), button("↺ Reabrir", format!("to:{id}"))]);
+    } else {
+        if let balcao_domain::ticket::Assignee::Role(role) = d.ticket.assignee
+            && actor.roles.contains(&role)
+        {
+            rows.push(vec![button("🙋 Assumir", format!("tt:{id}"))]);
+        }
+        rows.push(vec![button("📝 Anotar", format!("tn:{id}")), button("Situação", format!("ts:{id}"))]);
+        rows.push(vec![
+            button("Encaminhar", format!("tr:{id}")),
+            button("✅ Atendimento Resolvido", format!("tv:{id}")),
+        ]);
+    }
+    rows.extend(s.keyboard);
+    s.keyboard = rows;
+    s
+}
+
+/// The statuses a ticket can be put in by hand.
+pub(crate) fn pick_status(t: balcao_domain::TicketId) -> Screen {
+    let id = t.0;
+    screen(
+        "Nova situação do atendimento:".into(),
+        vec![
+            vec![button(TicketStatus::Open.label(), format!("tss:{id}:0"))],
+            vec![button(TicketStatus::InProgress.label(), format!("tss:{id}:1"))],
+            vec![button(TicketStatus::WaitingClient.label(), format!("tss:{id}:2"))],
+            vec![button(text::BACK, format!("tk:{id}"))],
+        ],
+    )
+}
+
+/// Whom to pass a ticket to: a user or a role.
+pub(crate) fn pick_assignee(
+    t: balcao_domain::TicketId,
+    staff: &[balcao_domain::staff::Staff],
+    roles: &[balcao_domain::staff::Role],
+) -> Screen {
+    let id = t.0;
+    let mut keyboard: Keyboard = roles
+        .chunks(2)
+        .map(|pair| pair.iter().map(|r| button(format!("Cargo {}", r.name), format!("trr:{id}:{}", r.id.0))).collect())
+        .collect();
+    keyboard.extend(
+        staff
+            .chunks(2)
+            .map(|pair| pair.iter().map(|s| button(s.name.clone(), format!("tru:{id}:{}", s.id.0))).collect()),
+    );
+    keyboard.push(vec![button(text::BACK, format!("tk:{id}"))]);
+    screen("Encaminhar para (Destino: Cargo ou Usuário):".into(), keyboard)
+}
+
+/// Minhas O.S.
+pub(crate) fn my_work_orders(list: &[balcao_domain::ticket::WorkOrder]) -> Screen {
+    if list.is_empty() {
+        return screen(
+            "Nenhuma O.S. para você hoje ou nos próximos dias.".into(),
+            vec![vec![button(text::MENU, "menu")]],
+        );
+    }
+    let mut t = format!("Minhas O.S. ({})\n", list.len());
+    let mut keyboard: Keyboard = Vec::new();
+    for wo in list.iter().take(10) {
+        let when =
+            format!("{} {}-{}", format_date(wo.date), wo.window_start.format("%H:%M"), wo.window_end.format("%H:%M"));
+        let _ = writeln!(t, "\nO.S. {} - {when} - {}\n{}", wo.id, wo.status.label(), first_line(&wo.address));
+        keyboard.push(vec![button(format!("O.S. {} - {when}", wo.id), format!("wod:{}", wo.id.0))]);
+    }
+    keyboard.push(vec![button(text::MENU, "menu")]);
+    screen(t, keyboard)
+}
+
+/// One work order, with what the technician can do.
+pub(crate) fn work_order(wo: &balcao_domain::ticket::WorkOrder) -> Screen {
+    use balcao_domain::ticket::WorkOrderStatus;
+    let id = wo.id.0;
+    let mut t = format!(
+        "O.S. {} - {}\n{} das {} às {}\n\nEndereço: {}\nO que fazer: {}\n",
+        wo.id,
+        wo.status.label(),
+        format_date(wo.date),
+        wo.window_start.format("%H:%M"),
+        wo.window_end.format("%H:%M"),
+        wo.address,
+        wo.task
+    );
+    if !wo.outcome.is_empty() {
+        let _ = writeln!(t, "Resultado: {}", wo.outcome);
+    }
+    let mut keyboard: Keyboard = Vec::new();
+    match wo.status {
+        WorkOrderStatus::Scheduled => {
+            keyboard.push(vec![button("▶ Iniciar", format!("wos:{id}")), button("↩ Devolver", format!("wob:{id}"))]);
+        }
+        WorkOrderStatus::InProgress => {
+            keyboard.push(vec![button("✔ Concluir", format!("wof:{id}")), button("↩ Devolver", format!("wob:{id}"))]);
+        }
+        _ => {}
+    }
+    keyboard.push(vec![button("Ver atendimento", format!("tk:{}", wo.ticket_id.0)), button(text::BACK, "wo")]);
     screen(t, keyboard)
 }

@@ -2,13 +2,16 @@
 //! `Chats` port so that a restart or a second instance continues where each
 //! user was.
 
-use balcao_domain::ClientId;
+use balcao_domain::{ClientId, TicketId, WorkOrderId};
+
+use crate::followup::Awaited;
+use crate::forms::Form;
 use balcao_domain::search::SearchFilter;
 use serde::{Deserialize, Serialize};
 
 /// Where a chat is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "step", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Nothing in progress.
     #[default]
@@ -26,6 +29,22 @@ pub enum Step {
         term: String,
         /// The page shown, from 0.
         page: usize,
+    },
+    /// A wizard (Novo Cliente, Adicionar Plano, Novo Atendimento) in progress.
+    Form(Form),
+    /// Waiting for text for an action on a ticket.
+    TicketText {
+        /// The ticket.
+        ticket: TicketId,
+        /// What is awaited.
+        awaited: Awaited,
+    },
+    /// Waiting for text for an action on a work order.
+    WorkOrderText {
+        /// The work order.
+        work_order: WorkOrderId,
+        /// What is awaited.
+        awaited: Awaited,
     },
     /// Waiting for a typed "Desde Até" period for a client's Financeiro.
     FinancePeriod {

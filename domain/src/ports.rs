@@ -10,11 +10,11 @@ use crate::client::{Client, ClientSummary, NewClient};
 use crate::document::Document;
 use crate::error::DomainResult;
 use crate::finance::{NewReceivable, Period, Receivable, Settlement};
-use crate::ids::{ClientId, ReceivableId, StaffId, TicketId};
+use crate::ids::{ClientId, ReceivableId, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
 use crate::search::{SearchPage, SearchTerm};
 use crate::staff::{Actor, NewStaff, Reseller, Role, Staff};
-use crate::subscription::{NewSubscription, Plan, RoutingPoint, Subscription};
-use crate::ticket::{ContactChannel, NewTicket, Ticket, TicketDetail, TicketType};
+use crate::subscription::{NewSubscription, Plan, PlanChoice, RoutingPoint, Subscription};
+use crate::ticket::{Assignee, ContactChannel, NewTicket, Ticket, TicketDetail, TicketStatus, TicketType, WorkOrder};
 
 /// Resellers, staff, roles and the catalogs every screen offers.
 #[async_trait]
@@ -35,6 +35,11 @@ pub trait Directory: Send + Sync {
     async fn add_staff(&self, new: &NewStaff, invite: Option<(String, DateTime<Utc>)>) -> DomainResult<Staff>;
     /// A staff member by id, active or not.
     async fn staff_member(&self, id: StaffId) -> DomainResult<Staff>;
+    /// Active staff with a linked Telegram account who hold `role` and may act
+    /// on `reseller`'s data: who hears of a ticket assigned to that role.
+    async fn role_members(&self, role: RoleId, reseller: ResellerId) -> DomainResult<Vec<Staff>>;
+    /// Enables or disables a staff member; a disabled one loses access at once.
+    async fn set_staff_active(&self, id: StaffId, active: bool) -> DomainResult<Staff>;
     /// The linked, active staff member with this Telegram id.
     async fn staff_by_telegram(&self, telegram_id: i64) -> DomainResult<Option<Staff>>;
     /// The plan catalog, active first.
@@ -63,6 +68,8 @@ pub trait Clients: Send + Sync {
     async fn create_client(&self, actor: &Actor, new: &NewClient) -> DomainResult<Client>;
     /// The client's subscriptions, active first.
     async fn subscriptions(&self, actor: &Actor, client: ClientId) -> DomainResult<Vec<Subscription>>;
+    /// Adicionar Plano: gives the client an active plan of the catalog at its price.
+    async fn add_subscription(&self, actor: &Actor, client: ClientId, plan: &PlanChoice) -> DomainResult<Subscription>;
 }
 
 /// The client's receivables.
@@ -125,6 +132,42 @@ pub trait Imports: Send + Sync {
     async fn import_receivables(&self, rows: &[(usize, NewReceivable)]) -> DomainResult<ImportOutcome>;
 }
 
+/// Working tickets and work orders after they are opened (Manutenção do
+/// Atendimento, O.S. for technicians). Every change lands in the ticket's
+/// history with who and when, in the same transaction as the change.
+#[async_trait]
+pub trait FollowUp: Send + Sync {
+    /// Adds a note (interação) to a ticket.
+    async fn add_note(&self, actor: &Actor, ticket: TicketId, note: &str) -> DomainResult<TicketDetail>;
+    /// Changes an open ticket's status among Aberto, Em andamento and
+    /// Aguardando cliente (resolving takes [`FollowUp::resolve`]).
+    async fn set_status(&self, actor: &Actor, ticket: TicketId, status: TicketStatus) -> DomainResult<TicketDetail>;
+    /// Reassigns a ticket to a user who serves the client's reseller, or to a role.
+    async fn reassign(&self, actor: &Actor, ticket: TicketId, to: Assignee) -> DomainResult<TicketDetail>;
+    /// Assumir: the actor takes a ticket assigned to one of their roles.
+    /// Exactly one of several members racing wins; the others get
+    /// [`DomainError::Conflict`] naming who took it.
+    async fn take(&self, actor: &Actor, ticket: TicketId) -> DomainResult<TicketDetail>;
+    /// Resolves an open ticket with how it was solved.
+    async fn resolve(&self, actor: &Actor, ticket: TicketId, resolution: &str) -> DomainResult<TicketDetail>;
+    /// Reopens a resolved ticket, saying why.
+    async fn reopen(&self, actor: &Actor, ticket: TicketId, reason: &str) -> DomainResult<TicketDetail>;
+    /// The actor's open work orders as technician (scheduled or in progress),
+    /// by date and window: a visit missed on its day stays until it is done
+    /// or given back.
+    async fn my_work_orders(&self, actor: &Actor) -> DomainResult<Vec<WorkOrder>>;
+    /// The technician starts their work order.
+    async fn start_work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder>;
+    /// The technician finishes their work order with what was done.
+    async fn finish_work_order(&self, actor: &Actor, id: WorkOrderId, outcome: &str) -> DomainResult<WorkOrder>;
+    /// The technician gives the work order back (it returns to scheduled with
+    /// no technician), saying why.
+    async fn give_back_work_order(&self, actor: &Actor, id: WorkOrderId, reason: &str) -> DomainResult<WorkOrder>;
+    /// Active staff who may act on the reseller's tickets (its own and
+    /// provider-wide staff), by name; only for a reseller in the actor's scope.
+    async fn assignable_staff(&self, actor: &Actor, reseller: ResellerId) -> DomainResult<Vec<Staff>>;
+}
+
 /// The chat front door: linking Telegram accounts to staff, and each chat's
 /// conversation state, so a restart or a second instance continues where
 /// every user was.
@@ -146,6 +189,6 @@ pub trait Chats: Send + Sync {
 }
 
 /// Every port at once, for the composition root.
-pub trait Store: Directory + Clients + Finance + Tickets + Imports + Chats {}
+pub trait Store: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats {}
 
-impl<T: Directory + Clients + Finance + Tickets + Imports + Chats> Store for T {}
+impl<T: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats> Store for T {}

@@ -222,6 +222,21 @@ pub struct NewSubscription {
     pub routing_point: Option<String>,
 }
 
+/// What staff choose in Adicionar Plano.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanChoice {
+    /// The plan of the catalog.
+    pub plan: PlanId,
+    /// Forma de cobrança.
+    pub billing_method: BillingMethod,
+    /// Dia de vencimento.
+    pub due_day: DueDay,
+    /// Vendedor: a staff member, if any.
+    pub salesperson: Option<StaffId>,
+    /// Ponto de roteamento, if known.
+    pub routing_point: Option<RoutingPointId>,
+}
+
 /// Who sold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Salesperson {

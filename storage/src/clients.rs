@@ -6,7 +6,7 @@ use balcao_domain::document::Document;
 use balcao_domain::ports::Clients;
 use balcao_domain::search::{Candidate, MAX_CANDIDATES, SearchFilter, SearchPage, SearchTerm, rank_page};
 use balcao_domain::staff::Actor;
-use balcao_domain::subscription::Subscription;
+use balcao_domain::subscription::{PlanChoice, Subscription};
 use balcao_domain::{ClientId, DomainError, DomainResult};
 
 use crate::rows::{
@@ -270,5 +270,62 @@ impl Clients for Db {
         let rows: Vec<SubscriptionRow> =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(client.0).fetch_all(&self.pool).await.map_err(backend)?;
         Ok(rows.into_iter().map(Subscription::from).collect())
+    }
+
+    async fn add_subscription(
+        &self,
+        actor: &Actor,
+        client: ClientId,
+        choice: &PlanChoice,
+    ) -> DomainResult<Subscription> {
+        let c = self.client(actor, client).await?;
+        let mut tx = self.begin_write().await?;
+        let plan: Option<(i64, i64)> = sqlx::query_as("SELECT id, price_cents FROM plans WHERE id = $1 AND active = 1")
+            .bind(choice.plan.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let (plan_id, price) = plan.ok_or(DomainError::NotFound("plano"))?;
+        if let Some(s) = choice.salesperson {
+            let row: Option<(Option<i64>,)> =
+                sqlx::query_as("SELECT reseller_id FROM staff WHERE id = $1 AND active = 1")
+                    .bind(s.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            let (reseller,) = row.ok_or(DomainError::NotFound("vendedor"))?;
+            if reseller.is_some_and(|r| r != c.reseller_id.0) {
+                return Err(DomainError::invalid("este vendedor não atende a revenda do cliente"));
+            }
+        }
+        if let Some(rp) = choice.routing_point {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM routing_points WHERE id = $1")
+                .bind(rp.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+            found.ok_or(DomainError::NotFound("ponto de roteamento"))?;
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO subscriptions (client_id, plan_id, price_cents, billing_method, due_day, salesperson_id, \
+             routing_point_id, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8) RETURNING id",
+        )
+        .bind(c.id.0)
+        .bind(plan_id)
+        .bind(price)
+        .bind(choice.billing_method.as_str())
+        .bind(i64::from(choice.due_day.get()))
+        .bind(choice.salesperson.map(|s| s.0))
+        .bind(choice.routing_point.map(|r| r.0))
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        self.subscriptions(actor, client)
+            .await?
+            .into_iter()
+            .find(|s| s.id.0 == id)
+            .ok_or(DomainError::NotFound("plano do cliente"))
     }
 }

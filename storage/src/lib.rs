@@ -11,6 +11,7 @@ mod chats;
 mod clients;
 mod directory;
 mod finance;
+mod followup;
 mod imports;
 mod migrate;
 mod rows;

@@ -6,11 +6,13 @@ use balcao_domain::finance::{Receivable, Settlement};
 use balcao_domain::phone::Phone;
 use balcao_domain::staff::{Reseller, Role};
 use balcao_domain::subscription::{BillingMethod, DueDay, RoutingPoint, Subscription, SubscriptionStatus};
-use balcao_domain::ticket::{Assignee, Named, Ticket, TicketStatus};
+use balcao_domain::ticket::{Assignee, Named, Ticket, TicketStatus, WorkOrder, WorkOrderStatus};
 use balcao_domain::{
     ChannelId, ClientId, Money, PlanId, ReceivableId, ResellerId, RoleId, RoutingPointId, StaffId, SubscriptionId,
-    TicketId, TicketTypeId,
+    TicketId, TicketTypeId, WorkOrderId,
 };
+
+use chrono::NaiveTime;
 
 use crate::{parse_instant, parse_stored_date};
 
@@ -295,6 +297,44 @@ impl From<TicketRow> for Ticket {
             opened_by: r.opened_by.map(StaffId),
             created_at: parse_instant(&r.created_at),
             resolved_at: r.resolved_at.as_deref().map(parse_instant),
+        }
+    }
+}
+
+/// The columns of [`WorkOrderRow`], from `work_orders w JOIN clients c`.
+pub(crate) const WORK_ORDER_COLUMNS: &str = "w.id, w.ticket_id, w.client_id, w.visit_date, w.window_start, w.window_end, \
+     w.technician_id, w.address, w.task, w.status, w.outcome";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WorkOrderRow {
+    id: i64,
+    ticket_id: i64,
+    client_id: i64,
+    visit_date: String,
+    window_start: String,
+    window_end: String,
+    technician_id: Option<i64>,
+    address: String,
+    task: String,
+    status: String,
+    outcome: String,
+}
+
+impl From<WorkOrderRow> for WorkOrder {
+    fn from(w: WorkOrderRow) -> WorkOrder {
+        let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default();
+        WorkOrder {
+            id: WorkOrderId(w.id),
+            ticket_id: TicketId(w.ticket_id),
+            client_id: ClientId(w.client_id),
+            date: parse_stored_date(&w.visit_date),
+            window_start: time(&w.window_start),
+            window_end: time(&w.window_end),
+            technician: w.technician_id.map(StaffId),
+            address: w.address,
+            task: w.task,
+            status: WorkOrderStatus::from_stored(&w.status),
+            outcome: w.outcome,
         }
     }
 }

@@ -6,21 +6,29 @@ use balcao_domain::staff::{Actor, Scope};
 use balcao_domain::ticket::{
     Assignee, NewTicket, Ticket, TicketDetail, TicketEvent, TicketStatus, WorkOrder, WorkOrderStatus, protocol,
 };
-use balcao_domain::{ClientId, DomainError, DomainResult, StaffId, TicketId, WorkOrderId};
+use balcao_domain::{ClientId, DomainError, DomainResult, StaffId, TicketId};
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 
-use crate::rows::{TICKET_COLUMNS, TICKET_FROM, TicketRow};
-use crate::{Db, backend, date_text, now_text, parse_instant, parse_stored_date, scope_clause};
+use crate::rows::{TICKET_COLUMNS, TICKET_FROM, TicketRow, WORK_ORDER_COLUMNS, WorkOrderRow};
+use crate::{Db, backend, date_text, now_text, parse_instant, scope_clause};
 
-type Tx = Transaction<'static, Any>;
+/// A write transaction of the store.
+pub(crate) type Tx = Transaction<'static, Any>;
 
 async fn exists(tx: &mut Tx, sql: &'static str, id: i64, what: &'static str) -> DomainResult<()> {
     let found: Option<(i64,)> = sqlx::query_as(sql).bind(id).fetch_optional(&mut **tx).await.map_err(backend)?;
     found.map(|_| ()).ok_or(DomainError::NotFound(what))
 }
 
-async fn add_event(tx: &mut Tx, ticket: i64, actor: Option<StaffId>, kind: &str, detail: &str) -> DomainResult<()> {
+/// Appends an entry to a ticket's history, inside the change's transaction.
+pub(crate) async fn add_event(
+    tx: &mut Tx,
+    ticket: i64,
+    actor: Option<StaffId>,
+    kind: &str,
+    detail: &str,
+) -> DomainResult<()> {
     sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_staff_id, kind, detail) VALUES ($1, $2, $3, $4, $5)")
         .bind(ticket)
         .bind(now_text())
@@ -34,7 +42,7 @@ async fn add_event(tx: &mut Tx, ticket: i64, actor: Option<StaffId>, kind: &str,
 }
 
 /// Where an active staff member may act; `NotFound(what)` when there is no such active staff member.
-async fn staff_scope(tx: &mut Tx, staff: StaffId, what: &'static str) -> DomainResult<Scope> {
+pub(crate) async fn staff_scope(tx: &mut Tx, staff: StaffId, what: &'static str) -> DomainResult<Scope> {
     let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT reseller_id FROM staff WHERE id = $1 AND active = 1")
         .bind(staff.0)
         .fetch_optional(&mut **tx)
@@ -44,7 +52,8 @@ async fn staff_scope(tx: &mut Tx, staff: StaffId, what: &'static str) -> DomainR
     Ok(reseller.map_or(Scope::Provider, |r| Scope::Reseller(balcao_domain::ResellerId(r))))
 }
 
-fn acting(actor: &Actor) -> Option<StaffId> {
+/// The staff member acting, or none for the system.
+pub(crate) fn acting(actor: &Actor) -> Option<StaffId> {
     (actor.staff_id.0 != 0).then_some(actor.staff_id)
 }
 
@@ -190,43 +199,14 @@ impl Tickets for Db {
                 detail,
             })
             .collect();
-        #[derive(sqlx::FromRow)]
-        struct WoRow {
-            id: i64,
-            visit_date: String,
-            window_start: String,
-            window_end: String,
-            technician_id: Option<i64>,
-            address: String,
-            task: String,
-            status: String,
-            outcome: String,
-        }
-        let rows: Vec<WoRow> = sqlx::query_as(
-            "SELECT id, visit_date, window_start, window_end, technician_id, address, task, status, outcome \
-             FROM work_orders WHERE ticket_id = $1 ORDER BY id",
-        )
+        let rows: Vec<WorkOrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {WORK_ORDER_COLUMNS} FROM work_orders w WHERE w.ticket_id = $1 ORDER BY w.id"
+        )))
         .bind(id.0)
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        let time = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default();
-        let work_orders = rows
-            .into_iter()
-            .map(|w| WorkOrder {
-                id: WorkOrderId(w.id),
-                ticket_id: id,
-                client_id: ticket.client_id,
-                date: parse_stored_date(&w.visit_date),
-                window_start: time(&w.window_start),
-                window_end: time(&w.window_end),
-                technician: w.technician_id.map(StaffId),
-                address: w.address,
-                task: w.task,
-                status: WorkOrderStatus::from_stored(&w.status),
-                outcome: w.outcome,
-            })
-            .collect();
+        let work_orders = rows.into_iter().map(WorkOrder::from).collect();
         Ok(TicketDetail { ticket, history, work_orders })
     }
 

@@ -1,0 +1,223 @@
+//! Manutenção do Atendimento and the technicians' O.S.: the actions on a
+//! ticket's screen (note, status, reassign, Assumir, resolve, reopen) and on
+//! a work order (start, finish, give back). Ids come from buttons and are
+//! checked by the store against the actor, like typed input.
+
+use balcao_domain::staff::Actor;
+use balcao_domain::ticket::{Assignee, TicketStatus, WorkOrder};
+use balcao_domain::{DomainError, RoleId, StaffId, TicketId, WorkOrderId};
+use serde::{Deserialize, Serialize};
+
+use crate::desk::{Desk, Reply, Screen, button};
+use crate::render;
+use crate::state::{ChatState, Step};
+use crate::text;
+
+/// Text a ticket or work order action waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Awaited {
+    /// A note on the ticket.
+    Note,
+    /// How it was solved.
+    Resolution,
+    /// Why it is reopened.
+    Reopening,
+    /// What the technician did.
+    Outcome,
+    /// Why the technician gives it back.
+    GiveBack,
+}
+
+impl Awaited {
+    fn prompt(self) -> &'static str {
+        match self {
+            Awaited::Note => "Digite a anotação:",
+            Awaited::Resolution => "Como o atendimento foi resolvido?",
+            Awaited::Reopening => "Por que reabrir o atendimento?",
+            Awaited::Outcome => "O que foi feito na visita?",
+            Awaited::GiveBack => "Por que devolver a O.S.?",
+        }
+    }
+}
+
+fn parse_ids(arg: &str) -> (Option<i64>, Option<i64>) {
+    let mut parts = arg.split(':').map(|p| p.parse::<i64>().ok());
+    (parts.next().flatten(), parts.next().flatten())
+}
+
+impl Desk {
+    /// The ticket's screen, with the actions the actor may take.
+    pub(crate) async fn ticket_screen(&self, actor: &Actor, id: TicketId) -> Result<Screen, DomainError> {
+        let detail = self.store.ticket(actor, id).await?;
+        let assignee = self.assignee_name(&detail.ticket.assignee).await?;
+        Ok(render::ticket_with_actions(&detail, &assignee, actor))
+    }
+
+    /// Ticket and work order buttons ("tn:", "tt:", "wod:", ...). `None` when
+    /// the verb is not one of these.
+    pub(crate) async fn followup_tap(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        verb: &str,
+        arg: &str,
+    ) -> Option<Result<(Option<String>, Screen, Vec<Reply>), DomainError>> {
+        let (a, b) = parse_ids(arg);
+        let ticket = a.map(TicketId);
+        let result = async {
+            let need = |x: Option<TicketId>| x.ok_or(DomainError::NotFound("tela"));
+            match verb {
+                "tk" => Ok((None, self.ticket_screen(actor, need(ticket)?).await?, Vec::new())),
+                "tn" | "tv" | "to" => {
+                    let t = need(ticket)?;
+                    self.store.ticket(actor, t).await?;
+                    let awaited = match verb {
+                        "tn" => Awaited::Note,
+                        "tv" => Awaited::Resolution,
+                        _ => Awaited::Reopening,
+                    };
+                    state.step = Step::TicketText { ticket: t, awaited };
+                    Ok((None, ask(awaited, format!("tk:{}", t.0)), Vec::new()))
+                }
+                "ts" => {
+                    let t = need(ticket)?;
+                    self.store.ticket(actor, t).await?;
+                    Ok((None, render::pick_status(t), Vec::new()))
+                }
+                "tss" => {
+                    let t = need(ticket)?;
+                    let status = match b {
+                        Some(0) => TicketStatus::Open,
+                        Some(1) => TicketStatus::InProgress,
+                        Some(2) => TicketStatus::WaitingClient,
+                        _ => return Err(DomainError::NotFound("tela")),
+                    };
+                    self.store.set_status(actor, t, status).await?;
+                    Ok((Some(format!("Situação: {}", status.label())), self.ticket_screen(actor, t).await?, Vec::new()))
+                }
+                "tr" => {
+                    let t = need(ticket)?;
+                    let detail = self.store.ticket(actor, t).await?;
+                    let staff = self.store.assignable_staff(actor, detail.ticket.reseller_id).await?;
+                    let roles = self.store.roles().await?;
+                    Ok((None, render::pick_assignee(t, &staff, &roles), Vec::new()))
+                }
+                "tru" | "trr" => {
+                    let t = need(ticket)?;
+                    let to = match (verb, b) {
+                        ("tru", Some(s)) => Assignee::User(StaffId(s)),
+                        ("trr", Some(r)) => Assignee::Role(RoleId(r)),
+                        _ => return Err(DomainError::NotFound("tela")),
+                    };
+                    let detail = self.store.reassign(actor, t, to).await?;
+                    let name = self.assignee_name(&detail.ticket.assignee).await?;
+                    let others = self.tell_assignee(actor, &detail.ticket).await?;
+                    Ok((Some(format!("Encaminhado para {name}")), self.ticket_screen(actor, t).await?, others))
+                }
+                "tt" => {
+                    let t = need(ticket)?;
+                    self.store.take(actor, t).await?;
+                    Ok((Some("Você assumiu o atendimento.".into()), self.ticket_screen(actor, t).await?, Vec::new()))
+                }
+                "wo" => {
+                    state.step = Step::Idle;
+                    let list = self.store.my_work_orders(actor).await?;
+                    Ok((None, render::my_work_orders(&list), Vec::new()))
+                }
+                "wod" => {
+                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
+                    Ok((None, render::work_order(&self.my_work_order(actor, w).await?), Vec::new()))
+                }
+                "wos" => {
+                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
+                    let wo = self.store.start_work_order(actor, w).await?;
+                    Ok((Some("O.S. iniciada.".into()), render::work_order(&wo), Vec::new()))
+                }
+                "wof" | "wob" => {
+                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
+                    self.my_work_order(actor, w).await?;
+                    let awaited = if verb == "wof" { Awaited::Outcome } else { Awaited::GiveBack };
+                    state.step = Step::WorkOrderText { work_order: w, awaited };
+                    Ok((None, ask(awaited, format!("wod:{}", w.0)), Vec::new()))
+                }
+                _ => Err(DomainError::NotFound("tela")),
+            }
+        };
+        match verb {
+            "tk" | "tn" | "tv" | "to" | "ts" | "tss" | "tr" | "tru" | "trr" | "tt" | "wo" | "wod" | "wos" | "wof"
+            | "wob" => Some(result.await),
+            _ => None,
+        }
+    }
+
+    async fn my_work_order(&self, actor: &Actor, id: WorkOrderId) -> Result<WorkOrder, DomainError> {
+        self.store.my_work_orders(actor).await?.into_iter().find(|w| w.id == id).ok_or(DomainError::NotFound("O.S."))
+    }
+
+    /// Typed text for a ticket action; the screen to send.
+    pub(crate) async fn ticket_text(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        ticket: TicketId,
+        awaited: Awaited,
+        typed: &str,
+    ) -> Result<Screen, DomainError> {
+        let done = match awaited {
+            Awaited::Note => self.store.add_note(actor, ticket, typed).await.map(|_| "Anotação registrada."),
+            Awaited::Resolution => self.store.resolve(actor, ticket, typed).await.map(|_| "Atendimento resolvido."),
+            _ => self.store.reopen(actor, ticket, typed).await.map(|_| "Atendimento reaberto."),
+        };
+        match done {
+            Ok(notice) => {
+                state.step = Step::Idle;
+                let s = self.ticket_screen(actor, ticket).await?;
+                Ok(Screen { text: format!("{notice}\n\n{}", s.text), keyboard: s.keyboard })
+            }
+            Err(DomainError::Invalid(reason)) | Err(DomainError::Conflict(reason)) => {
+                let s = ask(awaited, format!("tk:{}", ticket.0));
+                Ok(Screen { text: format!("{reason}\n\n{}", s.text), keyboard: s.keyboard })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Typed text for a work order action; the screen to send.
+    pub(crate) async fn work_order_text(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        id: WorkOrderId,
+        awaited: Awaited,
+        typed: &str,
+    ) -> Result<Screen, DomainError> {
+        let done = if awaited == Awaited::Outcome {
+            self.store.finish_work_order(actor, id, typed).await.map(|wo| ("O.S. concluída.", Some(wo)))
+        } else {
+            self.store.give_back_work_order(actor, id, typed).await.map(|_| ("O.S. devolvida.", None))
+        };
+        match done {
+            Ok((notice, wo)) => {
+                state.step = Step::Idle;
+                let s = match wo {
+                    Some(wo) => render::work_order(&wo),
+                    None => render::my_work_orders(&self.store.my_work_orders(actor).await?),
+                };
+                Ok(Screen { text: format!("{notice}\n\n{}", s.text), keyboard: s.keyboard })
+            }
+            Err(DomainError::Invalid(reason)) | Err(DomainError::Conflict(reason)) => {
+                let s = ask(awaited, format!("wod:{}", id.0));
+                Ok(Screen { text: format!("{reason}\n\n{}", s.text), keyboard: s.keyboard })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn ask(awaited: Awaited, back: String) -> Screen {
+    Screen {
+        text: awaited.prompt().into(),
+        keyboard: vec![vec![button(text::BACK, back), button(text::CANCEL, "menu")]],
+    }
+}
