@@ -96,13 +96,33 @@ impl App {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let bot_task = if self.settings.telegram.token.is_empty() {
+        let telegram = &self.settings.telegram;
+        let mut webhook = None;
+        let bot_task = if telegram.token.is_empty() {
             tracing::info!("telegram.token is empty: the bot is not started");
             None
         } else {
-            let bot = balcao_bot::telegram::bot(&self.settings.telegram.token, &self.settings.telegram.api_url)
-                .map_err(anyhow::Error::msg)?;
-            Some(tokio::spawn(balcao_bot::telegram::run_polling(bot, self.desk(), stopped(stop_rx.clone()))))
+            let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
+            if telegram.mode == "webhook" {
+                let wake = Arc::new(tokio::sync::Notify::new());
+                let inbox: Arc<dyn balcao_domain::ports::UpdateInbox> = self.db.clone();
+                webhook = Some(balcao_webhooks::TelegramWebhook {
+                    secrets: vec![telegram.webhook_secret.clone()],
+                    inbox: inbox.clone(),
+                    wake: wake.clone(),
+                });
+                Some(tokio::spawn(balcao_bot::telegram::run_webhook(
+                    bot,
+                    self.desk(),
+                    inbox,
+                    wake,
+                    telegram.webhook_url.clone(),
+                    telegram.webhook_secret.clone(),
+                    stopped(stop_rx.clone()),
+                )))
+            } else {
+                Some(tokio::spawn(balcao_bot::telegram::run_polling(bot, self.desk(), stopped(stop_rx.clone()))))
+            }
         };
         let db = self.db.clone();
         let health: balcao_webhooks::HealthCheck = Arc::new(move || {
@@ -110,7 +130,9 @@ impl App {
             Box::pin(async move { db.ping().await.map_err(|e| format!("{e:?}")) })
         });
         tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
-        axum::serve(listener, balcao_webhooks::router(health)).with_graceful_shutdown(stopped(stop_rx)).await?;
+        axum::serve(listener, balcao_webhooks::router(health, webhook))
+            .with_graceful_shutdown(stopped(stop_rx))
+            .await?;
         if let Some(task) = bot_task {
             let _ = task.await;
         }

@@ -8,7 +8,7 @@ use balcao::import::{self, Kind};
 use balcao::settings::Settings;
 use balcao::{App, render, seed};
 use balcao_domain::finance::{Period, ReceivableDetail, Statement, parse_date};
-use balcao_domain::ports::{Clients, Finance, Tickets};
+use balcao_domain::ports::{Clients, Directory, Finance, Tickets};
 use balcao_domain::search::{SearchFilter, SearchTerm};
 use balcao_domain::staff::{Actor, NewStaff};
 use balcao_domain::{DomainError, ReceivableId};
@@ -87,6 +87,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum StaffCommand {
+    /// Disables a staff member: they lose access to the bot at once.
+    Disable {
+        /// The staff member's number (printed by `staff add`).
+        id: i64,
+    },
+    /// Enables a disabled staff member again.
+    Enable {
+        /// The staff member's number.
+        id: i64,
+    },
     /// Adds a staff member; prints a one-time code to link Telegram when no id is given.
     Add {
         /// Full name.
@@ -256,6 +266,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Staff { command: StaffCommand::Disable { id } } => {
+            let s = app.db.set_staff_active(balcao_domain::StaffId(id), false).await.map_err(staff_not_found(id))?;
+            println!("Usuário nº {} ({}) desativado: perdeu o acesso ao bot.", s.id, s.name);
+        }
+        Command::Staff { command: StaffCommand::Enable { id } } => {
+            let s = app.db.set_staff_active(balcao_domain::StaffId(id), true).await.map_err(staff_not_found(id))?;
+            println!("Usuário nº {} ({}) reativado.", s.id, s.name);
+        }
         Command::Clients { command: ClientsCommand::Search { by, term, page, per_page, json } } => {
             let filter = match by {
                 By::Name => SearchFilter::Name,
@@ -324,6 +342,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn staff_not_found(id: i64) -> impl FnOnce(DomainError) -> anyhow::Error {
+    move |e| match e {
+        DomainError::NotFound(_) => anyhow::anyhow!("usuário nº {id} não encontrado"),
+        other => other.into(),
+    }
 }
 
 fn not_found_code(code: &str) -> impl FnOnce(DomainError) -> anyhow::Error + '_ {

@@ -61,6 +61,12 @@ pub struct Telegram {
     pub token: String,
     /// Bot API base URL.
     pub api_url: String,
+    /// "polling" or "webhook".
+    pub mode: String,
+    /// Webhook mode: our public route's address.
+    pub webhook_url: String,
+    /// Webhook mode: the shared secret; never logged.
+    pub webhook_secret: String,
 }
 
 impl std::fmt::Debug for Telegram {
@@ -68,6 +74,9 @@ impl std::fmt::Debug for Telegram {
         f.debug_struct("Telegram")
             .field("token", &if self.token.is_empty() { "" } else { "<definido>" })
             .field("api_url", &self.api_url)
+            .field("mode", &self.mode)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &if self.webhook_secret.is_empty() { "" } else { "<definido>" })
             .finish()
     }
 }
@@ -206,6 +215,24 @@ impl Settings {
         if !self.telegram.token.is_empty() && !self.telegram.token.contains(':') {
             bail!("telegram.token: não parece um token do BotFather (formato 123456:ABC...)");
         }
+        match self.telegram.mode.as_str() {
+            "polling" => {}
+            "webhook" => {
+                if self.telegram.token.is_empty() {
+                    bail!("telegram.mode: o modo webhook precisa de telegram.token");
+                }
+                let url = &self.telegram.webhook_url;
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    bail!("telegram.webhook_url: informe o endereço público da rota /telegram/webhook (https://...)");
+                }
+                let secret = &self.telegram.webhook_secret;
+                let ok_chars = secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if secret.is_empty() || secret.len() > 256 || !ok_chars {
+                    bail!("telegram.webhook_secret: use de 1 a 256 caracteres entre A-Z, a-z, 0-9, _ e -");
+                }
+            }
+            other => bail!("telegram.mode: use \"polling\" ou \"webhook\" (recebido \"{other}\")"),
+        }
         let smtp = &self.smtp.url;
         if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
             bail!("smtp.url: deve começar com smtp:// ou smtps://");
@@ -308,11 +335,32 @@ mod tests {
             ("BALCAO_FINANCE__LATE_FEE_PERCENT", "50", "finance.late_fee_percent"),
             ("BALCAO_SMTP__URL", "http://x", "smtp.url"),
             ("BALCAO_NOPE__KEY", "1", "BALCAO_NOPE__KEY"),
+            ("BALCAO_TELEGRAM__MODE", "pombo", "telegram.mode"),
         ];
         for (k, v, named) in cases {
             let e = Settings::load_from(None, env(&[(k, v)])).unwrap_err().to_string();
             assert!(e.contains(named), "{k}={v}: {e}");
         }
+    }
+
+    #[test]
+    fn webhook_mode_needs_a_token_an_address_and_a_good_secret() {
+        let base = [
+            ("BALCAO_TELEGRAM__MODE", "webhook"),
+            ("BALCAO_TELEGRAM__TOKEN", "123:abc"),
+            ("BALCAO_TELEGRAM__WEBHOOK_URL", "https://x.example/telegram/webhook"),
+            ("BALCAO_TELEGRAM__WEBHOOK_SECRET", "s3gredo_ok-1"),
+        ];
+        Settings::load_from(None, env(&base)).unwrap();
+        let e = Settings::load_from(
+            None,
+            env(&[base[0], base[1], base[2], ("BALCAO_TELEGRAM__WEBHOOK_SECRET", "com espaço")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("telegram.webhook_secret"), "{e}");
+        let e = Settings::load_from(None, env(&[base[0], base[2], base[3]])).unwrap_err().to_string();
+        assert!(e.contains("telegram.token"), "{e}");
     }
 
     #[test]

@@ -43,6 +43,10 @@ struct TestApp {
     jose: ClientId,
     /// Bruno's invite code (Suporte N1 at Litoral Net).
     invite: String,
+    /// Where the HTTP service listens.
+    http: String,
+    /// Whether the bot runs in webhook mode.
+    webhook: bool,
 }
 
 fn client(code: &str, reseller: ResellerId, name: &str, doc: &str, city: &str, phone: &str) -> (usize, NewClient) {
@@ -72,21 +76,33 @@ fn client(code: &str, reseller: ResellerId, name: &str, doc: &str, city: &str, p
     )
 }
 
-fn settings(url: &str, tg: &FakeTelegram) -> Settings {
-    let env = [
+/// The secret Telegram sends our webhook route in the webhook-mode tests.
+const WEBHOOK_SECRET: &str = "segredo_de_teste-1";
+
+fn settings(url: &str, tg: &FakeTelegram, webhook: bool) -> Settings {
+    let mut env = vec![
         ("BALCAO_DATABASE__URL", url.to_owned()),
         ("BALCAO_TELEGRAM__TOKEN", tg.token().to_owned()),
         ("BALCAO_TELEGRAM__API_URL", tg.api_url()),
         ("BALCAO_HTTP__ADDR", "127.0.0.1:0".to_owned()),
     ];
+    if webhook {
+        env.push(("BALCAO_TELEGRAM__MODE", "webhook".to_owned()));
+        env.push(("BALCAO_TELEGRAM__WEBHOOK_URL", "https://balcao.example/telegram/webhook".to_owned()));
+        env.push(("BALCAO_TELEGRAM__WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()));
+    }
     Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()
 }
 
 impl TestApp {
     async fn start(store: Store) -> Option<TestApp> {
+        TestApp::start_in(store, false).await
+    }
+
+    async fn start_in(store: Store, webhook: bool) -> Option<TestApp> {
         let db = TestDb::new(store).await?;
         let tg = FakeTelegram::start().await;
-        let app = App::open(settings(&db.url, &tg)).await.unwrap();
+        let app = App::open(settings(&db.url, &tg, webhook)).await.unwrap();
         let litoral = app.db.ensure_reseller("Litoral Net").await.unwrap().id;
         let serra = app.db.ensure_reseller("Serra Fibra").await.unwrap().id;
         let rows = [
@@ -186,13 +202,25 @@ impl TestApp {
             )
             .await
             .unwrap();
-        let mut t = TestApp { tg, url: db.url.clone(), db, stop: None, task: None, maria, jose, invite };
+        let mut t = TestApp {
+            tg,
+            url: db.url.clone(),
+            db,
+            stop: None,
+            task: None,
+            maria,
+            jose,
+            invite,
+            http: String::new(),
+            webhook,
+        };
         t.run(app).await;
         Some(t)
     }
 
     async fn run(&mut self, app: App) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.http = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         self.stop = Some(tx);
         self.task = Some(tokio::spawn(app.serve_on(listener, async {
@@ -203,7 +231,7 @@ impl TestApp {
     /// Stops the App and starts a new one on the same database, as a restart.
     async fn restart(&mut self) {
         self.shutdown().await;
-        let app = App::open(settings(&self.url, &self.tg)).await.unwrap();
+        let app = App::open(settings(&self.url, &self.tg, self.webhook)).await.unwrap();
         self.run(app).await;
     }
 
@@ -657,6 +685,93 @@ async fn a_technician_starts_and_finishes_their_o_s(store: Store) {
     t.finish().await;
 }
 
+/// A private-chat text message as Telegram posts it to a webhook.
+fn message_update(update_id: i64, user: i64, text: &str) -> String {
+    let date = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    serde_json::json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": date,
+            "chat": { "id": user, "type": "private", "first_name": "Fulano" },
+            "from": { "id": user, "is_bot": false, "first_name": "Fulano", "language_code": "pt-br" },
+            "text": text,
+        }
+    })
+    .to_string()
+}
+
+async fn post_update(t: &TestApp, secret: &str, body: String) -> (u16, String) {
+    let addr = t.http.clone();
+    let secret = secret.to_owned();
+    tokio::task::spawn_blocking(move || {
+        support::http::request(
+            &addr,
+            "POST",
+            "/telegram/webhook",
+            &[("Content-Type", "application/json"), ("X-Telegram-Bot-Api-Secret-Token", &secret)],
+            &body,
+        )
+    })
+    .await
+    .unwrap()
+}
+
+async fn webhook_mode_stores_each_update_once_and_refuses_wrong_secrets(store: Store) {
+    let Some(t) = TestApp::start_in(store, true).await else { return };
+    let set = t.tg.wait_for(0, WAIT, |c| c.is("setWebhook")).await;
+    assert_eq!(set.params["url"], "https://balcao.example/telegram/webhook");
+    assert_eq!(set.params["secret_token"], WEBHOOK_SECRET);
+
+    let (status, body) = post_update(&t, "errado", message_update(900, STRANGER, "oi")).await;
+    assert_eq!((status, body.as_str()), (401, r#"{"error":"token secreto inválido"}"#));
+    let (status, body) = post_update(&t, WEBHOOK_SECRET, "{não é json".into()).await;
+    assert_eq!((status, body.as_str()), (400, r#"{"error":"JSON inválido"}"#));
+
+    let since = t.tg.call_count();
+    let (status, body) =
+        post_update(&t, WEBHOOK_SECRET, message_update(901, BRUNO, &format!("/start {}", t.invite))).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"ok":true}"#));
+    let welcome = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(BRUNO)).await;
+    assert!(welcome.text().unwrap().starts_with("Bem-vindo(a), Bruno Atendente!"), "{welcome:?}");
+    // Telegram resends what it did not hear "ok" for: the same update is handled once.
+    let (status, _) = post_update(&t, WEBHOOK_SECRET, message_update(902, BRUNO, "maria")).await;
+    assert_eq!(status, 200);
+    let (status, _) = post_update(&t, WEBHOOK_SECRET, message_update(902, BRUNO, "maria")).await;
+    assert_eq!(status, 200);
+    t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.text().is_some_and(|x| x.starts_with("Nome \"maria\"")))
+        .await;
+    let (status, _) = post_update(&t, WEBHOOK_SECRET, message_update(903, BRUNO, "/ajuda")).await;
+    assert_eq!(status, 200);
+    t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.text().is_some_and(|x| x.starts_with("Comandos:"))).await;
+    let searches = t.tg.calls()[since..]
+        .iter()
+        .filter(|c| c.is("sendMessage") && c.text().is_some_and(|x| x.starts_with("Nome \"maria\"")))
+        .count();
+    assert_eq!(searches, 1);
+    assert!(t.tg.calls_of("getUpdates").is_empty(), "webhook mode must not poll");
+
+    // When the update cannot be stored, Telegram hears 5xx and will resend.
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    sqlx::raw_sql("DROP TABLE telegram_updates").execute(db.pool()).await.unwrap();
+    db.close().await;
+    let (status, body) = post_update(&t, WEBHOOK_SECRET, message_update(904, BRUNO, "maria")).await;
+    assert_eq!((status, body.as_str()), (503, r#"{"error":"não foi possível guardar a atualização"}"#));
+    t.finish().await;
+}
+
+async fn disabled_staff_lose_access_at_once(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let bruno = db.staff_by_telegram(BRUNO).await.unwrap().unwrap();
+    db.set_staff_active(bruno.id, false).await.unwrap();
+    db.close().await;
+    let refused = t.say(BRUNO, "maria").await;
+    assert!(refused.text().unwrap().contains("só para a equipe"), "{refused:?}");
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -692,4 +807,6 @@ on_both_stores!(
     novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refused,
     manutencao_do_atendimento_records_every_change_with_who_and_when,
     a_technician_starts_and_finishes_their_o_s,
+    webhook_mode_stores_each_update_once_and_refuses_wrong_secrets,
+    disabled_staff_lose_access_at_once,
 );

@@ -2,6 +2,8 @@
 //! with broken rows, then searching, showing and reading the finance of what
 //! was imported, on a fresh SQLite file.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -170,19 +172,6 @@ fn bad_configuration_names_the_key() {
     assert!(ok.contains("Configuração válida") && ok.contains("Sqlite"), "{ok}");
 }
 
-/// Sends one HTTP/1.1 request on loopback and returns (status, body).
-fn http_get(addr: &str, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    (status, body)
-}
-
 #[test]
 fn serve_with_demo_data_answers_health_over_http_and_stops_on_ctrl_c() {
     use std::io::BufRead;
@@ -218,9 +207,9 @@ fn serve_with_demo_data_answers_health_over_http_and_stops_on_ctrl_c() {
     }
     assert!(seen.iter().any(|l| l.contains("500 clientes")), "{seen:#?}");
     assert!(seen.iter().any(|l| l.contains("código de convite")), "{seen:#?}");
-    let (status, body) = http_get(&addr, "/healthz");
+    let (status, body) = support::http::get(&addr, "/healthz");
     assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
-    let (status, body) = http_get(&addr, "/nada");
+    let (status, body) = support::http::get(&addr, "/nada");
     assert_eq!(status, 404);
     assert!(body.contains("rota não encontrada"), "{body}");
     // Ctrl-C stops it cleanly.

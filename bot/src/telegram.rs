@@ -1,15 +1,19 @@
-//! The teloxide adapter: polls Telegram (long polling), turns each update
+//! The teloxide adapter: polls Telegram (long polling), or handles the
+//! updates our webhook route stored (webhook mode); turns each update
 //! into a desk [`Input`], and carries the desk's replies back, retrying what
 //! Telegram asks to retry (429 with `retry_after`, 5xx, network) so a person's
 //! input is never dropped and the bot never crashes on Telegram's errors.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use balcao_domain::ports::UpdateInbox;
+
 use teloxide::dispatching::UpdateFilterExt;
-use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
+use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SetWebhookSetters};
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+use teloxide::types::{AllowedUpdate, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, UpdateKind};
 use teloxide::{ApiError, RequestError};
 
 use crate::desk::{Desk, Event, Input, Keyboard, Reply};
@@ -55,33 +59,131 @@ pub async fn run_polling(bot: Bot, desk: Desk, shutdown: impl Future<Output = ()
     dispatcher.dispatch().await;
 }
 
-async fn on_message(bot: Bot, desk: Desk, msg: Message) -> ResponseResult<()> {
-    let (Some(from), Some(text)) = (msg.from.as_ref(), msg.text()) else { return Ok(()) };
+/// The desk's input for a text message in a private chat; other messages
+/// (groups, photos, stickers) are not for the desk.
+fn message_input(msg: &Message) -> Option<(ChatId, Input)> {
+    let (from, text) = (msg.from.as_ref()?, msg.text()?);
     if !msg.chat.is_private() {
-        return Ok(());
+        return None;
     }
-    let input = Input { user_id: from.id.0 as i64, chat_id: msg.chat.id.0, event: Event::Text(text.to_owned()) };
-    deliver(&bot, &desk, msg.chat.id, desk.handle(input).await).await;
+    Some((
+        msg.chat.id,
+        Input { user_id: from.id.0 as i64, chat_id: msg.chat.id.0, event: Event::Text(text.to_owned()) },
+    ))
+}
+
+/// The desk's input for a button tap on one of the bot's messages.
+fn callback_input(q: &CallbackQuery) -> Option<(ChatId, Input)> {
+    let message = q.message.as_ref()?;
+    let chat = message.chat().id;
+    let data = q.data.clone().unwrap_or_default();
+    Some((
+        chat,
+        Input {
+            user_id: q.from.id.0 as i64,
+            chat_id: chat.0,
+            event: Event::Tap { callback_id: q.id.to_string(), message_id: message.id().0, data },
+        },
+    ))
+}
+
+async fn on_message(bot: Bot, desk: Desk, msg: Message) -> ResponseResult<()> {
+    if let Some((chat, input)) = message_input(&msg) {
+        deliver(&bot, &desk, chat, desk.handle(input).await).await;
+    }
     Ok(())
 }
 
 async fn on_callback(bot: Bot, desk: Desk, q: CallbackQuery) -> ResponseResult<()> {
-    let Some(message) = q.message.as_ref() else {
-        let _ = retrying(|| bot.answer_callback_query(q.id.clone()).send()).await;
-        return Ok(());
-    };
-    let chat = message.chat().id;
-    let input = Input {
-        user_id: q.from.id.0 as i64,
-        chat_id: chat.0,
-        event: Event::Tap {
-            callback_id: q.id.to_string(),
-            message_id: message.id().0,
-            data: q.data.clone().unwrap_or_default(),
-        },
-    };
-    deliver(&bot, &desk, chat, desk.handle(input).await).await;
+    match callback_input(&q) {
+        Some((chat, input)) => deliver(&bot, &desk, chat, desk.handle(input).await).await,
+        None => {
+            let _ = retrying(|| bot.answer_callback_query(q.id.clone()).send()).await;
+        }
+    }
     Ok(())
+}
+
+/// Webhook mode: registers the webhook with Telegram, then handles the
+/// updates our HTTP route stored, oldest first, until `shutdown` resolves.
+/// An update is marked handled only after its replies went out (or failed
+/// for good), so a crash in between handles it again after the lease.
+pub async fn run_webhook(
+    bot: Bot,
+    desk: Desk,
+    inbox: Arc<dyn UpdateInbox>,
+    wake: Arc<tokio::sync::Notify>,
+    url: String,
+    secret: String,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    if let Err(e) = register_commands(&bot).await {
+        tracing::warn!(error = %e, "could not register the bot's commands with Telegram");
+    }
+    match url.parse() {
+        Ok(parsed) => {
+            let set = retrying(|| {
+                bot.set_webhook(Clone::clone(&parsed))
+                    .secret_token(secret.clone())
+                    .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+                    .send()
+            })
+            .await;
+            if let Err(e) = set {
+                tracing::error!(error = %e, "could not register the webhook with Telegram");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "telegram.webhook_url is not a URL"),
+    }
+    tracing::info!("Telegram bot handling updates from the webhook");
+    tokio::pin!(shutdown);
+    loop {
+        let batch = match inbox.claim_updates(chrono::Utc::now(), 60, 50).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(cause = ?e, "could not claim stored Telegram updates");
+                Vec::new()
+            }
+        };
+        if batch.is_empty() {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+            continue;
+        }
+        for (update_id, payload) in batch {
+            handle_stored(&bot, &desk, update_id, &payload).await;
+            if let Err(e) = inbox.finish_update(update_id, chrono::Utc::now()).await {
+                tracing::error!(update_id, cause = ?e, "could not mark a Telegram update handled");
+            }
+        }
+    }
+}
+
+async fn handle_stored(bot: &Bot, desk: &Desk, update_id: i64, payload: &str) {
+    let update: Update = match serde_json::from_str(payload) {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(update_id, error = %e, "stored Telegram update is not readable; skipped");
+            return;
+        }
+    };
+    match &update.kind {
+        UpdateKind::Message(msg) => {
+            if let Some((chat, input)) = message_input(msg) {
+                deliver(bot, desk, chat, desk.handle(input).await).await;
+            }
+        }
+        UpdateKind::CallbackQuery(q) => match callback_input(q) {
+            Some((chat, input)) => deliver(bot, desk, chat, desk.handle(input).await).await,
+            None => {
+                let _ = retrying(|| bot.answer_callback_query(q.id.clone()).send()).await;
+            }
+        },
+        _ => {}
+    }
 }
 
 fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {

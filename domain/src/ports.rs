@@ -188,7 +188,26 @@ pub trait Chats: Send + Sync {
     async fn save_conversation(&self, chat_id: i64, state: &str) -> DomainResult<()>;
 }
 
-/// Every port at once, for the composition root.
-pub trait Store: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats {}
+/// Telegram updates received by our webhook, stored before Telegram is told
+/// "ok" and handled afterwards, so an acknowledged update is never lost.
+#[async_trait]
+pub trait UpdateInbox: Send + Sync {
+    /// Stores an update under its Telegram id; `false` when it was already
+    /// stored (Telegram resends until it hears "ok").
+    async fn store_update(&self, update_id: i64, payload: &str) -> DomainResult<bool>;
+    /// Claims up to `limit` unhandled updates, oldest first, for `lease`
+    /// seconds; updates claimed by a worker that died are claimed again after it.
+    async fn claim_updates(
+        &self,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> DomainResult<Vec<(i64, String)>>;
+    /// Marks an update handled.
+    async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()>;
+}
 
-impl<T: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats> Store for T {}
+/// Every port at once, for the composition root.
+pub trait Store: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox {}
+
+impl<T: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox> Store for T {}

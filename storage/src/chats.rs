@@ -1,12 +1,13 @@
-//! Linking Telegram accounts and keeping each chat's conversation state.
+//! Linking Telegram accounts, keeping each chat's conversation state, and
+//! the inbox of updates received by the webhook.
 
 use async_trait::async_trait;
-use balcao_domain::ports::Chats;
+use balcao_domain::ports::{Chats, UpdateInbox};
 use balcao_domain::staff::Staff;
 use balcao_domain::{DomainError, DomainResult, StaffId};
 use chrono::{DateTime, Utc};
 
-use crate::{Db, backend, instant_text, now_text};
+use crate::{Db, Dialect, backend, instant_text, now_text};
 
 #[async_trait]
 impl Chats for Db {
@@ -61,6 +62,65 @@ impl Chats for Db {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UpdateInbox for Db {
+    async fn store_update(&self, update_id: i64, payload: &str) -> DomainResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO telegram_updates (update_id, payload, received_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (update_id) DO NOTHING",
+        )
+        .bind(update_id)
+        .bind(payload)
+        .bind(now_text())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim_updates(
+        &self,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> DomainResult<Vec<(i64, String)>> {
+        let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
+        let now = instant_text(now);
+        // On PostgreSQL, SKIP LOCKED lets several instances claim side by
+        // side; SQLite's write lock already makes the claim exclusive.
+        let sql = match self.dialect {
+            Dialect::Postgres => {
+                "UPDATE telegram_updates SET claimed_until = $1 WHERE update_id IN (\
+                 SELECT update_id FROM telegram_updates WHERE done_at IS NULL \
+                 AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY update_id LIMIT $3 \
+                 FOR UPDATE SKIP LOCKED) RETURNING update_id, payload"
+            }
+            Dialect::Sqlite => {
+                "UPDATE telegram_updates SET claimed_until = $1 WHERE update_id IN (\
+                 SELECT update_id FROM telegram_updates WHERE done_at IS NULL \
+                 AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY update_id LIMIT $3) \
+                 RETURNING update_id, payload"
+            }
+        };
+        let mut tx = self.begin_write().await?;
+        let mut rows: Vec<(i64, String)> =
+            sqlx::query_as(sql).bind(until).bind(now).bind(limit).fetch_all(&mut *tx).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        rows.sort_by_key(|(id, _)| *id);
+        Ok(rows)
+    }
+
+    async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()> {
+        sqlx::query("UPDATE telegram_updates SET done_at = $2 WHERE update_id = $1")
+            .bind(update_id)
+            .bind(instant_text(now))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

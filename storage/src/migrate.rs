@@ -34,6 +34,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_chats.sql"),
         postgres: include_str!("../../migrations/postgres/0002_chats.sql"),
     },
+    Migration {
+        version: 3,
+        name: "telegram_inbox",
+        sqlite: include_str!("../../migrations/sqlite/0003_telegram_inbox.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_telegram_inbox.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

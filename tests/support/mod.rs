@@ -2,3 +2,4 @@
 
 pub mod db;
 pub mod fake_telegram;
+pub mod http;

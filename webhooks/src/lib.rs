@@ -1,28 +1,61 @@
-//! balcão's HTTP surface. Today: `/healthz`, which says whether the store
-//! answers, and a JSON 404 for everything else. E-mail and form intake,
-//! payments and the Telegram webhook join this router as they are built.
+//! balcão's HTTP surface: `/healthz`, which says whether the store answers,
+//! and, in webhook mode, `/telegram/webhook`, where Telegram delivers the
+//! bot's updates. Machines get JSON, with the right status, for every error.
+//! E-mail and form intake and payments join this router as they are built.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use balcao_domain::ports::UpdateInbox;
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 /// A probe of the store: `Err` carries the cause, for the log only.
 pub type HealthCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
-/// The router of the HTTP service.
-pub fn router(health: HealthCheck) -> Router {
-    Router::new().route("/healthz", get(healthz)).fallback(not_found).with_state(health)
+/// The Telegram webhook's needs: the accepted secrets (two during a
+/// rotation), where updates are stored, and whom to wake once one is.
+#[derive(Clone)]
+pub struct TelegramWebhook {
+    /// Accepted values of `X-Telegram-Bot-Api-Secret-Token`.
+    pub secrets: Vec<String>,
+    /// The inbox updates are stored in before Telegram hears "ok".
+    pub inbox: Arc<dyn UpdateInbox>,
+    /// Wakes the worker that handles stored updates.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
-async fn healthz(State(health): State<HealthCheck>) -> Response {
-    match health().await {
+#[derive(Clone)]
+struct AppState {
+    health: HealthCheck,
+    telegram: Option<TelegramWebhook>,
+}
+
+/// The path Telegram posts updates to, in webhook mode.
+pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
+
+/// The router of the HTTP service; the Telegram route only in webhook mode.
+pub fn router(health: HealthCheck, telegram: Option<TelegramWebhook>) -> Router {
+    let mut router = Router::new().route("/healthz", get(healthz));
+    if telegram.is_some() {
+        router = router.route(TELEGRAM_WEBHOOK_PATH, post(telegram_update));
+    }
+    router.fallback(not_found).with_state(AppState { health, telegram })
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match (state.health)().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response(),
         Err(cause) => {
             tracing::error!(%cause, "health check failed: the store does not answer");
@@ -35,6 +68,55 @@ async fn healthz(State(health): State<HealthCheck>) -> Response {
     }
 }
 
+/// Whether `given` is one of `secrets`, comparing in constant time.
+fn secret_matches(secrets: &[String], given: &[u8]) -> bool {
+    secrets.iter().fold(false, |found, s| found | bool::from(s.as_bytes().ct_eq(given)))
+}
+
+/// Stores the update, then answers 200; answers 5xx when it cannot store it,
+/// so Telegram delivers it again.
+async fn telegram_update(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(telegram) = state.telegram else { return error(StatusCode::NOT_FOUND, "rota não encontrada") };
+    let given = headers.get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
+    if !secret_matches(&telegram.secrets, given) {
+        tracing::warn!("Telegram webhook call refused: wrong or missing secret token");
+        return error(StatusCode::UNAUTHORIZED, "token secreto inválido");
+    }
+    let Ok(text) = std::str::from_utf8(&body) else { return error(StatusCode::BAD_REQUEST, "corpo não é UTF-8") };
+    let update_id = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => match v.get("update_id").and_then(serde_json::Value::as_i64) {
+            Some(id) => id,
+            None => return error(StatusCode::BAD_REQUEST, "update_id ausente"),
+        },
+        Err(_) => return error(StatusCode::BAD_REQUEST, "JSON inválido"),
+    };
+    match telegram.inbox.store_update(update_id, text).await {
+        Ok(_) => {
+            telegram.wake.notify_one();
+            (StatusCode::OK, Json(json!({ "ok": true }))).into_response()
+        }
+        Err(e) => {
+            tracing::error!(update_id, cause = ?e, "Telegram update could not be stored; Telegram will resend it");
+            error(StatusCode::SERVICE_UNAVAILABLE, "não foi possível guardar a atualização")
+        }
+    }
+}
+
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({ "error": "rota não encontrada" }))).into_response()
+    error(StatusCode::NOT_FOUND, "rota não encontrada")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_must_match_one_of_the_accepted_exactly() {
+        let secrets = vec!["antigo_123".to_owned(), "novo-456".to_owned()];
+        assert!(secret_matches(&secrets, b"antigo_123"));
+        assert!(secret_matches(&secrets, b"novo-456"));
+        assert!(!secret_matches(&secrets, b"novo-45"));
+        assert!(!secret_matches(&secrets, b""));
+        assert!(!secret_matches(&[], b""));
+    }
 }

@@ -1,0 +1,29 @@
+//! Plain HTTP/1.1 on loopback, enough for the tests to call the service the
+//! way Telegram or a load balancer would.
+
+#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+
+use std::io::{Read, Write};
+
+/// Sends one request and returns (status, body).
+pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// GET `path`.
+pub fn get(addr: &str, path: &str) -> (u16, String) {
+    request(addr, "GET", path, &[], "")
+}
