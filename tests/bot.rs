@@ -772,6 +772,47 @@ async fn disabled_staff_lose_access_at_once(store: Store) {
     t.finish().await;
 }
 
+async fn long_lists_are_paged_with_arrows_and_keep_the_period(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let debits: Vec<(usize, NewReceivable)> = (0..25)
+        .map(|i| {
+            let due = chrono::NaiveDate::from_ymd_opt(2024 + (i / 12) as i32, (i % 12) as u32 + 1, 10).unwrap();
+            (
+                i,
+                NewReceivable {
+                    client_code: "1002".into(),
+                    due_date: due,
+                    description: format!("Mensalidade {:02}/{}", due.format("%m"), due.format("%Y")),
+                    amount: Money(9_990),
+                    settlement: None,
+                },
+            )
+        })
+        .collect();
+    db.import_receivables(&debits).await.unwrap();
+    db.close().await;
+    t.linked_bruno().await;
+    let results = t.say(BRUNO, "joao").await;
+    let card = t.tap_edit(BRUNO, &results, &has_button(&results, "João").unwrap()).await;
+    let open = press(&t, &card, "Financeiro").await;
+    let text = open.text().unwrap();
+    assert!(text.contains("(página 3 de 3, 25 débitos"), "the newest page first: {text}");
+    assert!(text.contains("10/01/2026") && !text.contains("10/01/2024"), "{text}");
+    let older = press(&t, &open, "◀").await;
+    assert!(older.text().unwrap().contains("(página 2 de 3"), "{older:?}");
+    let ask = press(&t, &older, "Desde / Até").await;
+    assert!(ask.text().unwrap().contains("Digite o período"), "{ask:?}");
+    let year = t.say(BRUNO, "01/01/2025 31/12/2025").await;
+    let text = year.text().unwrap();
+    assert!(text.contains("desde 01/01/2025 até 31/12/2025") && text.contains("(página 2 de 2, 12 débitos"), "{text}");
+    let first = press(&t, &year, "◀").await;
+    let text = first.text().unwrap();
+    assert!(text.contains("desde 01/01/2025 até 31/12/2025") && text.contains("(página 1 de 2"), "{text}");
+    assert!(text.contains("10/01/2025") && !text.contains("10/12/2025"), "{text}");
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -809,4 +850,5 @@ on_both_stores!(
     a_technician_starts_and_finishes_their_o_s,
     webhook_mode_stores_each_update_once_and_refuses_wrong_secrets,
     disabled_staff_lose_access_at_once,
+    long_lists_are_paged_with_arrows_and_keep_the_period,
 );

@@ -241,7 +241,7 @@ impl Desk {
             }
             Some("meus") => {
                 state.step = Step::Idle;
-                render::my_tickets(&self.store.my_tickets(actor).await?)
+                render::my_tickets(&self.store.my_tickets(actor).await?, 0)
             }
             Some("cancelar") => {
                 state.step = Step::Idle;
@@ -264,8 +264,9 @@ impl Desk {
                 Step::FinancePeriod { client } => match parse_period(typed) {
                     Ok((from, to)) => {
                         state.step = Step::Idle;
-                        self.finance(actor, client, Period { from: Some(from), to: Some(to), open_only: false }, "d")
-                            .await?
+                        let code = format!("d{}-{}", from.format("%Y%m%d"), to.format("%Y%m%d"));
+                        let period = Period { from: Some(from), to: Some(to), open_only: false };
+                        self.finance(actor, client, period, &code, usize::MAX).await?
                     }
                     Err(reason) => Screen {
                         text: format!("{reason}\n\n{}", text::ASK_PERIOD),
@@ -359,17 +360,23 @@ impl Desk {
             },
             "my" => {
                 state.step = Step::Idle;
-                Ok(render::my_tickets(&self.store.my_tickets(actor).await?))
+                Ok(render::my_tickets(&self.store.my_tickets(actor).await?, arg.parse().unwrap_or(0)))
             }
             "cc" | "cp" | "ct" | "cfd" => match id().map(ClientId) {
-                Some(client) => self.client_tab(actor, state, verb, client).await,
+                Some(client) => {
+                    let page = arg.split(':').nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+                    self.client_tab(actor, state, verb, client, page).await
+                }
                 None => Err(DomainError::NotFound("tela")),
             },
             "cf" => {
                 let mut parts = arg.split(':');
                 let client = parts.next().and_then(|s| s.parse::<i64>().ok()).map(ClientId);
-                match (client, parts.next().and_then(|p| quick_period(p, (self.today)()).map(|per| (p, per)))) {
-                    (Some(client), Some((code, period))) => self.finance(actor, client, period, code).await,
+                let period = parts.next().and_then(|p| quick_period(p, (self.today)()).map(|per| (p, per)));
+                // No page: the most recent debits.
+                let page = parts.next().and_then(|p| p.parse().ok()).unwrap_or(usize::MAX);
+                match (client, period) {
+                    (Some(client), Some((code, period))) => self.finance(actor, client, period, code, page).await,
                     _ => Err(DomainError::NotFound("tela")),
                 }
             }
@@ -412,7 +419,7 @@ impl Desk {
             FormOutcome::Cancelled => {
                 state.step = Step::Idle;
                 let screen = match form.client {
-                    Some(c) => self.client_tab(actor, state, "cc", c).await?,
+                    Some(c) => self.client_tab(actor, state, "cc", c, 0).await?,
                     None => render::menu(),
                 };
                 (
@@ -494,11 +501,12 @@ impl Desk {
         state: &mut ChatState,
         tab: &str,
         client: ClientId,
+        page: usize,
     ) -> Result<Screen, DomainError> {
         let c = self.store.client(actor, client).await?;
         Ok(match tab {
             "cp" => render::plans(&c, &self.store.subscriptions(actor, client).await?),
-            "ct" => render::tickets(&c, &self.store.client_tickets(actor, client).await?),
+            "ct" => render::tickets(&c, &self.store.client_tickets(actor, client).await?, page),
             "cfd" => {
                 state.step = Step::FinancePeriod { client };
                 render::ask_period(&c)
@@ -513,11 +521,12 @@ impl Desk {
         client: ClientId,
         period: Period,
         code: &str,
+        page: usize,
     ) -> Result<Screen, DomainError> {
         let c = self.store.client(actor, client).await?;
         let receivables = self.store.receivables(actor, client, &period).await?;
         let statement = Statement::build(period, receivables, (self.today)());
-        Ok(render::finance(&c, &statement, code))
+        Ok(render::finance(&c, &statement, code, page))
     }
 
     pub(crate) async fn assignee_name(
@@ -563,7 +572,15 @@ fn quick_period(code: &str, today: NaiveDate) -> Option<Period> {
         }
         "o" => Period { from: None, to: None, open_only: true },
         "a" => Period::default(),
-        _ => return None,
+        typed => {
+            // "d20260901-20261130": a period typed as Desde / Até.
+            let (from, to) = typed.strip_prefix('d')?.split_once('-')?;
+            let from = NaiveDate::parse_from_str(from, "%Y%m%d").ok()?;
+            let to = NaiveDate::parse_from_str(to, "%Y%m%d").ok()?;
+            let period = Period { from: Some(from), to: Some(to), open_only: false };
+            period.validate().ok()?;
+            period
+        }
     })
 }
 
@@ -601,5 +618,11 @@ mod tests {
         assert_eq!(p.from, NaiveDate::from_ymd_opt(2025, 11, 1));
         assert_eq!(p.to, NaiveDate::from_ymd_opt(2026, 1, 31));
         assert!(quick_period("x", today).is_none());
+        let typed = quick_period("d20260901-20261130", today).unwrap();
+        assert_eq!(
+            (typed.from, typed.to),
+            (NaiveDate::from_ymd_opt(2026, 9, 1), NaiveDate::from_ymd_opt(2026, 11, 30))
+        );
+        assert!(quick_period("d20261130-20260901", today).is_none());
     }
 }

@@ -123,7 +123,7 @@ impl Desk {
                 "wo" => {
                     state.step = Step::Idle;
                     let list = self.store.my_work_orders(actor).await?;
-                    Ok((None, render::my_work_orders(&list), Vec::new()))
+                    Ok((None, render::my_work_orders(&list, arg.parse().unwrap_or(0)), Vec::new()))
                 }
                 "wod" => {
                     let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
@@ -202,7 +202,7 @@ impl Desk {
                 state.step = Step::Idle;
                 let s = match wo {
                     Some(wo) => render::work_order(&wo),
-                    None => render::my_work_orders(&self.store.my_work_orders(actor).await?),
+                    None => render::my_work_orders(&self.store.my_work_orders(actor).await?, 0),
                 };
                 Ok(Screen { text: format!("{notice}\n\n{}", s.text), keyboard: s.keyboard })
             }

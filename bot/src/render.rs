@@ -26,6 +26,30 @@ fn screen(text: String, keyboard: Keyboard) -> Screen {
     Screen { text, keyboard }
 }
 
+/// Items per page of a list.
+const PAGE: usize = 8;
+
+/// The slice of `items` on `page` (clamped; `usize::MAX` is the last page),
+/// the page shown and how many pages there are.
+fn page_of<T>(items: &[T], page: usize, per: usize) -> (&[T], usize, usize) {
+    let pages = items.len().div_ceil(per).max(1);
+    let page = page.min(pages - 1);
+    let end = ((page + 1) * per).min(items.len());
+    (&items[(page * per).min(end)..end], page, pages)
+}
+
+/// ◀ ▶ between pages, with the page in the button's data.
+fn nav_row(page: usize, pages: usize, data: impl Fn(usize) -> String) -> Option<Vec<crate::desk::Button>> {
+    let mut row = Vec::new();
+    if page > 0 {
+        row.push(button(text::PREV, data(page - 1)));
+    }
+    if page + 1 < pages {
+        row.push(button(text::NEXT, data(page + 1)));
+    }
+    (!row.is_empty()).then_some(row)
+}
+
 /// The main menu.
 pub(crate) fn menu() -> Screen {
     screen(
@@ -149,7 +173,8 @@ pub(crate) fn plans(c: &Client, subscriptions: &[Subscription]) -> Screen {
 }
 
 /// Financeiro for a period: lines, totals, period choices, and a button per open debit.
-pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str) -> Screen {
+pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str, page: usize) -> Screen {
+    const LINES: usize = 10;
     let id = c.id.0;
     let period = match (s.period.from, s.period.to, s.period.open_only) {
         (_, _, true) => "em aberto".to_owned(),
@@ -160,7 +185,8 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str) -> Screen {
     if s.lines.is_empty() {
         t.push_str("\nNenhum débito no período.\n");
     }
-    for l in s.lines.iter().rev().take(20).rev() {
+    let (shown, page, pages) = page_of(&s.lines, page, LINES);
+    for l in shown {
         let r = &l.receivable;
         let mark = if l.overdue { " ⚠️ VENCIDO" } else { "" };
         let _ = writeln!(
@@ -173,8 +199,8 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str) -> Screen {
             l.balance
         );
     }
-    if s.lines.len() > 20 {
-        let _ = writeln!(t, "\n(mostrando os 20 últimos de {})", s.lines.len());
+    if pages > 1 {
+        let _ = writeln!(t, "\n(página {} de {}, {} débitos; ◀ mais antigos)", page + 1, pages, s.lines.len());
     }
     let _ =
         writeln!(t, "\nTotal lançado: {}\nSaldo: {}\nEm atraso: {}", s.total_amount, s.total_balance, s.total_overdue);
@@ -187,10 +213,10 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str) -> Screen {
         vec![pick(text::PERIOD_OPEN, "o"), pick(text::PERIOD_ALL, "a")],
         vec![
             button(text::PERIOD_TYPED, format!("cfd:{id}")),
-            button(text::REFRESH, format!("cf:{id}:{}", if period_code == "d" { "o" } else { period_code })),
+            button(text::REFRESH, format!("cf:{id}:{period_code}:{page}")),
         ],
     ];
-    let open: Vec<_> = s.lines.iter().filter(|l| l.balance.cents() > 0).take(6).collect();
+    let open: Vec<_> = shown.iter().filter(|l| l.balance.cents() > 0).collect();
     for pair in open.chunks(2) {
         keyboard.push(
             pair.iter()
@@ -203,6 +229,7 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str) -> Screen {
                 .collect(),
         );
     }
+    keyboard.extend(nav_row(page, pages, |p| format!("cf:{id}:{period_code}:{p}")));
     keyboard.extend(tabs(c));
     screen(t, keyboard)
 }
@@ -242,20 +269,22 @@ fn ticket_label(t: &Ticket) -> String {
     format!("{} - {} - {}", t.protocol, t.ticket_type.name, t.status.label())
 }
 
-/// Atendimentos of a client.
-pub(crate) fn tickets(c: &Client, list: &[Ticket]) -> Screen {
+/// Atendimentos of a client, a page at a time.
+pub(crate) fn tickets(c: &Client, list: &[Ticket], page: usize) -> Screen {
     let mut t = format!("{}\n\nAtendimentos\n", title(c));
     if list.is_empty() {
         t.push_str("\nNenhum atendimento.\n");
     }
+    let (shown, page, pages) = page_of(list, page, PAGE);
     let mut keyboard: Keyboard = Vec::new();
-    for ticket in list.iter().take(8) {
+    for ticket in shown {
         let _ = writeln!(t, "\n{}\n{}", ticket_label(ticket), first_line(&ticket.problem));
         keyboard.push(vec![button(ticket_label(ticket), format!("tk:{}", ticket.id.0))]);
     }
-    if list.len() > 8 {
-        let _ = writeln!(t, "\n(mostrando 8 de {})", list.len());
+    if pages > 1 {
+        let _ = writeln!(t, "\n(página {} de {}, {} atendimentos)", page + 1, pages, list.len());
     }
+    keyboard.extend(nav_row(page, pages, |p| format!("ct:{}:{p}", c.id.0)));
     keyboard.extend(tabs(c));
     screen(t, keyboard)
 }
@@ -305,18 +334,23 @@ pub(crate) fn ticket(d: &TicketDetail, assignee: &str) -> Screen {
     screen(t, vec![vec![button(text::BACK, format!("ct:{}", tk.client_id.0)), button(text::MENU, "menu")]])
 }
 
-/// Meus atendimentos.
-pub(crate) fn my_tickets(list: &[Ticket]) -> Screen {
+/// Meus atendimentos, a page at a time.
+pub(crate) fn my_tickets(list: &[Ticket], page: usize) -> Screen {
     if list.is_empty() {
         return screen(text::MY_TICKETS_EMPTY.into(), vec![vec![button(text::MENU, "menu")]]);
     }
+    let (shown, page, pages) = page_of(list, page, PAGE);
     let mut t = format!("Meus atendimentos ({} abertos)\n", list.len());
     let mut keyboard: Keyboard = Vec::new();
-    for ticket in list.iter().take(10) {
+    for ticket in shown {
         let _ = writeln!(t, "\n{} - {}\n{}", ticket_label(ticket), ticket.client_name, first_line(&ticket.problem));
         keyboard
             .push(vec![button(format!("{} - {}", ticket.protocol, ticket.client_name), format!("tk:{}", ticket.id.0))]);
     }
+    if pages > 1 {
+        let _ = writeln!(t, "\n(página {} de {})", page + 1, pages);
+    }
+    keyboard.extend(nav_row(page, pages, |p| format!("my:{p}")));
     keyboard.push(vec![button(text::MENU, "menu")]);
     screen(t, keyboard)
 }
@@ -416,22 +450,27 @@ pub(crate) fn pick_assignee(
     screen("Encaminhar para (Destino: Cargo ou Usuário):".into(), keyboard)
 }
 
-/// Minhas O.S.
-pub(crate) fn my_work_orders(list: &[balcao_domain::ticket::WorkOrder]) -> Screen {
+/// Minhas O.S., a page at a time.
+pub(crate) fn my_work_orders(list: &[balcao_domain::ticket::WorkOrder], page: usize) -> Screen {
     if list.is_empty() {
         return screen(
             "Nenhuma O.S. para você hoje ou nos próximos dias.".into(),
             vec![vec![button(text::MENU, "menu")]],
         );
     }
+    let (shown, page, pages) = page_of(list, page, PAGE);
     let mut t = format!("Minhas O.S. ({})\n", list.len());
     let mut keyboard: Keyboard = Vec::new();
-    for wo in list.iter().take(10) {
+    for wo in shown {
         let when =
             format!("{} {}-{}", format_date(wo.date), wo.window_start.format("%H:%M"), wo.window_end.format("%H:%M"));
         let _ = writeln!(t, "\nO.S. {} - {when} - {}\n{}", wo.id, wo.status.label(), first_line(&wo.address));
         keyboard.push(vec![button(format!("O.S. {} - {when}", wo.id), format!("wod:{}", wo.id.0))]);
     }
+    if pages > 1 {
+        let _ = writeln!(t, "\n(página {} de {})", page + 1, pages);
+    }
+    keyboard.extend(nav_row(page, pages, |p| format!("wo:{p}")));
     keyboard.push(vec![button(text::MENU, "menu")]);
     screen(t, keyboard)
 }
