@@ -15,16 +15,15 @@ use crate::rows::{
 use crate::sql::{Statement, Tuple};
 use crate::{Db, Dialect, backend, date_text, now_text, scope_clause};
 
-/// The columns a client insert writes, in order.
-pub(crate) const INSERT_COLUMNS: &str = "code, reseller_id, kind, name, trade_name, document, rg_ie, birth_date, \
+/// The client columns an insert or an update writes, besides `code` and the instants, in order.
+pub(crate) const CLIENT_FIELDS: &str = "reseller_id, kind, name, trade_name, document, rg_ie, birth_date, \
      street, number, complement, district, city, state, postal_code, phones, emails, notes, status, \
-     name_key, trade_key, city_key, fingerprint, created_at, updated_at";
+     name_key, trade_key, city_key, fingerprint";
 
-/// Binds one client's values in [`INSERT_COLUMNS`] order.
-pub(crate) fn push_client_values(b: &mut Tuple<'_>, c: &NewClient, now: &str) {
+/// Binds one client's values in [`CLIENT_FIELDS`] order.
+pub(crate) fn push_client_fields(b: &mut Tuple<'_>, c: &NewClient) {
     let keys = c.search_keys();
-    b.bind(c.code.clone())
-        .bind(c.reseller_id.0)
+    b.bind(c.reseller_id.0)
         .bind(c.kind.as_str().to_owned())
         .bind(c.name.trim().to_owned())
         .bind(c.trade_name.trim().to_owned())
@@ -45,9 +44,20 @@ pub(crate) fn push_client_values(b: &mut Tuple<'_>, c: &NewClient, now: &str) {
         .bind(keys.name)
         .bind(keys.trade_name)
         .bind(keys.city)
-        .bind(fingerprint(c))
-        .bind(now.to_owned())
-        .bind(now.to_owned());
+        .bind(fingerprint(c));
+}
+
+/// An insert of `clients`, one row each; add `RETURNING` if needed.
+pub(crate) fn insert_clients<'a>(dialect: Dialect, clients: impl IntoIterator<Item = &'a NewClient>) -> Statement {
+    let now = now_text();
+    let mut insert =
+        Statement::new(dialect, format!("INSERT INTO clients (code, {CLIENT_FIELDS}, created_at, updated_at) VALUES "));
+    insert.groups(clients, |row, c| {
+        row.bind(c.code.clone());
+        push_client_fields(row, c);
+        row.bind(now.clone()).bind(now.clone());
+    });
+    insert
 }
 
 /// A digest of everything an import can change, so re-importing an identical
@@ -248,9 +258,8 @@ impl Clients for Db {
                 }
             }
         }
-        let now = now_text();
-        let mut insert = Statement::new(self.dialect, format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
-        insert.groups([&client], |row, c| push_client_values(row, c, &now)).push(" RETURNING id");
+        let mut insert = insert_clients(self.dialect, [&client]);
+        insert.push(" RETURNING id");
         let (id,): (i64,) = insert.query_as()?.fetch_one(&mut *tx).await.map_err(|e| match backend(e) {
             DomainError::Conflict(_) => {
                 DomainError::Conflict(format!("já existe um cliente com o código {}", client.code))

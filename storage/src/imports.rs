@@ -13,9 +13,9 @@ use balcao_domain::text::search_key;
 use balcao_domain::{DomainError, DomainResult};
 use sqlx::Any;
 
-use crate::clients::{INSERT_COLUMNS, fingerprint, push_client_values};
+use crate::clients::{CLIENT_FIELDS, fingerprint, insert_clients, push_client_fields};
 use crate::sql::Statement;
-use crate::{Db, backend, date_text, now_text};
+use crate::{Db, Dialect, backend, date_text, now_text};
 
 /// Rows per transaction; also bounds bind parameters per statement (25 a row).
 const CHUNK: usize = 500;
@@ -63,56 +63,31 @@ impl Db {
         for (code, (c, fp)) in &latest {
             match stored.get(*code) {
                 None => inserts.push(*c),
-                Some((id, stored_fp)) if stored_fp != fp => update_client(&mut tx, *id, c).await?,
+                Some((id, stored_fp)) if stored_fp != fp => update_client(&mut tx, self.dialect, *id, c).await?,
                 Some(_) => {}
             }
         }
         if !inserts.is_empty() {
-            let now = now_text();
-            let mut insert = Statement::new(self.dialect, format!("INSERT INTO clients ({INSERT_COLUMNS}) VALUES "));
-            insert.groups(inserts, |row, c| push_client_values(row, c, &now));
-            insert.query()?.execute(&mut *tx).await.map_err(backend)?;
+            insert_clients(self.dialect, inserts).query()?.execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }
 }
 
-async fn update_client(tx: &mut sqlx::Transaction<'static, Any>, id: i64, c: &NewClient) -> DomainResult<()> {
-    let keys = c.search_keys();
-    sqlx::query(
-        "UPDATE clients SET reseller_id = $2, kind = $3, name = $4, trade_name = $5, document = $6, rg_ie = $7, \
-         birth_date = $8, street = $9, number = $10, complement = $11, district = $12, city = $13, state = $14, \
-         postal_code = $15, phones = $16, emails = $17, notes = $18, status = $19, name_key = $20, trade_key = $21, \
-         city_key = $22, fingerprint = $23, updated_at = $24 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(c.reseller_id.0)
-    .bind(c.kind.as_str())
-    .bind(c.name.trim().to_owned())
-    .bind(c.trade_name.trim().to_owned())
-    .bind(c.document.as_ref().map(|d| d.digits().to_owned()))
-    .bind(c.rg_ie.clone())
-    .bind(c.birth_date.map(date_text))
-    .bind(c.address.street.clone())
-    .bind(c.address.number.clone())
-    .bind(c.address.complement.clone())
-    .bind(c.address.district.clone())
-    .bind(c.address.city.clone())
-    .bind(c.address.state.clone())
-    .bind(c.address.postal_code.clone())
-    .bind(keys.phones)
-    .bind(c.emails.join(" "))
-    .bind(c.notes.clone())
-    .bind(c.status.as_str())
-    .bind(keys.name)
-    .bind(keys.trade_name)
-    .bind(keys.city)
-    .bind(fingerprint(c))
-    .bind(now_text())
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
+async fn update_client(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    dialect: Dialect,
+    id: i64,
+    c: &NewClient,
+) -> DomainResult<()> {
+    let mut update = Statement::new(dialect, format!("UPDATE clients SET ({CLIENT_FIELDS}, updated_at) = "));
+    update.groups([c], |row, c| {
+        push_client_fields(row, c);
+        row.bind(now_text());
+    });
+    update.push(" WHERE id = ").bind(id);
+    update.query()?.execute(&mut **tx).await.map_err(backend)?;
     Ok(())
 }
 
