@@ -372,7 +372,7 @@ async fn typing_a_name_searches_by_name(store: Store) {
     let results = t.say(BRUNO, "conceicao").await;
     assert!(results.text().unwrap().starts_with("Nome \"conceicao\": 1 cliente"), "{results:?}");
     let short = t.say(BRUNO, "jo").await;
-    assert!(short.text().unwrap().starts_with("digite pelo menos 3 letras"), "{short:?}");
+    assert!(short.text().unwrap().starts_with("Digite pelo menos 3 letras"), "{short:?}");
     t.finish().await;
 }
 
@@ -479,7 +479,7 @@ async fn novo_cliente_checks_each_answer_and_lands_on_the_new_card(store: Store)
     let phone = t.say(BRUNO, "935.411.347-80").await;
     assert!(phone.text().unwrap().contains("telefone com DDD"), "{phone:?}");
     let bad = t.say(BRUNO, "91234-5678").await;
-    assert!(bad.text().unwrap().starts_with("informe o telefone com DDD"), "{bad:?}");
+    assert!(bad.text().unwrap().starts_with("Informe o telefone com DDD"), "{bad:?}");
     let email = t.say(BRUNO, "(12) 91234-5678").await;
     let cep = press(&t, &email, "Pular").await;
     assert!(cep.text().unwrap().contains("Digite o CEP"), "{cep:?}");
@@ -528,7 +528,7 @@ async fn adicionar_plano_adds_the_chosen_plan(store: Store) {
     let billing = press(&t, &pick, "Fibra 300 Mega").await;
     let due = press(&t, &billing, "PIX").await;
     let bad = t.say(BRUNO, "32").await;
-    assert!(bad.text().unwrap().starts_with("dia de vencimento inválido"), "{bad:?}");
+    assert!(bad.text().unwrap().starts_with("Dia de vencimento inválido"), "{bad:?}");
     let seller = t.say(BRUNO, "12").await;
     assert!(has_button(&seller, "Bruno Atendente").is_some(), "{seller:?}");
     let summary = press(&t, &seller, "Bruno Atendente").await;
@@ -565,7 +565,7 @@ async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refus
     let date = press(&t, &want_os, "Pedir O.S.").await;
     assert!(date.text().unwrap().contains("Data da visita"), "{date:?}");
     let bad = t.say(BRUNO, "31/02/2027").await;
-    assert!(bad.text().unwrap().starts_with("data inexistente"), "{bad:?}");
+    assert!(bad.text().unwrap().starts_with("Data inexistente"), "{bad:?}");
     let window = t.say(BRUNO, "10/12/2026").await;
     let tech = press(&t, &window, "08:00 às 12:00").await;
     let task = press(&t, &tech, "Definir depois").await;
@@ -673,7 +673,7 @@ async fn a_technician_starts_and_finishes_their_o_s(store: Store) {
     let since = t.tg.call_count();
     t.tg.send_text(TEO, "Téo", "ok");
     let short = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;
-    assert!(short.text().unwrap().starts_with("descreva o que foi feito"), "{short:?}");
+    assert!(short.text().unwrap().starts_with("Descreva o que foi feito"), "{short:?}");
     let since = t.tg.call_count();
     t.tg.send_text(TEO, "Téo", "Conector trocado, sinal -18 dBm.");
     let done = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;

@@ -475,7 +475,7 @@ impl Desk {
             Err(DomainError::Invalid(reason)) => {
                 state.step = Step::SearchTerm { filter };
                 return Ok(Screen {
-                    text: format!("{reason}\n\n{}", text::ask_term(filter.label())),
+                    text: format!("{}\n\n{}", text::sentence(&reason), text::ask_term(filter.label())),
                     keyboard: render::ask_term(filter).keyboard,
                 });
             }
@@ -549,7 +549,9 @@ fn tap_refusal(e: DomainError) -> Result<(Option<String>, Option<Screen>, Vec<Re
     match e {
         DomainError::NotFound("tela") => Ok((Some(text::STALE.into()), None, Vec::new())),
         DomainError::NotFound(_) => Ok((Some(text::NOT_FOUND.into()), None, Vec::new())),
-        DomainError::Invalid(reason) | DomainError::Conflict(reason) => Ok((Some(reason), None, Vec::new())),
+        DomainError::Invalid(reason) | DomainError::Conflict(reason) => {
+            Ok((Some(text::sentence(&reason)), None, Vec::new()))
+        }
         e => Err(e),
     }
 }

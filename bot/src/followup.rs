@@ -177,7 +177,7 @@ impl Desk {
             }
             Err(DomainError::Invalid(reason)) | Err(DomainError::Conflict(reason)) => {
                 let s = ask(awaited, format!("tk:{}", ticket.0));
-                Ok(Screen { text: format!("{reason}\n\n{}", s.text), keyboard: s.keyboard })
+                Ok(Screen { text: format!("{}\n\n{}", text::sentence(&reason), s.text), keyboard: s.keyboard })
             }
             Err(e) => Err(e),
         }
@@ -208,7 +208,7 @@ impl Desk {
             }
             Err(DomainError::Invalid(reason)) | Err(DomainError::Conflict(reason)) => {
                 let s = ask(awaited, format!("wod:{}", id.0));
-                Ok(Screen { text: format!("{reason}\n\n{}", s.text), keyboard: s.keyboard })
+                Ok(Screen { text: format!("{}\n\n{}", text::sentence(&reason), s.text), keyboard: s.keyboard })
             }
             Err(e) => Err(e),
         }

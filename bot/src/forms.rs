@@ -396,7 +396,7 @@ impl Desk {
         let step = (0..=form.at.min(form.len())).filter(|i| !form.skipped(*i, actor)).count();
         let total = (0..form.len()).filter(|i| !form.skipped(*i, actor)).count();
         let nav = vec![button(text::BACK, "fw:back"), button(text::CANCEL, "fw:cancel")];
-        let lead = problem.map(|p| format!("{p}\n\n")).unwrap_or_default();
+        let lead = problem.map(|p| format!("{}\n\n", text::sentence(p))).unwrap_or_default();
         if form.at >= form.len() {
             let mut t = format!("{lead}{} - confira e confirme:\n", form.title());
             for i in 0..form.len() {

@@ -115,3 +115,12 @@ pub const ASK_PERIOD: &str = "Digite o período como \"Desde Até\", por exemplo
 
 /// "Meus atendimentos" is not here yet.
 pub const MY_TICKETS_EMPTY: &str = "Nenhum atendimento aberto para você ou o seu cargo.";
+
+/// A reason from the rules, as a sentence: its first letter capitalized.
+pub fn sentence(reason: &str) -> String {
+    let mut chars = reason.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
