@@ -98,6 +98,13 @@ impl App {
         };
         let telegram = &self.settings.telegram;
         let mut webhook = None;
+        let dispatcher_task = if telegram.token.is_empty() {
+            None
+        } else {
+            let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
+            let dispatcher = balcao_notify::Dispatcher::new(self.db.clone(), bot, balcao_notify::Limits::default());
+            Some(tokio::spawn(dispatcher.run(std::time::Duration::from_millis(250), stopped(stop_rx.clone()))))
+        };
         let bot_task = if telegram.token.is_empty() {
             tracing::info!("telegram.token is empty: the bot is not started");
             None
@@ -133,7 +140,7 @@ impl App {
         axum::serve(listener, balcao_webhooks::router(health, webhook))
             .with_graceful_shutdown(stopped(stop_rx))
             .await?;
-        if let Some(task) = bot_task {
+        for task in [bot_task, dispatcher_task].into_iter().flatten() {
             let _ = task.await;
         }
         self.db.close().await;

@@ -8,7 +8,7 @@ use balcao::import::{self, Kind};
 use balcao::settings::Settings;
 use balcao::{App, render, seed};
 use balcao_domain::finance::{Period, ReceivableDetail, Statement, parse_date};
-use balcao_domain::ports::{Clients, Directory, Finance, Tickets};
+use balcao_domain::ports::{Clients, Directory, Finance, Outbox, Tickets};
 use balcao_domain::search::{SearchFilter, SearchTerm};
 use balcao_domain::staff::{Actor, NewStaff};
 use balcao_domain::{DomainError, ReceivableId};
@@ -75,6 +75,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The notification outbox.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Runs the service: the HTTP service (/healthz) until Ctrl-C.
     Serve {
         /// Seeds the demo provider first when the database has no clients.
@@ -83,6 +88,28 @@ enum Command {
     },
     /// Checks the configuration and the database connection, and says what is set.
     CheckConfig,
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Lists the latest notifications, or only those that failed for good.
+    List {
+        /// Only the dead ones.
+        #[arg(long)]
+        dead: bool,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Puts failed notifications back in the queue.
+    Retry {
+        /// The notification's number.
+        #[arg(conflicts_with = "all_dead", required_unless_present = "all_dead")]
+        id: Option<i64>,
+        /// Every failed notification.
+        #[arg(long)]
+        all_dead: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -265,6 +292,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     expires.with_timezone(&tz).format("%d/%m/%Y %H:%M")
                 );
             }
+        }
+        Command::Outbox { command: OutboxCommand::List { dead, limit } } => {
+            let list = app.db.notifications(dead, limit).await?;
+            if list.is_empty() {
+                println!("{}", if dead { "Nenhuma notificação falhou." } else { "Nenhuma notificação." });
+            }
+            let tz = app.settings.tz()?;
+            for n in list {
+                println!(
+                    "nº {} - {} - {} - {} - usuário nº {} - {} tentativa(s){}",
+                    n.id,
+                    n.created_at.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
+                    n.channel.as_str(),
+                    n.status.label(),
+                    n.recipient,
+                    n.attempts,
+                    if n.last_error.is_empty() { String::new() } else { format!(" - {}", n.last_error) }
+                );
+            }
+        }
+        Command::Outbox { command: OutboxCommand::Retry { id, all_dead } } => {
+            let id = if all_dead { None } else { id.map(balcao_domain::NotificationId) };
+            let n = app.db.retry_dead(id, chrono::Utc::now()).await?;
+            println!("{n} notificação(ões) de volta à fila.");
         }
         Command::Staff { command: StaffCommand::Disable { id } } => {
             let s = app.db.set_staff_active(balcao_domain::StaffId(id), false).await.map_err(staff_not_found(id))?;

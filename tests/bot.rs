@@ -13,7 +13,7 @@ use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
 use balcao_domain::document::Document;
 use balcao_domain::finance::{NewReceivable, parse_date};
 use balcao_domain::phone::Phone;
-use balcao_domain::ports::{Clients, Directory, Imports, Tickets};
+use balcao_domain::ports::{Clients, Directory, Imports, Outbox, Tickets};
 use balcao_domain::staff::{Actor, NewStaff};
 use balcao_domain::ticket::{Assignee, NewTicket, NewWorkOrder, parse_time};
 use balcao_domain::{ClientId, Money, ResellerId};
@@ -813,6 +813,137 @@ async fn long_lists_are_paged_with_arrows_and_keep_the_period(store: Store) {
     t.finish().await;
 }
 
+/// Opens a ticket for Maria as the system, assigned to `assignee` (by role name or staff Telegram id).
+async fn open_ticket_for_maria(t: &TestApp, role: Option<&str>, user_telegram: Option<i64>) -> balcao_domain::TicketId {
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let assignee = match (role, user_telegram) {
+        (Some(name), _) => Assignee::Role(db.roles().await.unwrap().into_iter().find(|r| r.name == name).unwrap().id),
+        (None, Some(tg)) => Assignee::User(db.staff_by_telegram(tg).await.unwrap().unwrap().id),
+        _ => unreachable!(),
+    };
+    let types = db.ticket_types().await.unwrap();
+    let channels = db.channels().await.unwrap();
+    let ticket = db
+        .open_ticket(
+            &Actor::system(),
+            &NewTicket {
+                client_id: t.maria,
+                subscription_id: None,
+                routing_point_id: None,
+                contact_name: "Maria".into(),
+                problem: "Lentidão à noite.".into(),
+                channel_id: channels[0].id,
+                ticket_type_id: types[1].id,
+                assignee,
+                checks: String::new(),
+                resolution: None,
+                work_order: None,
+            },
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .unwrap();
+    db.close().await;
+    ticket.id
+}
+
+fn notices_to(t: &TestApp, since: usize) -> Vec<i64> {
+    let mut chats: Vec<i64> = t.tg.calls()[since..]
+        .iter()
+        .filter(|c| c.is("sendMessage") && !c.failed && c.text().unwrap_or("").starts_with("📥"))
+        .filter_map(|c| c.chat_id())
+        .collect();
+    chats.sort_unstable();
+    chats
+}
+
+async fn a_role_s_ticket_reaches_every_member_of_the_reseller_once(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let since = t.tg.call_count();
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let first = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.text().unwrap_or("").starts_with("📥")).await;
+    assert!(first.text().unwrap().contains("para o cargo Suporte N1"), "{first:?}");
+    assert_eq!(
+        first.buttons(),
+        [
+            ("Ver atendimento".to_owned(), format!("tk:{}", ticket.0)),
+            ("🙋 Assumir".to_owned(), format!("tt:{}", ticket.0))
+        ]
+    );
+    for chat in [BRUNO, CARLA] {
+        t.tg.wait_for(since, WAIT, |c| {
+            c.is("sendMessage") && c.chat_id() == Some(chat) && c.text().unwrap_or("").starts_with("📥")
+        })
+        .await;
+    }
+    // Bruno and Carla, of Litoral Net; not Sérgio (Serra Fibra) nor Téo (another role).
+    let mut want = vec![BRUNO, CARLA];
+    want.sort_unstable();
+    assert_eq!(notices_to(&t, since), want);
+    // A ticket for one user reaches that user alone, without Assumir.
+    let since = t.tg.call_count();
+    open_ticket_for_maria(&t, None, Some(TEO)).await;
+    let notice = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;
+    assert!(notice.text().unwrap().contains("para você") && has_button(&notice, "Assumir").is_none(), "{notice:?}");
+    t.say(BRUNO, "/ajuda").await;
+    assert_eq!(notices_to(&t, since), [TEO]);
+    t.finish().await;
+}
+
+async fn telegram_429_is_waited_out_and_403_marks_the_member_unreachable(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    // The first notice meets a 429 (retry after 1 s), the second a 403 (blocked).
+    t.tg.fail_next("sendMessage", 1, 429, Some(1));
+    let since = t.tg.call_count();
+    open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let refused = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.failed).await;
+    t.tg.fail_next("sendMessage", 1, 403, None);
+    let blocked =
+        t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.failed && c.chat_id() != refused.chat_id()).await;
+    // The one asked to wait gets it after retry_after; the one who blocked the bot does not.
+    let delivered =
+        t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && !c.failed && c.chat_id() == refused.chat_id()).await;
+    assert!(delivered.at.duration_since(refused.at) >= Duration::from_millis(900), "retry_after honoured");
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let dead = db.notifications(true, 10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].last_error.contains("bloqueou o bot"), "{dead:?}");
+    // Nothing more is queued for the unreachable member.
+    let since = t.tg.call_count();
+    open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let next = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.text().unwrap_or("").starts_with("📥")).await;
+    assert_eq!(next.chat_id(), refused.chat_id());
+    t.say(BRUNO, "/ajuda").await;
+    assert!(!notices_to(&t, since).contains(&blocked.chat_id().unwrap()));
+    db.close().await;
+    t.finish().await;
+}
+
+async fn a_permanent_failure_goes_dead_and_retry_delivers_it_once(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.tg.fail_next_with("sendMessage", 1, 400, "Bad Request: chat not found", None);
+    let since = t.tg.call_count();
+    open_ticket_for_maria(&t, None, Some(TEO)).await;
+    t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.failed).await;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let dead = loop {
+        let dead = db.notifications(true, 10).await.unwrap();
+        if !dead.is_empty() {
+            break dead;
+        }
+        tokio::task::yield_now().await;
+    };
+    assert!(dead[0].last_error.starts_with("Telegram recusou"), "{dead:?}");
+    assert_eq!(db.retry_dead(None, chrono::Utc::now()).await.unwrap(), 1);
+    let sent = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && !c.failed && c.chat_id() == Some(TEO)).await;
+    assert!(sent.text().unwrap().starts_with("📥"), "{sent:?}");
+    assert!(db.notifications(true, 10).await.unwrap().is_empty());
+    db.close().await;
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -851,4 +982,7 @@ on_both_stores!(
     webhook_mode_stores_each_update_once_and_refuses_wrong_secrets,
     disabled_staff_lose_access_at_once,
     long_lists_are_paged_with_arrows_and_keep_the_period,
+    a_role_s_ticket_reaches_every_member_of_the_reseller_once,
+    telegram_429_is_waited_out_and_403_marks_the_member_unreachable,
+    a_permanent_failure_goes_dead_and_retry_delivers_it_once,
 );

@@ -86,16 +86,6 @@ pub enum Reply {
         /// Its buttons.
         keyboard: Keyboard,
     },
-    /// Tells another staff member something (a ticket assigned to them or
-    /// their role); it does not change that person's screen.
-    Notify {
-        /// Their private chat.
-        chat_id: i64,
-        /// The text.
-        text: String,
-        /// Its buttons.
-        keyboard: Keyboard,
-    },
     /// Answers a button tap (stops the spinner), with an optional notice.
     Answer {
         /// The callback query.
@@ -436,30 +426,6 @@ impl Desk {
                 Ok((None, replies))
             }
         }
-    }
-
-    /// Tells the assignee of a new ticket (the user, or every linked member of
-    /// the role who serves the client's reseller), except the actor.
-    pub(crate) async fn tell_assignee(
-        &self,
-        actor: &Actor,
-        ticket: &balcao_domain::ticket::Ticket,
-    ) -> Result<Vec<Reply>, DomainError> {
-        use balcao_domain::ticket::Assignee;
-        let people = match ticket.assignee {
-            Assignee::User(id) => {
-                let s = self.store.staff_member(id).await?;
-                if s.active { vec![s] } else { Vec::new() }
-            }
-            Assignee::Role(role) => self.store.role_members(role, ticket.reseller_id).await?,
-        };
-        let screen = render::assignment_notice(ticket);
-        Ok(people
-            .into_iter()
-            .filter(|s| s.id != actor.staff_id)
-            .filter_map(|s| s.telegram_id)
-            .map(|chat_id| Reply::Notify { chat_id, text: screen.text.clone(), keyboard: screen.keyboard.clone() })
-            .collect())
     }
 
     async fn search(

@@ -112,8 +112,7 @@ impl Desk {
                     };
                     let detail = self.store.reassign(actor, t, to).await?;
                     let name = self.assignee_name(&detail.ticket.assignee).await?;
-                    let others = self.tell_assignee(actor, &detail.ticket).await?;
-                    Ok((Some(format!("Encaminhado para {name}")), self.ticket_screen(actor, t).await?, others))
+                    Ok((Some(format!("Encaminhado para {name}")), self.ticket_screen(actor, t).await?, Vec::new()))
                 }
                 "tt" => {
                     let t = need(ticket)?;

@@ -604,8 +604,7 @@ impl Desk {
                     Ok(ticket) => {
                         let detail = self.store.ticket(actor, ticket.id).await?;
                         let who = self.assignee_name(&detail.ticket.assignee).await?;
-                        let notices = self.tell_assignee(actor, &detail.ticket).await?;
-                        return Ok(FormOutcome::Done(render::ticket_opened(&detail, &who), notices));
+                        return Ok(FormOutcome::Done(render::ticket_opened(&detail, &who), Vec::new()));
                     }
                     Err(e) => Err(e),
                 }

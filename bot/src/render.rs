@@ -378,20 +378,6 @@ pub(crate) fn ticket_opened(d: &TicketDetail, assignee: &str) -> Screen {
     s
 }
 
-/// What the assignee of a new ticket receives.
-pub(crate) fn assignment_notice(t: &Ticket) -> Screen {
-    screen(
-        format!(
-            "📥 Novo atendimento para você\nProtocolo: {}\nCliente: {}\nTipo: {}\n{}",
-            t.protocol,
-            t.client_name,
-            t.ticket_type.name,
-            first_line(&t.problem)
-        ),
-        vec![vec![button("Ver atendimento", format!("tk:{}", t.id.0))]],
-    )
-}
-
 /// A ticket with the actions of Manutenção do Atendimento.
 pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balcao_domain::staff::Actor) -> Screen {
     let mut s = ticket(d, assignee);

@@ -223,16 +223,6 @@ async fn deliver(bot: &Bot, desk: &Desk, chat: ChatId, replies: Vec<Reply>) {
                     Err(e) => Err(e.to_string()),
                 }
             }
-            Reply::Notify { chat_id, text, keyboard } => retrying(|| {
-                let mut req = bot.send_message(ChatId(*chat_id), text.clone());
-                if !keyboard.is_empty() {
-                    req = req.reply_markup(markup(keyboard));
-                }
-                req.send()
-            })
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
             Reply::Answer { callback_id, notice } => retrying(|| {
                 let mut req = bot.answer_callback_query(callback_id.clone().into());
                 if let Some(n) = notice {

@@ -42,4 +42,6 @@ id_type!(
     TicketId,
     /// A work order (O.S.).
     WorkOrderId,
+    /// A notification of the outbox.
+    NotificationId,
 );

@@ -13,6 +13,7 @@ pub mod error;
 pub mod finance;
 pub mod ids;
 pub mod money;
+pub mod notify;
 pub mod phone;
 pub mod ports;
 pub mod search;

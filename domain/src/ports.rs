@@ -10,7 +10,8 @@ use crate::client::{Client, ClientSummary, NewClient};
 use crate::document::Document;
 use crate::error::DomainResult;
 use crate::finance::{NewReceivable, Period, Receivable, Settlement};
-use crate::ids::{ClientId, ReceivableId, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
+use crate::ids::{ClientId, NotificationId, ReceivableId, ResellerId, StaffId, TicketId, WorkOrderId};
+use crate::notify::Notification;
 use crate::search::{SearchPage, SearchTerm};
 use crate::staff::{Actor, NewStaff, Reseller, Role, Staff};
 use crate::subscription::{NewSubscription, Plan, PlanChoice, RoutingPoint, Subscription};
@@ -35,9 +36,6 @@ pub trait Directory: Send + Sync {
     async fn add_staff(&self, new: &NewStaff, invite: Option<(String, DateTime<Utc>)>) -> DomainResult<Staff>;
     /// A staff member by id, active or not.
     async fn staff_member(&self, id: StaffId) -> DomainResult<Staff>;
-    /// Active staff with a linked Telegram account who hold `role` and may act
-    /// on `reseller`'s data: who hears of a ticket assigned to that role.
-    async fn role_members(&self, role: RoleId, reseller: ResellerId) -> DomainResult<Vec<Staff>>;
     /// Enables or disables a staff member; a disabled one loses access at once.
     async fn set_staff_active(&self, id: StaffId, active: bool) -> DomainResult<Staff>;
     /// The linked, active staff member with this Telegram id.
@@ -207,7 +205,37 @@ pub trait UpdateInbox: Send + Sync {
     async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()>;
 }
 
-/// Every port at once, for the composition root.
-pub trait Store: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox {}
+/// The notification outbox: rows are written by the stores' use cases in
+/// their own transactions; the dispatcher claims, sends and records.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Claims up to `limit` pending notifications due at `now`, oldest first,
+    /// for `lease_seconds`; a claim whose dispatcher died expires and the row
+    /// is claimed again, so nothing is skipped.
+    async fn claim_due(&self, now: DateTime<Utc>, lease_seconds: i64, limit: i64) -> DomainResult<Vec<Notification>>;
+    /// Records the delivery and the channel's id of the message.
+    async fn mark_sent(&self, id: NotificationId, external_id: &str, now: DateTime<Utc>) -> DomainResult<()>;
+    /// Records a temporary failure; the next attempt is at `next_at`.
+    /// `counts` says whether this attempt counts toward giving up (a 429 does not).
+    async fn mark_retry(
+        &self,
+        id: NotificationId,
+        error: &str,
+        next_at: DateTime<Utc>,
+        counts: bool,
+    ) -> DomainResult<()>;
+    /// Gives up on a notification, saying why.
+    async fn mark_dead(&self, id: NotificationId, reason: &str) -> DomainResult<()>;
+    /// Marks a staff member as unreachable on Telegram (they blocked the bot).
+    async fn mark_unreachable(&self, staff: StaffId) -> DomainResult<()>;
+    /// The most recent notifications, or only the dead ones.
+    async fn notifications(&self, dead_only: bool, limit: i64) -> DomainResult<Vec<Notification>>;
+    /// Puts dead notifications back in the queue: one, or all (`None`);
+    /// returns how many.
+    async fn retry_dead(&self, id: Option<NotificationId>, now: DateTime<Utc>) -> DomainResult<usize>;
+}
 
-impl<T: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox> Store for T {}
+/// Every port at once, for the composition root.
+pub trait Store: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox + Outbox {}
+
+impl<T: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox + Outbox> Store for T {}

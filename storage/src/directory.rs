@@ -7,7 +7,7 @@ use balcao_domain::subscription::{DEFAULT_PLANS, Plan, RoutingPoint};
 use balcao_domain::text::search_key;
 use balcao_domain::ticket::{ContactChannel, DEFAULT_CHANNELS, DEFAULT_TICKET_TYPES, Named, TicketType};
 use balcao_domain::{
-    ChannelId, DomainError, DomainResult, Money, PlanId, ResellerId, RoleId, RoutingPointId, StaffId, TicketTypeId,
+    ChannelId, DomainError, DomainResult, Money, PlanId, ResellerId, RoutingPointId, StaffId, TicketTypeId,
 };
 use chrono::{DateTime, Utc};
 
@@ -224,24 +224,6 @@ impl Directory for Db {
 
     async fn staff_member(&self, id: StaffId) -> DomainResult<Staff> {
         self.staff(id).await
-    }
-
-    async fn role_members(&self, role: RoleId, reseller: ResellerId) -> DomainResult<Vec<Staff>> {
-        let rows: Vec<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {STAFF_COLUMNS} FROM staff s JOIN staff_roles sr ON sr.staff_id = s.id \
-             WHERE sr.role_id = $1 AND s.active = 1 AND s.telegram_id IS NOT NULL \
-             AND (s.reseller_id IS NULL OR s.reseller_id = $2) ORDER BY s.name, s.id"
-        )))
-        .bind(role.0)
-        .bind(reseller.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        let mut staff = Vec::with_capacity(rows.len());
-        for row in rows {
-            staff.push(self.load_staff(row).await?);
-        }
-        Ok(staff)
     }
 
     async fn set_staff_active(&self, id: StaffId, active: bool) -> DomainResult<Staff> {

@@ -15,6 +15,7 @@ use balcao_domain::text::search_key;
 use balcao_domain::ticket::{Assignee, TicketDetail, TicketStatus, WorkOrder, WorkOrderStatus};
 use balcao_domain::{DomainError, DomainResult, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
 
+use crate::outbox::enqueue_assignment;
 use crate::rows::{WORK_ORDER_COLUMNS, WorkOrderRow};
 use crate::tickets::{Tx, acting, add_event, staff_scope};
 use crate::{Db, Dialect, backend, now_text, scope_clause};
@@ -234,7 +235,9 @@ impl FollowUp for Db {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-            add_event(&mut tx, ticket.0, acting(actor), "assigned", &detail).await?;
+            let event_id = add_event(&mut tx, ticket.0, acting(actor), "assigned", &detail).await?;
+            let event = format!("ticket:{}:assigned:{event_id}", ticket.0);
+            enqueue_assignment(&mut tx, ticket.0, state.reseller_id, to, acting(actor), &event).await?;
         }
         tx.commit().await.map_err(backend)?;
         self.ticket(actor, ticket).await

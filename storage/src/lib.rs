@@ -14,6 +14,7 @@ mod finance;
 mod followup;
 mod imports;
 mod migrate;
+mod outbox;
 mod rows;
 mod sql;
 mod tickets;

@@ -40,6 +40,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_telegram_inbox.sql"),
         postgres: include_str!("../../migrations/postgres/0003_telegram_inbox.sql"),
     },
+    Migration {
+        version: 4,
+        name: "outbox",
+        sqlite: include_str!("../../migrations/sqlite/0004_outbox.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_outbox.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

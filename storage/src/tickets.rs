@@ -10,6 +10,7 @@ use balcao_domain::{ClientId, DomainError, DomainResult, StaffId, TicketId};
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 
+use crate::outbox::enqueue_assignment;
 use crate::rows::{TICKET_COLUMNS, TICKET_FROM, TicketRow, WORK_ORDER_COLUMNS, WorkOrderRow};
 use crate::{Db, backend, date_text, now_text, parse_instant, scope_clause};
 
@@ -28,17 +29,19 @@ pub(crate) async fn add_event(
     actor: Option<StaffId>,
     kind: &str,
     detail: &str,
-) -> DomainResult<()> {
-    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_staff_id, kind, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(ticket)
-        .bind(now_text())
-        .bind(actor.map(|a| a.0))
-        .bind(kind)
-        .bind(detail)
-        .execute(&mut **tx)
-        .await
+) -> DomainResult<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO ticket_events (ticket_id, at, actor_staff_id, kind, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(ticket)
+    .bind(now_text())
+    .bind(actor.map(|a| a.0))
+    .bind(kind)
+    .bind(detail)
+    .fetch_one(&mut **tx)
+    .await
         .map_err(backend)?;
-    Ok(())
+    Ok(id)
 }
 
 /// Where an active staff member may act; `NotFound(what)` when there is no such active staff member.
@@ -129,6 +132,10 @@ impl Tickets for Db {
         .await
         .map_err(backend)?;
         add_event(&mut tx, id, acting(actor), "opened", new.problem.trim()).await?;
+        if resolved.is_none() {
+            let event = format!("ticket:{id}:opened");
+            enqueue_assignment(&mut tx, id, client.reseller_id.0, new.assignee, acting(actor), &event).await?;
+        }
         if let Some(text) = resolved {
             add_event(&mut tx, id, acting(actor), "resolved", text).await?;
         }

@@ -1,0 +1,153 @@
+//! Notifications: who must hear of what, through which channel, and how
+//! delivery is retried. A notification is a row of the outbox, written in the
+//! same transaction as the change that causes it and unique per (event,
+//! recipient, channel), so a change is announced once and never lost.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{NotificationId, StaffId, TicketId};
+
+/// How a notification travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// A Telegram message from the bot.
+    Telegram,
+    /// An e-mail.
+    Email,
+}
+
+impl Channel {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telegram => "telegram",
+            Channel::Email => "email",
+        }
+    }
+
+    /// From the stored form.
+    pub fn from_stored(s: &str) -> Self {
+        if s == "email" { Channel::Email } else { Channel::Telegram }
+    }
+}
+
+/// What a notification announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// A ticket was assigned to the recipient or to their role.
+    TicketAssigned,
+}
+
+impl NotificationKind {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::TicketAssigned => "ticket_assigned",
+        }
+    }
+
+    /// From the stored form.
+    pub fn from_stored(_s: &str) -> Self {
+        NotificationKind::TicketAssigned
+    }
+}
+
+/// Where a notification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its (next) attempt.
+    Pending,
+    /// Delivered.
+    Sent,
+    /// Given up: a permanent failure, or too many attempts; `last_error` says why.
+    Dead,
+}
+
+impl DeliveryStatus {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+
+    /// From the stored form.
+    pub fn from_stored(s: &str) -> Self {
+        match s {
+            "sent" => DeliveryStatus::Sent,
+            "dead" => DeliveryStatus::Dead,
+            _ => DeliveryStatus::Pending,
+        }
+    }
+
+    /// What staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pendente",
+            DeliveryStatus::Sent => "enviada",
+            DeliveryStatus::Dead => "falhou",
+        }
+    }
+}
+
+/// One notification of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Its id.
+    pub id: NotificationId,
+    /// What caused it, e.g. "ticket:42:opened"; unique with recipient and channel.
+    pub event: String,
+    /// Who must hear of it.
+    pub recipient: StaffId,
+    /// How.
+    pub channel: Channel,
+    /// What it announces.
+    pub kind: NotificationKind,
+    /// The ticket it is about.
+    pub ticket: Option<TicketId>,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The last failure, for people.
+    pub last_error: String,
+    /// The sent message's id at the channel ("chat:message" on Telegram).
+    pub external_id: Option<String>,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When it was delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Attempts after which a temporary failure becomes permanent.
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// How long to wait before attempt `attempts + 1` after a temporary failure:
+/// 10 s doubling up to an hour, spread by `jitter` (0.0 to 1.0) over ±25 % so
+/// that many failures at once do not retry at once.
+pub fn backoff_seconds(attempts: i64, jitter: f64) -> i64 {
+    let base = 10i64.saturating_mul(1i64 << attempts.clamp(0, 20)).min(3_600);
+    let spread = 0.75 + 0.5 * jitter.clamp(0.0, 1.0);
+    ((base as f64) * spread).round() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped_at_an_hour() {
+        assert_eq!(backoff_seconds(0, 0.5), 10);
+        assert_eq!(backoff_seconds(1, 0.5), 20);
+        assert_eq!(backoff_seconds(3, 0.5), 80);
+        assert_eq!(backoff_seconds(30, 0.5), 3_600);
+        assert_eq!(backoff_seconds(0, 0.0), 8);
+        assert_eq!(backoff_seconds(0, 1.0), 13);
+    }
+}

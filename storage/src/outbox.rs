@@ -1,0 +1,223 @@
+//! The notification outbox: rows written inside the use cases' transactions
+//! ([`enqueue_assignment`]), claimed with a lease by the dispatcher, and
+//! their outcomes.
+
+use async_trait::async_trait;
+use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind};
+use balcao_domain::ports::Outbox;
+use balcao_domain::ticket::Assignee;
+use balcao_domain::{DomainResult, NotificationId, StaffId, TicketId};
+use chrono::{DateTime, Utc};
+
+use crate::tickets::Tx;
+use crate::{Db, Dialect, backend, instant_text, now_text, parse_instant};
+
+/// Writes, in the change's transaction, one Telegram notification of a ticket
+/// assignment per recipient: the assigned user, or every active member of
+/// the role who serves the ticket's reseller; never the actor, and not those
+/// without a linked, reachable Telegram account. `event` names the change
+/// ("ticket:42:opened"); a second write of the same event changes nothing.
+pub(crate) async fn enqueue_assignment(
+    tx: &mut Tx,
+    ticket: i64,
+    reseller: i64,
+    assignee: Assignee,
+    actor: Option<StaffId>,
+    event: &str,
+) -> DomainResult<()> {
+    let recipients: Vec<(i64,)> = match assignee {
+        Assignee::User(s) => sqlx::query_as(
+            "SELECT id FROM staff WHERE id = $1 AND active = 1 AND telegram_id IS NOT NULL AND telegram_unreachable = 0",
+        )
+        .bind(s.0)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(backend)?,
+        Assignee::Role(r) => sqlx::query_as(
+            "SELECT s.id FROM staff s JOIN staff_roles sr ON sr.staff_id = s.id WHERE sr.role_id = $1 \
+             AND s.active = 1 AND s.telegram_id IS NOT NULL AND s.telegram_unreachable = 0 \
+             AND (s.reseller_id IS NULL OR s.reseller_id = $2) ORDER BY s.id",
+        )
+        .bind(r.0)
+        .bind(reseller)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(backend)?,
+    };
+    let now = now_text();
+    for (recipient,) in recipients {
+        if actor.is_some_and(|a| a.0 == recipient) {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 1, 'pending', 0, $6, $6) \
+             ON CONFLICT (event, recipient_id, channel) DO NOTHING",
+        )
+        .bind(event)
+        .bind(recipient)
+        .bind(Channel::Telegram.as_str())
+        .bind(NotificationKind::TicketAssigned.as_str())
+        .bind(ticket)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, event, recipient_id, channel, kind, ticket_id, status, attempts, last_error, \
+     external_id, created_at, sent_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    event: String,
+    recipient_id: i64,
+    channel: String,
+    kind: String,
+    ticket_id: Option<i64>,
+    status: String,
+    attempts: i64,
+    last_error: String,
+    external_id: Option<String>,
+    created_at: String,
+    sent_at: Option<String>,
+}
+
+impl From<Row> for Notification {
+    fn from(r: Row) -> Notification {
+        Notification {
+            id: NotificationId(r.id),
+            event: r.event,
+            recipient: StaffId(r.recipient_id),
+            channel: Channel::from_stored(&r.channel),
+            kind: NotificationKind::from_stored(&r.kind),
+            ticket: r.ticket_id.map(TicketId),
+            status: DeliveryStatus::from_stored(&r.status),
+            attempts: r.attempts,
+            last_error: r.last_error,
+            external_id: r.external_id,
+            created_at: parse_instant(&r.created_at),
+            sent_at: r.sent_at.as_deref().map(parse_instant),
+        }
+    }
+}
+
+#[async_trait]
+impl Outbox for Db {
+    async fn claim_due(&self, now: DateTime<Utc>, lease_seconds: i64, limit: i64) -> DomainResult<Vec<Notification>> {
+        let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
+        let now = instant_text(now);
+        // SKIP LOCKED lets several PostgreSQL instances claim side by side;
+        // SQLite's write lock already makes the claim exclusive.
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
+             AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
+             ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING {COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        let mut rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows.into_iter().map(Notification::from).collect())
+    }
+
+    async fn mark_sent(&self, id: NotificationId, external_id: &str, now: DateTime<Utc>) -> DomainResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, external_id = $2, sent_at = $3, \
+             claimed_until = NULL, last_error = '' WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(external_id)
+        .bind(instant_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn mark_retry(
+        &self,
+        id: NotificationId,
+        error: &str,
+        next_at: DateTime<Utc>,
+        counts: bool,
+    ) -> DomainResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + $2, last_error = $3, next_attempt_at = $4, claimed_until = NULL \
+             WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(id.0)
+        .bind(i64::from(counts))
+        .bind(error)
+        .bind(instant_text(next_at))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn mark_dead(&self, id: NotificationId, reason: &str) -> DomainResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2, claimed_until = NULL \
+             WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(reason)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn mark_unreachable(&self, staff: StaffId) -> DomainResult<()> {
+        sqlx::query("UPDATE staff SET telegram_unreachable = 1 WHERE id = $1")
+            .bind(staff.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn notifications(&self, dead_only: bool, limit: i64) -> DomainResult<Vec<Notification>> {
+        let filter = if dead_only { "WHERE status = 'dead' " } else { "" };
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox {filter}ORDER BY id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.into_iter().map(Notification::from).collect())
+    }
+
+    async fn retry_dead(&self, id: Option<NotificationId>, now: DateTime<Utc>) -> DomainResult<usize> {
+        let (sql, bind_id) = match id {
+            Some(id) => (
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, claimed_until = NULL \
+                 WHERE status = 'dead' AND id = $2",
+                Some(id.0),
+            ),
+            None => (
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, claimed_until = NULL \
+                 WHERE status = 'dead'",
+                None,
+            ),
+        };
+        let mut q = sqlx::query(sql).bind(instant_text(now));
+        if let Some(id) = bind_id {
+            q = q.bind(id);
+        }
+        let done = q.execute(&self.pool).await.map_err(backend)?;
+        Ok(done.rows_affected() as usize)
+    }
+}
