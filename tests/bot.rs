@@ -944,6 +944,56 @@ async fn a_permanent_failure_goes_dead_and_retry_delivers_it_once(store: Store) 
     t.finish().await;
 }
 
+async fn assumir_race_has_one_winner_and_both_messages_say_who(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let since = t.tg.call_count();
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    // This ticket's notice (the seeded one may reach Carla too).
+    let notice = |chat: i64| {
+        t.tg.wait_for(since, WAIT, move |c| {
+            c.is("sendMessage")
+                && !c.failed
+                && c.chat_id() == Some(chat)
+                && c.text().unwrap_or("").contains("Lentidão à noite")
+        })
+    };
+    let (bruno_notice, carla_notice) = (notice(BRUNO).await, notice(CARLA).await);
+    let data = format!("tt:{}", ticket.0);
+    let race = t.tg.call_count();
+    t.tg.tap(BRUNO, bruno_notice.result_message_id().unwrap(), &data);
+    t.tg.tap(CARLA, carla_notice.result_message_id().unwrap(), &data);
+    // Both taps are answered: one winner, one told who won.
+    let winner_answer =
+        t.tg.wait_for(race, WAIT, |c| c.is("answerCallbackQuery") && c.params["text"] == "Você assumiu o atendimento.")
+            .await;
+    let loser_answer =
+        t.tg.wait_for(race, WAIT, |c| {
+            c.is("answerCallbackQuery") && c.params["text"].as_str().is_some_and(|x| x.contains("já assumiu"))
+        })
+        .await;
+    assert_ne!(winner_answer.params["callback_query_id"], loser_answer.params["callback_query_id"]);
+    let text = loser_answer.params["text"].as_str().unwrap().to_owned();
+    let (winner, loser, loser_notice) = if text.starts_with("Bruno") {
+        ("Bruno Atendente", CARLA, &carla_notice)
+    } else {
+        assert!(text.starts_with("Carla Plantão"), "{text}");
+        ("Carla Plantão", BRUNO, &bruno_notice)
+    };
+    // The loser's notice is edited to say who took it, with no Assumir left.
+    let edited =
+        t.tg.wait_for(race, WAIT, |c| {
+            c.is("editMessageText")
+                && c.chat_id() == Some(loser)
+                && c.message_id() == loser_notice.result_message_id()
+                && c.text().unwrap_or("").contains("Assumido por")
+        })
+        .await;
+    assert!(edited.text().unwrap().contains(&format!("✅ Assumido por {winner}")), "{edited:?}");
+    assert!(has_button(&edited, "Assumir").is_none(), "{edited:?}");
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -985,4 +1035,5 @@ on_both_stores!(
     a_role_s_ticket_reaches_every_member_of_the_reseller_once,
     telegram_429_is_waited_out_and_403_marks_the_member_unreachable,
     a_permanent_failure_goes_dead_and_retry_delivers_it_once,
+    assumir_race_has_one_winner_and_both_messages_say_who,
 );

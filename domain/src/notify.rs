@@ -39,6 +39,9 @@ impl Channel {
 pub enum NotificationKind {
     /// A ticket was assigned to the recipient or to their role.
     TicketAssigned,
+    /// A role's ticket the recipient was told of was taken by someone
+    /// (Assumir): their message is edited to say who.
+    TicketTaken,
 }
 
 impl NotificationKind {
@@ -46,12 +49,13 @@ impl NotificationKind {
     pub fn as_str(self) -> &'static str {
         match self {
             NotificationKind::TicketAssigned => "ticket_assigned",
+            NotificationKind::TicketTaken => "ticket_taken",
         }
     }
 
     /// From the stored form.
-    pub fn from_stored(_s: &str) -> Self {
-        NotificationKind::TicketAssigned
+    pub fn from_stored(s: &str) -> Self {
+        if s == "ticket_taken" { NotificationKind::TicketTaken } else { NotificationKind::TicketAssigned }
     }
 }
 

@@ -226,6 +226,9 @@ pub trait Outbox: Send + Sync {
     ) -> DomainResult<()>;
     /// Gives up on a notification, saying why.
     async fn mark_dead(&self, id: NotificationId, reason: &str) -> DomainResult<()>;
+    /// The channel's id of the assignment notice of `ticket` delivered to
+    /// `recipient`, if one was (the message an Assumir edits).
+    async fn delivered_assignment(&self, ticket: TicketId, recipient: StaffId) -> DomainResult<Option<String>>;
     /// Marks a staff member as unreachable on Telegram (they blocked the bot).
     async fn mark_unreachable(&self, staff: StaffId) -> DomainResult<()>;
     /// The most recent notifications, or only the dead ones.

@@ -22,9 +22,9 @@ use balcao_domain::staff::Actor;
 use balcao_domain::ticket::Assignee;
 use balcao_domain::{DomainError, DomainResult};
 use chrono::Utc;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use teloxide::{ApiError, RequestError};
 
 /// What the dispatcher needs from the store.
@@ -200,14 +200,40 @@ impl Dispatcher {
             Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento não existe mais".into()),
             Err(e) => return Outcome::Retry { error: format!("{e:?}"), after: Duration::from_secs(30), counts: true },
         };
+        // Assumir edits the message the person got; nothing to edit when it never went out.
+        let edit = if n.kind == NotificationKind::TicketTaken {
+            let ticket = n.ticket.unwrap_or(balcao_domain::TicketId(0));
+            match self.store.delivered_assignment(ticket, n.recipient).await {
+                Ok(Some(external)) => match external.split_once(':').and_then(|(_, m)| m.parse::<i32>().ok()) {
+                    Some(message) => Some(message),
+                    None => return Outcome::Dead("mensagem original ilegível".into()),
+                },
+                Ok(None) => return Outcome::Sent("nada a editar".into()),
+                Err(e) => {
+                    return Outcome::Retry { error: format!("{e:?}"), after: Duration::from_secs(30), counts: true };
+                }
+            }
+        } else {
+            None
+        };
         let wait = self.pacer.wait_for(chat, Instant::now());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        let sent = self.bot.send_message(ChatId(chat), text).reply_markup(keyboard).send().await;
+        let sent = match edit {
+            Some(message) => self
+                .bot
+                .edit_message_text(ChatId(chat), MessageId(message), text)
+                .reply_markup(keyboard)
+                .send()
+                .await
+                .map(|m| m.id.0),
+            None => self.bot.send_message(ChatId(chat), text).reply_markup(keyboard).send().await.map(|m| m.id.0),
+        };
         self.pacer.sent(chat, Instant::now());
         match sent {
-            Ok(message) => Outcome::Sent(format!("{chat}:{}", message.id.0)),
+            Ok(message) => Outcome::Sent(format!("{chat}:{message}")),
+            Err(RequestError::Api(ApiError::MessageNotModified)) => Outcome::Sent("sem alteração".into()),
             Err(RequestError::RetryAfter(wait)) => {
                 // That chat only: this row waits, the others go on.
                 Outcome::Retry {
@@ -235,23 +261,37 @@ impl Dispatcher {
         }
     }
 
+    /// The message as of now: a notice rendered when it is sent says who
+    /// took the ticket if someone already did.
     async fn render(&self, n: &Notification) -> DomainResult<(String, InlineKeyboardMarkup)> {
-        match n.kind {
-            NotificationKind::TicketAssigned => {
-                let ticket = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
-                let detail = self.store.ticket(&Actor::system(), ticket).await?;
-                let t = &detail.ticket;
-                let role = match t.assignee {
-                    Assignee::Role(r) => self.store.roles().await?.into_iter().find(|x| x.id == r).map(|x| x.name),
-                    Assignee::User(_) => None,
-                };
-                let mut row = vec![InlineKeyboardButton::callback(text::VIEW, format!("tk:{}", t.id.0))];
-                if role.is_some() {
-                    row.push(InlineKeyboardButton::callback(text::TAKE, format!("tt:{}", t.id.0)));
-                }
-                Ok((text::ticket_assigned(t, role.as_deref()), InlineKeyboardMarkup::new(vec![row])))
+        let ticket = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
+        let detail = self.store.ticket(&Actor::system(), ticket).await?;
+        let t = &detail.ticket;
+        let view = InlineKeyboardButton::callback(text::VIEW, format!("tk:{}", t.id.0));
+        let (line, taken_by) = match t.assignee {
+            Assignee::Role(r) => {
+                let role = self.store.roles().await?.into_iter().find(|x| x.id == r).map(|x| x.name);
+                (text::ticket_assigned(t, role.as_deref().map_or(text::Audience::Team, text::Audience::Role)), None)
             }
-        }
+            Assignee::User(u) if u == n.recipient && n.kind == NotificationKind::TicketAssigned => {
+                (text::ticket_assigned(t, text::Audience::You), None)
+            }
+            Assignee::User(u) => {
+                let name = self.store.staff_member(u).await?.name;
+                (text::ticket_assigned(t, text::Audience::Team), Some(name))
+            }
+        };
+        Ok(match taken_by {
+            Some(name) => (format!("{line}\n\n{}", text::taken_by(&name)), InlineKeyboardMarkup::new(vec![vec![view]])),
+            None if matches!(t.assignee, Assignee::Role(_)) => (
+                line,
+                InlineKeyboardMarkup::new(vec![vec![
+                    view,
+                    InlineKeyboardButton::callback(text::TAKE, format!("tt:{}", t.id.0)),
+                ]]),
+            ),
+            None => (line, InlineKeyboardMarkup::new(vec![vec![view]])),
+        })
     }
 }
 

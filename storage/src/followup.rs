@@ -15,7 +15,7 @@ use balcao_domain::text::search_key;
 use balcao_domain::ticket::{Assignee, TicketDetail, TicketStatus, WorkOrder, WorkOrderStatus};
 use balcao_domain::{DomainError, DomainResult, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
 
-use crate::outbox::enqueue_assignment;
+use crate::outbox::{enqueue_assignment, enqueue_taken};
 use crate::rows::{WORK_ORDER_COLUMNS, WorkOrderRow};
 use crate::tickets::{Tx, acting, add_event, staff_scope};
 use crate::{Db, Dialect, backend, now_text, scope_clause};
@@ -296,7 +296,8 @@ impl FollowUp for Db {
             });
         }
         let detail = format!("Assumido por {}", staff_name(&mut tx, me.0).await?);
-        add_event(&mut tx, ticket.0, acting(actor), "taken", &detail).await?;
+        let event_id = add_event(&mut tx, ticket.0, acting(actor), "taken", &detail).await?;
+        enqueue_taken(&mut tx, ticket.0, actor.staff_id, &format!("ticket:{}:taken:{event_id}", ticket.0)).await?;
         tx.commit().await.map_err(backend)?;
         self.ticket(actor, ticket).await
     }

@@ -67,6 +67,28 @@ pub(crate) async fn enqueue_assignment(
     Ok(())
 }
 
+/// Writes, in the Assumir's transaction, one notification per other person who
+/// was told of the role's ticket, so that their message says who took it.
+pub(crate) async fn enqueue_taken(tx: &mut Tx, ticket: i64, taker: StaffId, event: &str) -> DomainResult<()> {
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, next_attempt_at, \
+         created_at) SELECT DISTINCT $1, recipient_id, channel, $2, ticket_id, 0, 'pending', 0, $3, $3 FROM outbox \
+         WHERE ticket_id = $4 AND kind = $5 AND recipient_id <> $6 AND status <> 'dead' \
+         ON CONFLICT (event, recipient_id, channel) DO NOTHING",
+    )
+    .bind(event)
+    .bind(NotificationKind::TicketTaken.as_str())
+    .bind(&now)
+    .bind(ticket)
+    .bind(NotificationKind::TicketAssigned.as_str())
+    .bind(taker.0)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
 const COLUMNS: &str = "id, event, recipient_id, channel, kind, ticket_id, status, attempts, last_error, \
      external_id, created_at, sent_at";
 
@@ -177,6 +199,20 @@ impl Outbox for Db {
         .await
         .map_err(backend)?;
         Ok(())
+    }
+
+    async fn delivered_assignment(&self, ticket: TicketId, recipient: StaffId) -> DomainResult<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT external_id FROM outbox WHERE ticket_id = $1 AND recipient_id = $2 AND kind = $3 \
+             AND status = 'sent' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(ticket.0)
+        .bind(recipient.0)
+        .bind(NotificationKind::TicketAssigned.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.and_then(|(e,)| e))
     }
 
     async fn mark_unreachable(&self, staff: StaffId) -> DomainResult<()> {
