@@ -137,7 +137,7 @@ impl App {
             Box::pin(async move { db.ping().await.map_err(|e| format!("{e:?}")) })
         });
         tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
-        axum::serve(listener, balcao_webhooks::router(health, webhook))
+        axum::serve(listener, balcao_webhooks::router(health, webhook, self.db.clone()))
             .with_graceful_shutdown(stopped(stop_rx))
             .await?;
         for task in [bot_task, dispatcher_task].into_iter().flatten() {

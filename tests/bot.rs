@@ -215,6 +215,9 @@ impl TestApp {
             webhook,
         };
         t.run(app).await;
+        // The seeded ticket's notice reaches Carla (Suporte N1, linked) first,
+        // so that later waits see only what each test causes.
+        t.tg.wait_for(0, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA) && !c.failed).await;
         Some(t)
     }
 
@@ -936,11 +939,58 @@ async fn a_permanent_failure_goes_dead_and_retry_delivers_it_once(store: Store) 
         tokio::task::yield_now().await;
     };
     assert!(dead[0].last_error.starts_with("Telegram recusou"), "{dead:?}");
+    let before = metrics(&t).await;
+    assert!(before.contains("balcao_outbox_dead{channel=\"telegram\"} 1\n"), "{before}");
     assert_eq!(db.retry_dead(None, chrono::Utc::now()).await.unwrap(), 1);
     let sent = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && !c.failed && c.chat_id() == Some(TEO)).await;
     assert!(sent.text().unwrap().starts_with("📥"), "{sent:?}");
     assert!(db.notifications(true, 10).await.unwrap().is_empty());
+    let metrics = metrics(&t).await;
+    assert!(metrics.contains("balcao_outbox_dead{channel=\"telegram\"} 0\n"), "{metrics}");
+    assert!(metrics.contains("# TYPE balcao_outbox_depth gauge"), "{metrics}");
     db.close().await;
+    t.finish().await;
+}
+
+async fn metrics(t: &TestApp) -> String {
+    let addr = t.http.clone();
+    let (status, body) = tokio::task::spawn_blocking(move || support::http::get(&addr, "/metrics")).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn a_dispatcher_that_dies_mid_dispatch_loses_nothing_and_sends_nothing_twice(store: Store) {
+    let Some(mut t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    // Delivered before the crash: must not be sent again.
+    let since = t.tg.call_count();
+    open_ticket_for_maria(&t, None, Some(TEO)).await;
+    t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO) && !c.failed).await;
+    t.shutdown().await;
+    // A dispatcher claims the next notices and dies before sending or recording.
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let claimed = db.claim_due(chrono::Utc::now(), 1, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2, "{claimed:?}");
+    db.close().await;
+    let since = t.tg.call_count();
+    t.restart().await;
+    for chat in [BRUNO, CARLA] {
+        t.tg.wait_for(since, WAIT, |c| {
+            c.is("sendMessage") && !c.failed && c.chat_id() == Some(chat) && c.text().unwrap_or("").contains("Lentidão")
+        })
+        .await;
+    }
+    t.say(BRUNO, "/ajuda").await;
+    let lentidao: Vec<i64> = t.tg.calls()[since..]
+        .iter()
+        .filter(|c| c.is("sendMessage") && !c.failed && c.text().unwrap_or("").contains("Lentidão à noite"))
+        .filter_map(|c| c.chat_id())
+        .collect();
+    let mut sorted = lentidao.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [BRUNO, CARLA], "each once, and Téo's earlier notice not again: {lentidao:?}");
+    let _ = ticket;
     t.finish().await;
 }
 
@@ -1036,4 +1086,5 @@ on_both_stores!(
     telegram_429_is_waited_out_and_403_marks_the_member_unreachable,
     a_permanent_failure_goes_dead_and_retry_delivers_it_once,
     assumir_race_has_one_winner_and_both_messages_say_who,
+    a_dispatcher_that_dies_mid_dispatch_loses_nothing_and_sends_nothing_twice,
 );

@@ -129,6 +129,19 @@ pub struct Notification {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// One line of the outbox's numbers, for `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxStat {
+    /// The channel.
+    pub channel: Channel,
+    /// The status.
+    pub status: DeliveryStatus,
+    /// How many notifications.
+    pub count: i64,
+    /// How many of them needed more than one attempt.
+    pub retried: i64,
+}
+
 /// Attempts after which a temporary failure becomes permanent.
 pub const MAX_ATTEMPTS: i64 = 10;
 

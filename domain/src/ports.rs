@@ -11,7 +11,7 @@ use crate::document::Document;
 use crate::error::DomainResult;
 use crate::finance::{NewReceivable, Period, Receivable, Settlement};
 use crate::ids::{ClientId, NotificationId, ReceivableId, ResellerId, StaffId, TicketId, WorkOrderId};
-use crate::notify::Notification;
+use crate::notify::{Notification, OutboxStat};
 use crate::search::{SearchPage, SearchTerm};
 use crate::staff::{Actor, NewStaff, Reseller, Role, Staff};
 use crate::subscription::{NewSubscription, Plan, PlanChoice, RoutingPoint, Subscription};
@@ -231,6 +231,8 @@ pub trait Outbox: Send + Sync {
     async fn delivered_assignment(&self, ticket: TicketId, recipient: StaffId) -> DomainResult<Option<String>>;
     /// Marks a staff member as unreachable on Telegram (they blocked the bot).
     async fn mark_unreachable(&self, staff: StaffId) -> DomainResult<()>;
+    /// Counts per channel and status, and how many needed more than one attempt.
+    async fn outbox_stats(&self) -> DomainResult<Vec<OutboxStat>>;
     /// The most recent notifications, or only the dead ones.
     async fn notifications(&self, dead_only: bool, limit: i64) -> DomainResult<Vec<Notification>>;
     /// Puts dead notifications back in the queue: one, or all (`None`);

@@ -3,7 +3,7 @@
 //! their outcomes.
 
 use async_trait::async_trait;
-use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind};
+use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind, OutboxStat};
 use balcao_domain::ports::Outbox;
 use balcao_domain::ticket::Assignee;
 use balcao_domain::{DomainResult, NotificationId, StaffId, TicketId};
@@ -222,6 +222,25 @@ impl Outbox for Db {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn outbox_stats(&self) -> DomainResult<Vec<OutboxStat>> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT channel, status, COUNT(*), CAST(SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM outbox GROUP BY channel, status ORDER BY channel, status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(channel, status, count, retried)| OutboxStat {
+                channel: Channel::from_stored(&channel),
+                status: DeliveryStatus::from_stored(&status),
+                count,
+                retried,
+            })
+            .collect())
     }
 
     async fn notifications(&self, dead_only: bool, limit: i64) -> DomainResult<Vec<Notification>> {

@@ -1,5 +1,6 @@
 //! balcão's HTTP surface: `/healthz`, which says whether the store answers,
-//! and, in webhook mode, `/telegram/webhook`, where Telegram delivers the
+//! `/metrics` (the outbox, in Prometheus' text format), and, in webhook mode,
+//! `/telegram/webhook`, where Telegram delivers the
 //! bot's updates. Machines get JSON, with the right status, for every error.
 //! E-mail and form intake and payments join this router as they are built.
 
@@ -13,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use balcao_domain::ports::UpdateInbox;
+use balcao_domain::notify::{Channel, DeliveryStatus, OutboxStat};
+use balcao_domain::ports::{Outbox, UpdateInbox};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -36,18 +38,50 @@ pub struct TelegramWebhook {
 struct AppState {
     health: HealthCheck,
     telegram: Option<TelegramWebhook>,
+    outbox: Arc<dyn Outbox>,
 }
 
 /// The path Telegram posts updates to, in webhook mode.
 pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
 
 /// The router of the HTTP service; the Telegram route only in webhook mode.
-pub fn router(health: HealthCheck, telegram: Option<TelegramWebhook>) -> Router {
-    let mut router = Router::new().route("/healthz", get(healthz));
+pub fn router(health: HealthCheck, telegram: Option<TelegramWebhook>, outbox: Arc<dyn Outbox>) -> Router {
+    let mut router = Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics));
     if telegram.is_some() {
         router = router.route(TELEGRAM_WEBHOOK_PATH, post(telegram_update));
     }
-    router.fallback(not_found).with_state(AppState { health, telegram })
+    router.fallback(not_found).with_state(AppState { health, telegram, outbox })
+}
+
+/// The outbox in Prometheus' text format: depth (pending), sent, retried and
+/// dead, per channel.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let stats = match state.outbox.outbox_stats().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(cause = ?e, "metrics: the outbox could not be read");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "banco de dados indisponível");
+        }
+    };
+    let mut out = String::new();
+    let mut family = |name: &str, help: &str, pick: &dyn Fn(&OutboxStat) -> Option<i64>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for channel in [Channel::Telegram, Channel::Email] {
+            let value: i64 = stats.iter().filter(|s| s.channel == channel).filter_map(pick).sum();
+            out.push_str(&format!("{name}{{channel=\"{}\"}} {value}\n", channel.as_str()));
+        }
+    };
+    family("balcao_outbox_depth", "Notifications waiting to be sent.", &|s| {
+        (s.status == DeliveryStatus::Pending).then_some(s.count)
+    });
+    family("balcao_outbox_sent", "Notifications delivered.", &|s| {
+        (s.status == DeliveryStatus::Sent).then_some(s.count)
+    });
+    family("balcao_outbox_retried", "Notifications that needed more than one attempt.", &|s| Some(s.retried));
+    family("balcao_outbox_dead", "Notifications given up on.", &|s| {
+        (s.status == DeliveryStatus::Dead).then_some(s.count)
+    });
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
