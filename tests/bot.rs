@@ -1044,6 +1044,20 @@ async fn assumir_race_has_one_winner_and_both_messages_say_who(store: Store) {
     t.finish().await;
 }
 
+async fn a_technician_gives_an_o_s_back_with_a_reason(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let menu = t.say(TEO, "/menu").await;
+    let list = press_as(&t, TEO, &menu, "Minhas O.S.").await;
+    let wo = press_as(&t, TEO, &list, "O.S.").await;
+    press_as(&t, TEO, &wo, "Devolver").await;
+    let since = t.tg.call_count();
+    t.tg.send_text(TEO, "Téo", "Cliente viajou; remarcar.");
+    let back = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;
+    let text = back.text().unwrap();
+    assert!(text.starts_with("O.S. devolvida.") && text.contains("Nenhuma O.S. para você"), "{text}");
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1087,4 +1101,5 @@ on_both_stores!(
     a_permanent_failure_goes_dead_and_retry_delivers_it_once,
     assumir_race_has_one_winner_and_both_messages_say_who,
     a_dispatcher_that_dies_mid_dispatch_loses_nothing_and_sends_nothing_twice,
+    a_technician_gives_an_o_s_back_with_a_reason,
 );
