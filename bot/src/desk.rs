@@ -137,7 +137,7 @@ impl Desk {
         match self.try_handle(&input).await {
             Ok(replies) => replies,
             Err(cause) => {
-                tracing::error!(%cause, "update failed");
+                tracing::error!(cause = ?cause, "update failed");
                 let mut replies = Vec::new();
                 if let Event::Tap { callback_id, .. } = &input.event {
                     replies

@@ -166,7 +166,8 @@ async fn handle_stored(bot: &Bot, desk: &Desk, update_id: i64, payload: &str) {
     let update: Update = match serde_json::from_str(payload) {
         Ok(u) => u,
         Err(e) => {
-            tracing::warn!(update_id, error = %e, "stored Telegram update is not readable; skipped");
+            // Only where it broke: serde's message may quote what people typed.
+            tracing::warn!(update_id, line = e.line(), column = e.column(), "stored Telegram update is not readable; skipped");
             return;
         }
     };
