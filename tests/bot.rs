@@ -919,7 +919,19 @@ async fn telegram_429_is_waited_out_and_403_marks_the_member_unreachable(store: 
     let next = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.text().unwrap_or("").starts_with("📥")).await;
     assert_eq!(next.chat_id(), refused.chat_id());
     t.say(BRUNO, "/ajuda").await;
-    assert!(!notices_to(&t, since).contains(&blocked.chat_id().unwrap()));
+    let blocked_chat = blocked.chat_id().unwrap();
+    assert!(!notices_to(&t, since).contains(&blocked_chat));
+    // Writing to the bot again makes them reachable: the next ticket reaches them.
+    t.say(blocked_chat, "/menu").await;
+    let since = t.tg.call_count();
+    open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    t.tg.wait_for(since, WAIT, |c| {
+        c.is("sendMessage")
+            && !c.failed
+            && c.chat_id() == Some(blocked_chat)
+            && c.text().unwrap_or("").starts_with("📥")
+    })
+    .await;
     db.close().await;
     t.finish().await;
 }

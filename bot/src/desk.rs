@@ -154,6 +154,10 @@ impl Desk {
         let Some(staff) = self.store.staff_by_telegram(input.user_id).await? else {
             return self.stranger(input).await;
         };
+        if staff.telegram_unreachable {
+            // They blocked the bot once; writing again means they are back.
+            self.store.mark_reachable(staff.id).await?;
+        }
         let actor = Actor::of(&staff);
         let mut state = ChatState::from_stored(self.store.conversation(input.chat_id).await?.as_deref());
         let replies = match &input.event {

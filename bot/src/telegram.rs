@@ -167,7 +167,12 @@ async fn handle_stored(bot: &Bot, desk: &Desk, update_id: i64, payload: &str) {
         Ok(u) => u,
         Err(e) => {
             // Only where it broke: serde's message may quote what people typed.
-            tracing::warn!(update_id, line = e.line(), column = e.column(), "stored Telegram update is not readable; skipped");
+            tracing::warn!(
+                update_id,
+                line = e.line(),
+                column = e.column(),
+                "stored Telegram update is not readable; skipped"
+            );
             return;
         }
     };

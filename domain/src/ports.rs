@@ -180,6 +180,9 @@ pub trait Chats: Send + Sync {
         telegram_id: i64,
         now: DateTime<Utc>,
     ) -> DomainResult<Option<Staff>>;
+    /// A staff member marked unreachable (they had blocked the bot) wrote to
+    /// the bot again: notifications reach them again.
+    async fn mark_reachable(&self, staff: StaffId) -> DomainResult<()>;
     /// The saved state of a chat (opaque to the store), if any.
     async fn conversation(&self, chat_id: i64) -> DomainResult<Option<String>>;
     /// Saves the state of a chat.

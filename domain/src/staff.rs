@@ -80,6 +80,9 @@ pub struct Staff {
     pub telegram_id: Option<i64>,
     /// Disabled staff lose access at once.
     pub active: bool,
+    /// Telegram refused to deliver to them (they blocked the bot); cleared
+    /// when they write to the bot again.
+    pub telegram_unreachable: bool,
     /// When they were added.
     pub created_at: DateTime<Utc>,
 }

@@ -21,7 +21,7 @@ impl Chats for Db {
         // One statement claims the code: two people racing with the same code
         // cannot both win, and an expired code matches nothing.
         let claimed: Option<(i64,)> = sqlx::query_as(
-            "UPDATE staff SET telegram_id = $1, invite_hash = NULL, invite_expires_at = NULL \
+            "UPDATE staff SET telegram_id = $1, invite_hash = NULL, invite_expires_at = NULL, telegram_unreachable = 0 \
              WHERE invite_hash = $2 AND invite_expires_at > $3 AND active = 1 RETURNING id",
         )
         .bind(telegram_id)
@@ -40,6 +40,15 @@ impl Chats for Db {
             Some((id,)) => Ok(Some(self.staff(StaffId(id)).await?)),
             None => Ok(None),
         }
+    }
+
+    async fn mark_reachable(&self, staff: StaffId) -> DomainResult<()> {
+        sqlx::query("UPDATE staff SET telegram_unreachable = 0 WHERE id = $1")
+            .bind(staff.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn conversation(&self, chat_id: i64) -> DomainResult<Option<String>> {

@@ -22,10 +22,12 @@ struct StaffRow {
     email: Option<String>,
     telegram_id: Option<i64>,
     active: i64,
+    telegram_unreachable: i64,
     created_at: String,
 }
 
-const STAFF_COLUMNS: &str = "s.id, s.name, s.reseller_id, s.email, s.telegram_id, s.active, s.created_at";
+const STAFF_COLUMNS: &str =
+    "s.id, s.name, s.reseller_id, s.email, s.telegram_id, s.active, s.telegram_unreachable, s.created_at";
 
 impl Db {
     async fn load_staff(&self, row: StaffRow) -> DomainResult<Staff> {
@@ -45,6 +47,7 @@ impl Db {
             email: row.email,
             telegram_id: row.telegram_id,
             active: row.active != 0,
+            telegram_unreachable: row.telegram_unreachable != 0,
             created_at: parse_instant(&row.created_at),
         })
     }
