@@ -72,15 +72,6 @@ impl App {
         )
     }
 
-    /// Runs the service on `http.addr` until `shutdown` resolves.
-    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let addr = self.settings.http_addr()?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("http.addr: não foi possível escutar em {addr}"))?;
-        self.serve_on(listener, shutdown).await
-    }
-
     /// Runs the service until `shutdown` resolves: the HTTP service on a bound
     /// listener, and the Telegram bot (long polling) when `telegram.token` is set.
     pub async fn serve_on(

@@ -385,8 +385,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if demo && app.db.count(balcao_storage::Counted::Clients).await? == 0 {
                 seed_demo(&app, 500).await?;
             }
-            println!("balcão no ar: http://{}/healthz (Ctrl-C para parar)", app.settings.http.addr);
-            app.serve(async {
+            let addr = app.settings.http_addr()?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("http.addr: não foi possível escutar em {addr}"))?;
+            // Said only once the port is open, so whoever waits for it can connect.
+            println!("balcão no ar: http://{}/healthz (Ctrl-C para parar)", listener.local_addr()?);
+            app.serve_on(listener, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
