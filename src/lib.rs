@@ -93,7 +93,12 @@ impl App {
             None
         } else {
             let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
-            let dispatcher = balcao_notify::Dispatcher::new(self.db.clone(), bot, balcao_notify::Limits::default());
+            let tz = self.settings.tz()?;
+            let quiet = self.settings.quiet_hours()?;
+            let dispatcher = balcao_notify::Dispatcher::new(self.db.clone(), bot, balcao_notify::Limits::default())
+                .with_quiet_hours(Arc::new(move |now| {
+                    quiet.is_some_and(|q| q.contains(now.with_timezone(&tz).time()))
+                }));
             Some(tokio::spawn(dispatcher.run(std::time::Duration::from_millis(250), stopped(stop_rx.clone()))))
         };
         let bot_task = if telegram.token.is_empty() {

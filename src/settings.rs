@@ -29,6 +29,8 @@ pub struct Settings {
     pub telegram: Telegram,
     /// Outgoing e-mail.
     pub smtp: Smtp,
+    /// Notifications.
+    pub notify: NotifySettings,
     /// Late fees.
     pub finance: Finance,
     /// Staff onboarding.
@@ -98,6 +100,14 @@ impl std::fmt::Debug for Smtp {
             .field("from", &self.from)
             .finish()
     }
+}
+
+/// `[notify]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// "22:00-07:00", or empty.
+    pub quiet_hours: String,
 }
 
 /// `[finance]`.
@@ -233,6 +243,7 @@ impl Settings {
             }
             other => bail!("telegram.mode: use \"polling\" ou \"webhook\" (recebido \"{other}\")"),
         }
+        self.quiet_hours()?;
         let smtp = &self.smtp.url;
         if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
             bail!("smtp.url: deve começar com smtp:// ou smtps://");
@@ -265,6 +276,14 @@ impl Settings {
             .addr
             .parse()
             .map_err(|_| anyhow!("http.addr: endereço inválido \"{}\" (por exemplo 127.0.0.1:8080)", self.http.addr))
+    }
+
+    /// The quiet hours, if any.
+    pub fn quiet_hours(&self) -> anyhow::Result<Option<balcao_domain::notify::QuietHours>> {
+        match self.notify.quiet_hours.trim() {
+            "" => Ok(None),
+            s => balcao_domain::notify::QuietHours::parse(s).map(Some).map_err(|e| anyhow!("notify.quiet_hours: {e}")),
+        }
     }
 
     /// The fee policy, in basis points.
@@ -336,6 +355,7 @@ mod tests {
             ("BALCAO_SMTP__URL", "http://x", "smtp.url"),
             ("BALCAO_NOPE__KEY", "1", "BALCAO_NOPE__KEY"),
             ("BALCAO_TELEGRAM__MODE", "pombo", "telegram.mode"),
+            ("BALCAO_NOTIFY__QUIET_HOURS", "noite", "notify.quiet_hours"),
         ];
         for (k, v, named) in cases {
             let e = Settings::load_from(None, env(&[(k, v)])).unwrap_err().to_string();

@@ -982,7 +982,7 @@ async fn a_dispatcher_that_dies_mid_dispatch_loses_nothing_and_sends_nothing_twi
     // A dispatcher claims the next notices and dies before sending or recording.
     let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
     let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
-    let claimed = db.claim_due(chrono::Utc::now(), 1, 10).await.unwrap();
+    let claimed = db.claim_due(chrono::Utc::now(), 1, 10, false).await.unwrap();
     assert_eq!(claimed.len(), 2, "{claimed:?}");
     db.close().await;
     let since = t.tg.call_count();

@@ -142,6 +142,39 @@ pub struct OutboxStat {
     pub retried: i64,
 }
 
+/// Hours in the provider's zone when non-urgent notifications wait for
+/// morning, e.g. 22:00 to 07:00 (a window may cross midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    /// When quiet begins.
+    pub start: chrono::NaiveTime,
+    /// When it ends.
+    pub end: chrono::NaiveTime,
+}
+
+impl QuietHours {
+    /// Reads "22:00-07:00".
+    pub fn parse(s: &str) -> Result<Self, crate::DomainError> {
+        let bad = || crate::DomainError::invalid(format!("horário de silêncio inválido \"{s}\": use 22:00-07:00"));
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let start = crate::ticket::parse_time(a).map_err(|_| bad())?;
+        let end = crate::ticket::parse_time(b).map_err(|_| bad())?;
+        if start == end {
+            return Err(bad());
+        }
+        Ok(QuietHours { start, end })
+    }
+
+    /// Whether `local` (a time of day in the provider's zone) is quiet.
+    pub fn contains(&self, local: chrono::NaiveTime) -> bool {
+        if self.start < self.end {
+            self.start <= local && local < self.end
+        } else {
+            local >= self.start || local < self.end
+        }
+    }
+}
+
 /// Attempts after which a temporary failure becomes permanent.
 pub const MAX_ATTEMPTS: i64 = 10;
 
@@ -157,6 +190,17 @@ pub fn backoff_seconds(attempts: i64, jitter: f64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quiet_hours_may_cross_midnight() {
+        let t = |s: &str| crate::ticket::parse_time(s).unwrap();
+        let night = QuietHours::parse("22:00-07:00").unwrap();
+        assert!(night.contains(t("23:30")) && night.contains(t("02:00")) && night.contains(t("06:59")));
+        assert!(!night.contains(t("07:00")) && !night.contains(t("12:00")) && !night.contains(t("21:59")));
+        let lunch = QuietHours::parse("12:00-13:30").unwrap();
+        assert!(lunch.contains(t("12:45")) && !lunch.contains(t("13:30")));
+        assert!(QuietHours::parse("22:00").is_err() && QuietHours::parse("10:00-10:00").is_err());
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped_at_an_hour() {

@@ -213,9 +213,16 @@ pub trait UpdateInbox: Send + Sync {
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Claims up to `limit` pending notifications due at `now`, oldest first,
-    /// for `lease_seconds`; a claim whose dispatcher died expires and the row
-    /// is claimed again, so nothing is skipped.
-    async fn claim_due(&self, now: DateTime<Utc>, lease_seconds: i64, limit: i64) -> DomainResult<Vec<Notification>>;
+    /// for `lease_seconds` (only urgent ones when `urgent_only`, in quiet
+    /// hours); a claim whose dispatcher died expires and the row is claimed
+    /// again, so nothing is skipped.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: i64,
+        urgent_only: bool,
+    ) -> DomainResult<Vec<Notification>>;
     /// Records the delivery and the channel's id of the message.
     async fn mark_sent(&self, id: NotificationId, external_id: &str, now: DateTime<Utc>) -> DomainResult<()>;
     /// Records a temporary failure; the next attempt is at `next_at`.

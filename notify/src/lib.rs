@@ -6,8 +6,10 @@
 //! the bot (403) is marked unreachable. Telegram's limits are respected by
 //! queueing: at most ~30 messages a second overall and one a second per chat.
 //!
-//! Not here: e-mail delivery and quiet hours (coming), and choosing
-//! recipients (the stores do that when they write the outbox).
+//! In quiet hours only urgent notifications go; the rest wait for morning.
+//!
+//! Not here: e-mail delivery (coming), and choosing recipients (the stores do
+//! that when they write the outbox).
 
 pub mod text;
 
@@ -91,6 +93,7 @@ pub struct Dispatcher {
     store: Arc<dyn NotifyStore>,
     bot: Bot,
     pacer: Pacer,
+    quiet: Arc<dyn Fn(chrono::DateTime<Utc>) -> bool + Send + Sync>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -118,7 +121,14 @@ fn jitter() -> f64 {
 impl Dispatcher {
     /// A dispatcher sending through `bot`, within `limits`.
     pub fn new(store: Arc<dyn NotifyStore>, bot: Bot, limits: Limits) -> Self {
-        Dispatcher { store, bot, pacer: Pacer::new(limits) }
+        Dispatcher { store, bot, pacer: Pacer::new(limits), quiet: Arc::new(|_| false) }
+    }
+
+    /// Holds non-urgent notifications while `quiet` says the provider's
+    /// quiet hours are on; urgent ones (ticket assignments) still go.
+    pub fn with_quiet_hours(mut self, quiet: Arc<dyn Fn(chrono::DateTime<Utc>) -> bool + Send + Sync>) -> Self {
+        self.quiet = quiet;
+        self
     }
 
     /// Claims and delivers until `shutdown` resolves; wakes every `poll`.
@@ -155,7 +165,8 @@ impl Dispatcher {
 
     /// Claims one batch of due notifications and delivers them; returns how many were claimed.
     pub async fn drain_once(&mut self) -> DomainResult<usize> {
-        let batch = self.store.claim_due(Utc::now(), 120, 50).await?;
+        let now = Utc::now();
+        let batch = self.store.claim_due(now, 120, 50, (self.quiet)(now)).await?;
         let n = batch.len();
         for notification in batch {
             let id = notification.id;

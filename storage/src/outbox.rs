@@ -129,7 +129,13 @@ impl From<Row> for Notification {
 
 #[async_trait]
 impl Outbox for Db {
-    async fn claim_due(&self, now: DateTime<Utc>, lease_seconds: i64, limit: i64) -> DomainResult<Vec<Notification>> {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: i64,
+        urgent_only: bool,
+    ) -> DomainResult<Vec<Notification>> {
         let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
         let now = instant_text(now);
         // SKIP LOCKED lets several PostgreSQL instances claim side by side;
@@ -137,7 +143,7 @@ impl Outbox for Db {
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
             "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
-             AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
+             AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) AND (urgent = 1 OR $4 = 0) \
              ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING {COLUMNS}"
         );
         let mut tx = self.begin_write().await?;
@@ -145,6 +151,7 @@ impl Outbox for Db {
             .bind(until)
             .bind(now)
             .bind(limit)
+            .bind(i64::from(urgent_only))
             .fetch_all(&mut *tx)
             .await
             .map_err(backend)?;

@@ -341,10 +341,10 @@ async fn claims_take_due_rows_oldest_first_up_to_the_limit(db: &Db) {
     let all = everything(db).await;
     assert_eq!(all.len(), 8);
     let now = soon();
-    assert_eq!(db.claim_due(now, 60, 3).await.unwrap(), all[0..3], "the rows as they are, oldest first");
-    assert_eq!(db.claim_due(now, 60, 3).await.unwrap(), all[3..6]);
-    assert_eq!(db.claim_due(now, 60, 3).await.unwrap(), all[6..8]);
-    assert!(db.claim_due(now, 60, 3).await.unwrap().is_empty());
+    assert_eq!(db.claim_due(now, 60, 3, false).await.unwrap(), all[0..3], "the rows as they are, oldest first");
+    assert_eq!(db.claim_due(now, 60, 3, false).await.unwrap(), all[3..6]);
+    assert_eq!(db.claim_due(now, 60, 3, false).await.unwrap(), all[6..8]);
+    assert!(db.claim_due(now, 60, 3, false).await.unwrap().is_empty());
     assert_eq!(everything(db).await, all, "a claim changes nothing anyone reads");
 }
 
@@ -355,14 +355,14 @@ async fn a_claimed_row_is_claimed_again_only_once_its_lease_expires(db: &Db) {
     }
     let all = ids(&everything(db).await);
     let now = soon();
-    assert_eq!(ids(&db.claim_due(now, 60, 10).await.unwrap()), all);
+    assert_eq!(ids(&db.claim_due(now, 60, 10, false).await.unwrap()), all);
     for later in [0, 1, 30, 59] {
-        assert!(db.claim_due(after(now, later), 60, 10).await.unwrap().is_empty(), "{later} s into the lease");
+        assert!(db.claim_due(after(now, later), 60, 10, false).await.unwrap().is_empty(), "{later} s into the lease");
     }
     // The dispatcher that claimed them died: they are claimed again, for a new lease.
-    assert_eq!(ids(&db.claim_due(after(now, 61), 60, 10).await.unwrap()), all);
-    assert!(db.claim_due(after(now, 90), 60, 10).await.unwrap().is_empty());
-    assert_eq!(ids(&db.claim_due(after(now, 122), 60, 10).await.unwrap()), all);
+    assert_eq!(ids(&db.claim_due(after(now, 61), 60, 10, false).await.unwrap()), all);
+    assert!(db.claim_due(after(now, 90), 60, 10, false).await.unwrap().is_empty());
+    assert_eq!(ids(&db.claim_due(after(now, 122), 60, 10, false).await.unwrap()), all);
 }
 
 async fn rows_not_yet_due_are_not_claimed(db: &Db) {
@@ -370,15 +370,15 @@ async fn rows_not_yet_due_are_not_claimed(db: &Db) {
     let before = after(Utc::now(), -60);
     open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
-    assert!(db.claim_due(before, 60, 10).await.unwrap().is_empty(), "written after that instant");
+    assert!(db.claim_due(before, 60, 10, false).await.unwrap().is_empty(), "written after that instant");
 
     let all = ids(&everything(db).await);
     let now = soon();
     db.mark_retry(all[0], "falha de rede", after(now, 3_600), false).await.unwrap();
     // The rest are claimed for longer than the wait, so that they stay out of the way.
-    assert_eq!(ids(&db.claim_due(now, 7_200, 10).await.unwrap()), all[1..]);
-    assert!(db.claim_due(after(now, 3_599), 60, 10).await.unwrap().is_empty());
-    assert_eq!(ids(&db.claim_due(after(now, 3_600), 60, 10).await.unwrap()), [all[0]]);
+    assert_eq!(ids(&db.claim_due(now, 7_200, 10, false).await.unwrap()), all[1..]);
+    assert!(db.claim_due(after(now, 3_599), 60, 10, false).await.unwrap().is_empty());
+    assert_eq!(ids(&db.claim_due(after(now, 3_600), 60, 10, false).await.unwrap()), [all[0]]);
 }
 
 async fn a_row_due_longer_is_claimed_before_a_newer_one(db: &Db) {
@@ -388,8 +388,8 @@ async fn a_row_due_longer_is_claimed_before_a_newer_one(db: &Db) {
     let now = soon();
     // The older row failed and waits until now + 60; the newer one is due since it was written.
     db.mark_retry(all[0], "falha de rede", after(now, 60), true).await.unwrap();
-    assert_eq!(ids(&db.claim_due(after(now, 120), 60, 1).await.unwrap()), [all[1]]);
-    assert_eq!(ids(&db.claim_due(after(now, 120), 60, 1).await.unwrap()), [all[0]]);
+    assert_eq!(ids(&db.claim_due(after(now, 120), 60, 1, false).await.unwrap()), [all[1]]);
+    assert_eq!(ids(&db.claim_due(after(now, 120), 60, 1, false).await.unwrap()), [all[0]]);
 }
 
 async fn two_claimers_at_once_never_get_the_same_row(db: &Db) {
@@ -405,7 +405,7 @@ async fn two_claimers_at_once_never_get_the_same_row(db: &Db) {
         let now = after(start, round * 100);
         let mut claimed = BTreeSet::new();
         loop {
-            let (first, second) = tokio::join!(db.claim_due(now, 60, 5), db.claim_due(now, 60, 5));
+            let (first, second) = tokio::join!(db.claim_due(now, 60, 5, false), db.claim_due(now, 60, 5, false));
             let (first, second) = (ids(&first.unwrap()), ids(&second.unwrap()));
             assert!(first.len() <= 5 && second.len() <= 5);
             if first.is_empty() && second.is_empty() {
@@ -425,7 +425,7 @@ async fn a_sent_row_records_the_message_and_is_not_claimed_again(db: &Db) {
     let t = team(db).await;
     let ticket = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     let now = soon();
-    let claimed = db.claim_due(now, 60, 10).await.unwrap();
+    let claimed = db.claim_due(now, 60, 10, false).await.unwrap();
     let to_ana = claimed.iter().find(|n| n.recipient == t.ana.id).expect("Ana's row claimed").clone();
     let to_carla = claimed.iter().find(|n| n.recipient == t.carla.id).expect("Carla's row claimed").clone();
     assert_eq!(db.delivered_assignment(ticket, t.ana.id).await.unwrap(), None, "not sent yet");
@@ -448,14 +448,14 @@ async fn a_sent_row_records_the_message_and_is_not_claimed_again(db: &Db) {
     assert_eq!(db.delivered_assignment(ticket, t.carla.id).await.unwrap(), None);
 
     // Long after the lease, only the unsent row is claimed.
-    assert_eq!(ids(&db.claim_due(after(now, 3_600), 60, 10).await.unwrap()), [to_carla.id]);
+    assert_eq!(ids(&db.claim_due(after(now, 3_600), 60, 10, false).await.unwrap()), [to_carla.id]);
 }
 
 async fn a_retry_that_counts_adds_an_attempt_and_waits_until_its_time(db: &Db) {
     let t = team(db).await;
     open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     let now = soon();
-    let claimed = db.claim_due(now, 600, 10).await.unwrap();
+    let claimed = db.claim_due(now, 600, 10, false).await.unwrap();
     let row = claimed[0].clone();
 
     db.mark_retry(row.id, "Telegram: Bad Gateway", after(now, 30), true).await.unwrap();
@@ -465,17 +465,17 @@ async fn a_retry_that_counts_adds_an_attempt_and_waits_until_its_time(db: &Db) {
         Notification { attempts: 1, last_error: "Telegram: Bad Gateway".into(), ..row.clone() },
         "still pending"
     );
-    assert!(db.claim_due(after(now, 29), 600, 10).await.unwrap().is_empty(), "not before its time");
+    assert!(db.claim_due(after(now, 29), 600, 10, false).await.unwrap().is_empty(), "not before its time");
     // Its time comes before the claim's lease ends: the retry released it.
-    assert_eq!(ids(&db.claim_due(after(now, 31), 600, 10).await.unwrap()), [row.id]);
+    assert_eq!(ids(&db.claim_due(after(now, 31), 600, 10, false).await.unwrap()), [row.id]);
 
     db.mark_retry(row.id, "Telegram: Too Many Requests", after(now, 100), false).await.unwrap();
     let waited = notification(db, row.id).await;
     assert_eq!(waited.attempts, 1, "a 429 does not count toward giving up");
     assert_eq!(waited.last_error, "Telegram: Too Many Requests");
     assert_eq!(waited.status, DeliveryStatus::Pending);
-    assert!(db.claim_due(after(now, 99), 600, 10).await.unwrap().is_empty());
-    assert_eq!(ids(&db.claim_due(after(now, 101), 600, 10).await.unwrap()), [row.id]);
+    assert!(db.claim_due(after(now, 99), 600, 10, false).await.unwrap().is_empty());
+    assert_eq!(ids(&db.claim_due(after(now, 101), 600, 10, false).await.unwrap()), [row.id]);
 
     db.mark_retry(row.id, "falha de rede: timeout", after(now, 200), true).await.unwrap();
     assert_eq!(notification(db, row.id).await.attempts, 2);
@@ -485,14 +485,14 @@ async fn a_dead_row_keeps_its_reason_and_is_never_claimed(db: &Db) {
     let t = team(db).await;
     open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     let now = soon();
-    let row = db.claim_due(now, 60, 1).await.unwrap().remove(0);
+    let row = db.claim_due(now, 60, 1, false).await.unwrap().remove(0);
     db.mark_dead(row.id, "Telegram recusou: chat not found").await.unwrap();
     let dead = notification(db, row.id).await;
     assert_eq!(dead.status, DeliveryStatus::Dead);
     assert_eq!(dead.last_error, "Telegram recusou: chat not found");
     assert_eq!((dead.external_id, dead.sent_at), (None, None));
     for later in [61, 86_400] {
-        let claimed = db.claim_due(after(now, later), 60, 10).await.unwrap();
+        let claimed = db.claim_due(after(now, later), 60, 10, false).await.unwrap();
         assert!(!ids(&claimed).contains(&row.id), "claimed {later} s later");
     }
 }
@@ -540,8 +540,8 @@ async fn retrying_dead_rows_puts_them_back_in_the_queue_and_leaves_the_rest(db: 
     assert_eq!(db.retry_dead(Some(d1), back_at).await.unwrap(), 1);
     let back = notification(db, d1).await;
     assert_eq!((back.status, back.attempts), (DeliveryStatus::Pending, 0));
-    assert!(!ids(&db.claim_due(after(back_at, -1), 60, 10).await.unwrap()).contains(&d1), "not before its time");
-    assert!(ids(&db.claim_due(back_at, 60, 10).await.unwrap()).contains(&d1));
+    assert!(!ids(&db.claim_due(after(back_at, -1), 60, 10, false).await.unwrap()).contains(&d1), "not before its time");
+    assert!(ids(&db.claim_due(back_at, 60, 10, false).await.unwrap()).contains(&d1));
     assert_eq!(notification(db, d2).await.status, DeliveryStatus::Dead, "only the one asked");
 
     // Rows that are not dead, or do not exist, are left alone.
@@ -587,7 +587,26 @@ async fn a_member_who_blocked_the_bot_is_not_notified_of_later_tickets(db: &Db) 
     assert!(!everything(db).await.iter().any(|n| n.recipient == t.dino.id), "disabled staff never");
 }
 
+async fn assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours(db: &Db) {
+    let t = team(db).await;
+    let ticket = open(db, &Actor::system(), &t.client_a, Assignee::Role(t.n1)).await;
+    let now = soon();
+    for n in db.claim_due(now, 60, 10, false).await.unwrap() {
+        db.mark_sent(n.id, &format!("{}:1", n.recipient), now).await.unwrap();
+    }
+    db.take(&t.lia_acts(), ticket).await.unwrap();
+    let taken: Vec<Notification> =
+        of_ticket(db, ticket).await.into_iter().filter(|n| n.kind == NotificationKind::TicketTaken).collect();
+    let told: BTreeSet<StaffId> = taken.iter().map(|n| n.recipient).collect();
+    assert_eq!(told, staff(&[&t.ana, &t.carla]).into_iter().collect(), "everyone told of it but the taker");
+    assert_eq!(db.delivered_assignment(ticket, t.ana.id).await.unwrap().as_deref(), Some(&*format!("{}:1", t.ana.id)));
+    // The edits are not urgent: in quiet hours they wait.
+    assert!(db.claim_due(after(now, 1), 60, 10, true).await.unwrap().is_empty());
+    assert_eq!(db.claim_due(after(now, 1), 60, 10, false).await.unwrap().len(), 2);
+}
+
 common::contract_tests!(
+    assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours,
     a_ticket_for_a_role_notifies_its_linked_active_members_who_serve_the_clients_reseller,
     a_ticket_for_a_user_notifies_exactly_that_user_when_linked,
     a_ticket_resolved_on_first_contact_notifies_nobody,
