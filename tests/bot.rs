@@ -425,6 +425,11 @@ async fn a_bad_date_is_explained_and_asked_again(store: Store) {
     assert!(bad.text().unwrap().starts_with("Desde: data inexistente \"31/02/2026\"."), "{bad:?}");
     assert!(bad.text().unwrap().contains("Digite o período"), "{bad:?}");
     let good = t.say(BRUNO, "01/10/2026 a 31/10/2026").await;
+    // Asked for a period, a typed name is a search, as everywhere else.
+    let again = press(&t, &good, "Desde / Até").await;
+    assert!(again.text().unwrap().contains("Digite o período"), "{again:?}");
+    let search = t.say(BRUNO, "joao").await;
+    assert!(search.text().unwrap().starts_with("Nome \"joao\""), "{search:?}");
     let text = good.text().unwrap();
     assert!(text.contains("desde 01/10/2026 até 31/10/2026") && text.contains("10/10/2026"), "{text}");
     assert!(!text.contains("10/09/2026"), "{text}");

@@ -143,7 +143,7 @@ impl Desk {
                     replies
                         .push(Reply::Answer { callback_id: callback_id.clone(), notice: Some(text::FAILURE.into()) });
                 } else {
-                    replies.push(Reply::Send { text: text::FAILURE.into(), keyboard: Vec::new() });
+                    replies.push(Reply::Send { text: text::FAILURE.into(), keyboard: render::menu_button() });
                 }
                 replies
             }
@@ -255,6 +255,11 @@ impl Desk {
                     self.work_order_text(actor, state, work_order, awaited, typed).await?
                 }
                 Step::SearchTerm { filter } => self.search(actor, state, filter, typed, 0).await?,
+                Step::FinancePeriod { .. } if !typed.chars().any(|c| c.is_ascii_digit()) => {
+                    // Not a period: a name, searched as everywhere else.
+                    state.step = Step::Idle;
+                    self.search(actor, state, SearchFilter::Name, typed, 0).await?
+                }
                 Step::FinancePeriod { client } => match parse_period(typed) {
                     Ok((from, to)) => {
                         state.step = Step::Idle;
@@ -451,7 +456,11 @@ impl Desk {
             }
             Err(e) => return Err(e),
         };
-        let result = self.store.search(actor, &term, page, PER_PAGE).await?;
+        let mut result = self.store.search(actor, &term, page, PER_PAGE).await?;
+        if result.total > 0 && page >= result.pages() {
+            // A page past the end (a stale or forged button): the last one.
+            result = self.store.search(actor, &term, result.pages() - 1, PER_PAGE).await?;
+        }
         if result.total == 0 {
             state.step = Step::SearchTerm { filter };
             return Ok(Screen {
@@ -459,7 +468,7 @@ impl Desk {
                 keyboard: render::ask_term(filter).keyboard,
             });
         }
-        let page = page.min(result.pages() - 1);
+        let page = result.page;
         state.step = Step::Results { filter, term: typed.to_owned(), page };
         state.last_search = Some((filter, typed.to_owned(), page));
         Ok(render::results(filter, typed, &result))

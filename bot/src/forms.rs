@@ -114,7 +114,8 @@ fn date_check(s: &str) -> Result<String, String> {
     parse_date(s).map(|d| d.to_string()).map_err(|e| format!("{e}."))
 }
 fn window_check(s: &str) -> Result<String, String> {
-    let (a, b) = s.split_once(['-', 'a']).ok_or_else(|| "Use o formato 08:00-12:00.".to_owned())?;
+    let lowered = s.to_lowercase().replace("às", "-").replace(" as ", "-").replace(" a ", "-");
+    let (a, b) = lowered.split_once('-').ok_or_else(|| "Use o formato 08:00-12:00.".to_owned())?;
     let (a, b) = (parse_time(a).map_err(|e| format!("{e}."))?, parse_time(b).map_err(|e| format!("{e}."))?);
     if b <= a {
         return Err("O fim da janela deve ser depois do início.".into());
@@ -528,7 +529,7 @@ impl Desk {
                     reseller_id: reseller,
                     kind: if v("kind") == "company" { ClientKind::Company } else { ClientKind::Person },
                     name: v("name"),
-                    trade_name: v("trade_name"),
+                    trade_name: if v("kind") == "company" { v("trade_name") } else { String::new() },
                     document: Document::from_stored(&v("document")),
                     rg_ie: String::new(),
                     birth_date: None,
@@ -628,4 +629,18 @@ pub(crate) enum FormOutcome {
     Done(Screen, Vec<Reply>),
     /// The person left the form.
     Cancelled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_is_read_as_the_buttons_show_it() {
+        assert_eq!(window_check("09:00 às 11:00").unwrap(), "09:00-11:00");
+        assert_eq!(window_check("9h-11h").unwrap(), "09:00-11:00");
+        assert_eq!(window_check("14:00 as 16:30").unwrap(), "14:00-16:30");
+        assert!(window_check("11:00-09:00").unwrap_err().contains("depois do início"));
+        assert!(window_check("de manhã").is_err());
+    }
 }

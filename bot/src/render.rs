@@ -62,6 +62,11 @@ pub(crate) fn menu() -> Screen {
     )
 }
 
+/// Just a way back to the menu.
+pub(crate) fn menu_button() -> Keyboard {
+    vec![vec![button(text::MENU, "menu")]]
+}
+
 /// Which field to search.
 pub(crate) fn pick_filter() -> Screen {
     let b = |f: SearchFilter| button(f.label(), format!("sf:{}", f.as_str()));
@@ -139,7 +144,8 @@ pub(crate) fn registration(c: &Client, show_documents: bool) -> Screen {
     let doc = c.document.as_ref().map(|d| if show_documents { d.formatted() } else { d.masked() }).unwrap_or_default();
     line("CPF/CNPJ", &doc);
     line("RG/IE", &c.rg_ie);
-    line("Nascimento", &c.birth_date.map(format_date).unwrap_or_default());
+    let born = if c.kind == balcao_domain::client::ClientKind::Company { "Fundação" } else { "Nascimento" };
+    line(born, &c.birth_date.map(format_date).unwrap_or_default());
     line("Endereço", &c.address.one_line());
     line("Telefones", &c.phones.iter().map(|p| p.formatted()).collect::<Vec<_>>().join(", "));
     line("E-mails", &c.emails.join(", "));
@@ -191,7 +197,7 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str, page: usize)
         let mark = if l.overdue { " ⚠️ VENCIDO" } else { "" };
         let _ = writeln!(
             t,
-            "\n{} - {}\nV.Lançado {} | Dt. Baixa {} | Saldo {}{mark}",
+            "\n{} - {}\nV. Lançado {} | Dt. Baixa {} | Saldo {}{mark}",
             format_date(r.due_date),
             r.description,
             r.amount,
@@ -244,7 +250,7 @@ pub(crate) fn receivable(d: &ReceivableDetail) -> Screen {
     let r = &d.receivable;
     let mut t = format!("Débito nº {}\n{}\n\n", r.id, r.description);
     let _ = writeln!(t, "Data Venc.: {}", format_date(r.due_date));
-    let _ = writeln!(t, "V.Lançado: {}", r.amount);
+    let _ = writeln!(t, "V. Lançado: {}", r.amount);
     let _ = writeln!(t, "Dt. Baixa: {}", r.settled_on.map(format_date).unwrap_or_else(|| "-".into()));
     if d.settlements.is_empty() {
         t.push_str("Baixas: nenhuma\n");
@@ -328,7 +334,12 @@ pub(crate) fn ticket(d: &TicketDetail, assignee: &str) -> Screen {
         );
     }
     t.push_str("\nHistórico\n");
-    for e in &d.history {
+    // The newest matter most: a long history shows its last entries.
+    let skipped = d.history.len().saturating_sub(15);
+    if skipped > 0 {
+        let _ = writeln!(t, "({skipped} registros anteriores)");
+    }
+    for e in &d.history[skipped..] {
         let _ = writeln!(t, "{} - {}: {}", e.at.format("%d/%m/%Y %H:%M"), e.actor_name, first_line(&e.detail));
     }
     screen(t, vec![vec![button(text::BACK, format!("ct:{}", tk.client_id.0)), button(text::MENU, "menu")]])

@@ -59,6 +59,7 @@ pub const PICK_FILTER: &str = "Buscar cliente por:";
 pub fn ask_term(filter_label: &str) -> String {
     match filter_label {
         "Telefone" => "Digite o telefone (pelo menos 4 números), em qualquer formato:".into(),
+        "Cidade" => "Digite a cidade (pelo menos 3 letras):".into(),
         other => format!("Digite o {} (pelo menos 3 letras):", other.to_lowercase()),
     }
 }

@@ -53,6 +53,8 @@ impl SearchFilter {
 pub const MIN_TEXT_CHARS: usize = 3;
 /// Fewest digits a phone search accepts.
 pub const MIN_PHONE_DIGITS: usize = 4;
+/// Longest term a search accepts.
+pub const MAX_TERM_CHARS: usize = 100;
 /// Most matches a search ranks; past this the total reads "more than" and
 /// the person is asked to type more. Keeps every search bounded at any scale.
 pub const MAX_CANDIDATES: usize = 500;
@@ -68,6 +70,9 @@ impl SearchTerm {
     /// Normalizes what was typed for `filter`, refusing terms too short to
     /// search without scanning everything.
     pub fn parse(filter: SearchFilter, typed: &str) -> Result<Self, DomainError> {
+        if typed.chars().count() > MAX_TERM_CHARS {
+            return Err(DomainError::invalid(format!("busca longa demais: use até {MAX_TERM_CHARS} caracteres")));
+        }
         let key = match filter {
             SearchFilter::Phone => {
                 if typed.chars().any(|c| c.is_alphabetic()) {
@@ -198,7 +203,7 @@ pub fn rank_page(
     let items = ranked
         .into_iter()
         .take(MAX_CANDIDATES)
-        .skip(page * per_page)
+        .skip(page.saturating_mul(per_page))
         .take(per_page)
         .map(|(_, _, c)| c.summary)
         .collect();
@@ -216,6 +221,12 @@ mod tests {
         let e = SearchTerm::parse(SearchFilter::Phone, "12-3").unwrap_err().to_string();
         assert!(e.contains("4 números"), "{e}");
         assert!(SearchTerm::parse(SearchFilter::Phone, "joao").is_err());
+    }
+
+    #[test]
+    fn a_pasted_wall_of_text_is_refused() {
+        let long = "a".repeat(MAX_TERM_CHARS + 1);
+        assert!(SearchTerm::parse(SearchFilter::Name, &long).unwrap_err().to_string().contains("longa demais"));
     }
 
     #[test]

@@ -128,8 +128,8 @@ macro_rules! chunked {
             .await;
             match attempt {
                 Ok(o) => total.absorb(o),
-                Err(DomainError::Backend(cause)) if chunk.len() > 1 => {
-                    tracing::warn!(%cause, "import chunk failed; retrying its rows one by one");
+                Err(DomainError::Backend(_) | DomainError::Invalid(_) | DomainError::Conflict(_)) if chunk.len() > 1 => {
+                    tracing::warn!("import chunk failed; retrying its rows one by one");
                     for ($line, $row) in chunk {
                         let one: DomainResult<ImportOutcome> = async {
                             let mut $tx = $self.begin_write().await?;
@@ -144,6 +144,11 @@ macro_rules! chunked {
                             Err(e) => total.refused.push((*$line, refusal(e))),
                         }
                     }
+                }
+                Err(e @ (DomainError::Invalid(_) | DomainError::Conflict(_))) => {
+                    // A chunk of one row: that row is refused, the import goes on.
+                    let reason = e.to_string();
+                    total.refused.extend(chunk.iter().map(|(line, _)| (*line, reason.clone())));
                 }
                 Err(e) => return Err(e),
             }

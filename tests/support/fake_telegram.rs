@@ -323,6 +323,13 @@ impl FakeTelegram {
         queue.extend(std::iter::repeat_n(failure, n));
     }
 
+    /// From now on, answers sendMessage with 429 (retry after 1 s) whenever it
+    /// would break Telegram's limits: `per_second` messages overall in any
+    /// second, and `per_chat` between two messages to one chat.
+    pub fn enforce_limits(&self, per_second: usize, per_chat: Duration) {
+        self.shared.lock().limits = Some(Limits { per_second, per_chat });
+    }
+
     /// Stops the server: pending long polls answer at once, then open connections get up to 5 s
     /// to finish.
     pub async fn stop(self) {
@@ -413,9 +420,43 @@ struct FakeState {
     commands: Value,
     webhook_url: String,
     stopping: bool,
+    /// Telegram's limits, when the test asks the fake to enforce them.
+    limits: Option<Limits>,
+    /// When the accepted sendMessage calls of the last second came.
+    recent_sends: VecDeque<Instant>,
+    /// The last accepted sendMessage per chat.
+    last_send_by_chat: HashMap<i64, Instant>,
+}
+
+/// Limits like Telegram's: messages a second overall, and the least gap per chat.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    per_second: usize,
+    per_chat: Duration,
 }
 
 impl FakeState {
+    /// A 429 when sending to `chat` now breaks the limits; otherwise records the send.
+    fn over_limits(&mut self, params: &Value) -> Option<Failure> {
+        let limits = self.limits?;
+        let chat = int_param(params, "chat_id")?;
+        let now = Instant::now();
+        while self.recent_sends.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+            self.recent_sends.pop_front();
+        }
+        let chat_busy = self.last_send_by_chat.get(&chat).is_some_and(|t| now.duration_since(*t) < limits.per_chat);
+        if chat_busy || self.recent_sends.len() >= limits.per_second {
+            return Some(Failure {
+                status: 429,
+                description: "Too Many Requests: retry after 1".to_owned(),
+                retry_after: Some(1),
+            });
+        }
+        self.recent_sends.push_back(now);
+        self.last_send_by_chat.insert(chat, now);
+        None
+    }
+
     fn next_message_id(&mut self, chat_id: i64) -> i64 {
         let last = self.last_message_id.entry(chat_id).or_insert(0);
         *last += 1;
@@ -602,6 +643,8 @@ async fn handle_method(
             Answer::Error(invalid(&reason))
         } else if let Some(failure) = state.failures.get_mut(&method).and_then(VecDeque::pop_front) {
             Answer::Error(failure)
+        } else if let Some(limited) = (method == "sendmessage").then(|| state.over_limits(&params)).flatten() {
+            Answer::Error(limited)
         } else if method == "getupdates" && !state.webhook_url.is_empty() {
             Answer::Error(Failure { status: 409, description: WEBHOOK_CONFLICT.to_owned(), retry_after: None })
         } else if method == "getupdates" {

@@ -1,0 +1,133 @@
+//! Draining the outbox to Telegram: 10,000 ticket notifications (100 tickets
+//! assigned to a role of 100 linked members) written to a fresh SQLite
+//! database, then delivered by the real dispatcher through the fake Bot API,
+//! which enforces Telegram's limits (30 messages a second overall, one a
+//! second per chat) by answering 429 like Telegram. Prints the time to drain
+//! beside the least time those limits allow, and how many 429s were met.
+//!
+//! `cargo bench --bench notify` (env `BALCAO_BENCH_NOTIFY_MEMBERS` changes the
+//! 100 members; the notifications are members × 100 tickets). It takes about
+//! six minutes: the limits, not the machine, set the pace.
+
+#[path = "../tests/support/fake_telegram.rs"]
+mod fake_telegram;
+
+use std::time::{Duration, Instant};
+
+use balcao::App;
+use balcao::settings::Settings;
+use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
+use balcao_domain::ports::{Clients, Directory, Tickets};
+use balcao_domain::staff::{Actor, NewStaff};
+use balcao_domain::ticket::{Assignee, NewTicket};
+use fake_telegram::FakeTelegram;
+
+const TICKETS: usize = 100;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == "--list") {
+        return Ok(());
+    }
+    let members: usize = std::env::var("BALCAO_BENCH_NOTIFY_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let path = format!("/var/tmp/balcao-bench-notify-{}.db", std::process::id());
+    let env = [("BALCAO_DATABASE__URL", format!("sqlite:{path}"))];
+    let app = App::open(Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v)))?).await?;
+    let reseller = app.db.ensure_reseller("Litoral Net").await?;
+    for i in 0..members {
+        app.db
+            .add_staff(
+                &NewStaff {
+                    name: format!("Atendente {i:03}"),
+                    reseller: Some("Litoral Net".into()),
+                    roles: vec!["Suporte N1".into()],
+                    email: None,
+                    telegram_id: Some(100_000 + i as i64),
+                },
+                None,
+            )
+            .await?;
+    }
+    let client = app
+        .db
+        .create_client(
+            &Actor::system(),
+            &NewClient {
+                code: String::new(),
+                reseller_id: reseller.id,
+                kind: ClientKind::Person,
+                name: "Maria da Conceição Souza".into(),
+                trade_name: String::new(),
+                document: None,
+                rg_ie: String::new(),
+                birth_date: None,
+                address: Address { city: "Ubatuba".into(), state: "SP".into(), ..Address::default() },
+                phones: vec![],
+                emails: vec![],
+                notes: String::new(),
+                status: ClientStatus::Active,
+            },
+        )
+        .await?;
+    let role = app.db.roles().await?.into_iter().find(|r| r.name == "Suporte N1").map(|r| r.id).expect("role");
+    let (types, channels) = (app.db.ticket_types().await?, app.db.channels().await?);
+    let written = Instant::now();
+    for i in 0..TICKETS {
+        let new = NewTicket {
+            client_id: client.id,
+            subscription_id: None,
+            routing_point_id: None,
+            contact_name: "Maria".into(),
+            problem: format!("Sem conexão, chamado {i}"),
+            channel_id: channels[3].id,
+            ticket_type_id: types[0].id,
+            assignee: Assignee::Role(role),
+            checks: String::new(),
+            resolution: None,
+            work_order: None,
+        };
+        app.db.open_ticket(&Actor::system(), &new, app.today()).await?;
+    }
+    let total = members * TICKETS;
+    eprintln!("  wrote {total} notifications with {TICKETS} tickets in {:.1}s", written.elapsed().as_secs_f64());
+
+    let tg = FakeTelegram::start().await;
+    tg.enforce_limits(30, Duration::from_secs(1));
+    let bot = balcao_bot::telegram::bot(tg.token(), &tg.api_url()).map_err(anyhow::Error::msg)?;
+    let dispatcher = balcao_notify::Dispatcher::new(app.db.clone(), bot, balcao_notify::Limits::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let task = tokio::spawn(dispatcher.run(Duration::from_millis(100), async {
+        let _ = stopped.await;
+    }));
+    let sent = |tg: &FakeTelegram| tg.calls_of("sendMessage").iter().filter(|c| !c.failed).count();
+    let deadline = Instant::now() + Duration::from_secs(1_800);
+    let mut delivered = 0;
+    while delivered < total && Instant::now() < deadline {
+        // Waits on the fake's next call (no sleeping), then counts.
+        let since = tg.call_count();
+        tg.wait_for(since, Duration::from_secs(60), |c| c.is("sendMessage")).await;
+        delivered = sent(&tg);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let refused = tg.calls_of("sendMessage").iter().filter(|c| c.failed).count();
+    let _ = stop.send(());
+    let _ = task.await;
+    tg.stop().await;
+    app.db.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+    // Telegram's limits alone: 30 a second overall; each member gets one a second.
+    let floor = (total as f64 / 30.0).max(TICKETS as f64);
+    println!(
+        "| store | notifications | recipients | drained in s | least the limits allow s | ratio | messages/s | 429 met |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| SQLite | {delivered} | {members} | {elapsed:.1} | {floor:.1} | {:.3} | {:.1} | {refused} |",
+        elapsed / floor,
+        delivered as f64 / elapsed
+    );
+    Ok(())
+}
