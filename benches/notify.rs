@@ -102,12 +102,16 @@ async fn main() -> anyhow::Result<()> {
     }));
     let sent = |tg: &FakeTelegram| tg.calls_of("sendMessage").iter().filter(|c| !c.failed).count();
     let deadline = Instant::now() + Duration::from_secs(1_800);
-    let mut delivered = 0;
-    while delivered < total && Instant::now() < deadline {
-        // Waits on the fake's next call (no sleeping), then counts.
+    let mut delivered;
+    loop {
+        // The call count is taken before counting, so a reply that lands in
+        // between still wakes the wait below.
         let since = tg.call_count();
-        tg.wait_for(since, Duration::from_secs(60), |c| c.is("sendMessage")).await;
         delivered = sent(&tg);
+        if delivered >= total || Instant::now() >= deadline {
+            break;
+        }
+        tg.wait_for(since, Duration::from_secs(120), |c| c.is("sendMessage")).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
     let refused = tg.calls_of("sendMessage").iter().filter(|c| c.failed).count();
