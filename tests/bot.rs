@@ -406,6 +406,7 @@ async fn a_stale_button_gets_a_clear_answer_and_changes_nothing(store: Store) {
     let since = t.tg.call_count();
     let answer = t.tap(BRUNO, &welcome, "sp:3").await;
     assert_eq!(answer.params["text"], "Esta tela não vale mais. Use /menu para recomeçar.");
+    assert_eq!(answer.params["show_alert"], true, "a refusal must be read");
     let answer = t.tap(BRUNO, &welcome, "zz:qualquer coisa").await;
     assert_eq!(answer.params["text"], "Esta tela não vale mais. Use /menu para recomeçar.");
     t.say(BRUNO, "/ajuda").await;
@@ -1040,6 +1041,8 @@ async fn assumir_race_has_one_winner_and_both_messages_say_who(store: Store) {
         })
         .await;
     assert_ne!(winner_answer.params["callback_query_id"], loser_answer.params["callback_query_id"]);
+    assert_eq!(winner_answer.params["show_alert"], false, "news of what was done fades by itself");
+    assert_eq!(loser_answer.params["show_alert"], true, "a refusal must be read");
     let text = loser_answer.params["text"].as_str().unwrap().to_owned();
     let (winner, loser, loser_notice) = if text.starts_with("Bruno") {
         ("Bruno Atendente", CARLA, &carla_notice)

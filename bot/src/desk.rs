@@ -92,6 +92,9 @@ pub enum Reply {
         callback_id: String,
         /// A short notice shown on top of the chat.
         notice: Option<String>,
+        /// Whether the notice needs a tap to dismiss (a refusal) rather than
+        /// fading by itself (news of what was just done).
+        alert: bool,
     },
 }
 
@@ -140,8 +143,11 @@ impl Desk {
                 tracing::error!(cause = ?cause, "update failed");
                 let mut replies = Vec::new();
                 if let Event::Tap { callback_id, .. } = &input.event {
-                    replies
-                        .push(Reply::Answer { callback_id: callback_id.clone(), notice: Some(text::FAILURE.into()) });
+                    replies.push(Reply::Answer {
+                        callback_id: callback_id.clone(),
+                        notice: Some(text::FAILURE.into()),
+                        alert: true,
+                    });
                 } else {
                     replies.push(Reply::Send { text: text::FAILURE.into(), keyboard: render::menu_button() });
                 }
@@ -164,7 +170,9 @@ impl Desk {
             Event::Text(t) => self.on_text(&staff, &actor, &mut state, t.trim()).await?,
             Event::Tap { callback_id, message_id, data } => {
                 let (notice, screen, others) = self.on_tap(&actor, &mut state, *message_id, data).await?;
-                let mut replies = vec![Reply::Answer { callback_id: callback_id.clone(), notice }];
+                // A notice with a new screen reports what was done; without one, why nothing was.
+                let alert = screen.is_none();
+                let mut replies = vec![Reply::Answer { callback_id: callback_id.clone(), notice, alert }];
                 if let Some(s) = screen {
                     state.screen = Some(*message_id);
                     replies.push(Reply::Edit { message_id: *message_id, text: s.text, keyboard: s.keyboard });
@@ -204,7 +212,11 @@ impl Desk {
             }
             Event::Tap { callback_id, .. } => {
                 tracing::info!("button tap from an unlinked Telegram account refused");
-                Ok(vec![Reply::Answer { callback_id: callback_id.clone(), notice: Some(text::STRANGER.into()) }])
+                Ok(vec![Reply::Answer {
+                    callback_id: callback_id.clone(),
+                    notice: Some(text::STRANGER.into()),
+                    alert: true,
+                }])
             }
         }
     }

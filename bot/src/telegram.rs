@@ -229,10 +229,10 @@ async fn deliver(bot: &Bot, desk: &Desk, chat: ChatId, replies: Vec<Reply>) {
                     Err(e) => Err(e.to_string()),
                 }
             }
-            Reply::Answer { callback_id, notice } => retrying(|| {
+            Reply::Answer { callback_id, notice, alert } => retrying(|| {
                 let mut req = bot.answer_callback_query(callback_id.clone().into());
                 if let Some(n) = notice {
-                    req = req.text(n.clone()).show_alert(true);
+                    req = req.text(n.clone()).show_alert(*alert);
                 }
                 req.send()
             })
