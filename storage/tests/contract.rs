@@ -15,6 +15,7 @@
 //! It does not test the domain's parsers and rules on their own (those have
 //! unit tests in `balcao-domain`), nor the bot or the webhooks.
 
+#[expect(dead_code, reason = "each test binary uses part of the shared harness")]
 mod common;
 
 use balcao_domain::client::{ClientKind, ClientStatus};

@@ -15,8 +15,8 @@
 mod common;
 
 use balcao_domain::client::Client;
-use balcao_domain::ports::{Clients, Directory, FollowUp, Tickets};
-use balcao_domain::staff::{Actor, NewStaff, Staff};
+use balcao_domain::ports::{Clients, FollowUp, Tickets};
+use balcao_domain::staff::{Actor, Staff};
 use balcao_domain::ticket::{Assignee, NewWorkOrder, TicketDetail, TicketStatus, WorkOrderStatus, parse_time};
 use balcao_domain::{DomainError, DomainResult, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
 use balcao_storage::Db;
@@ -26,22 +26,6 @@ use common::*;
 /// The day tickets are opened in these tests.
 fn opening_day() -> NaiveDate {
     day(2026, 11, 28)
-}
-
-/// Adds an active staff member of `reseller` (provider-wide when `None`) holding `roles`.
-async fn hire(db: &Db, name: &str, reseller: Option<&str>, roles: &[&str]) -> Staff {
-    db.add_staff(
-        &NewStaff {
-            name: name.to_owned(),
-            reseller: reseller.map(str::to_owned),
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            email: None,
-            telegram_id: None,
-        },
-        None,
-    )
-    .await
-    .expect("staff added")
 }
 
 /// Two resellers' desks, a client of A with a ticket assigned to Suporte N1,
@@ -249,8 +233,8 @@ async fn a_ticket_is_forwarded_to_a_role_with_history(db: &Db) {
 
 async fn a_ticket_is_forwarded_to_a_user_of_its_reseller_or_of_the_provider(db: &Db) {
     let s = scene(db).await;
-    let ana = hire(db, "Ana Souza", Some("Revenda A"), &["Suporte N2"]).await;
-    let central = hire(db, "Carlos Central", None, &["Supervisor"]).await;
+    let ana = hire(db, "Ana Souza", Some("Revenda A"), &["Suporte N2"], None).await;
+    let central = hire(db, "Carlos Central", None, &["Supervisor"], None).await;
     let detail = db.reassign(&s.a.actor, s.ticket, Assignee::User(ana.id)).await.unwrap();
     assert_eq!(detail.ticket.assignee, Assignee::User(ana.id));
     assert_eq!(newest(&detail), ("assigned", "Encaminhado para Ana Souza", Some(s.a.staff.id), "Atendente Revenda A"));
@@ -267,7 +251,7 @@ async fn a_ticket_is_forwarded_to_a_user_of_its_reseller_or_of_the_provider(db: 
 
 async fn a_user_who_does_not_serve_the_clients_reseller_cannot_receive_the_ticket(db: &Db) {
     let s = scene(db).await;
-    let leaving = hire(db, "Diego Saindo", Some("Revenda A"), &["Suporte N2"]).await;
+    let leaving = hire(db, "Diego Saindo", Some("Revenda A"), &["Suporte N2"], None).await;
     deactivate(db, leaving.id).await;
     for user in [s.b.staff.id, leaving.id, StaffId(999_999)] {
         for actor in [&s.a.actor, &Actor::system()] {
@@ -301,7 +285,7 @@ async fn forwarding_to_whoever_has_the_ticket_changes_nothing(db: &Db) {
 
 async fn a_member_of_the_role_takes_the_ticket(db: &Db) {
     let s = scene(db).await;
-    let bruno = hire(db, "Bruno Atendente", Some("Revenda A"), &["Suporte N1"]).await;
+    let bruno = hire(db, "Bruno Atendente", Some("Revenda A"), &["Suporte N1"], None).await;
     age(db, s.ticket).await;
     let detail = db.take(&Actor::of(&bruno), s.ticket).await.unwrap();
     assert_eq!(detail.ticket.assignee, Assignee::User(bruno.id));
@@ -318,7 +302,7 @@ async fn a_member_of_the_role_takes_the_ticket(db: &Db) {
 
 async fn only_a_member_of_the_assigned_role_can_take_it(db: &Db) {
     let s = scene(db).await;
-    let n2_member = hire(db, "Nívea Nível Dois", Some("Revenda A"), &["Suporte N2"]).await;
+    let n2_member = hire(db, "Nívea Nível Dois", Some("Revenda A"), &["Suporte N2"], None).await;
     for actor in [&Actor::of(&n2_member), &Actor::system()] {
         assert_eq!(invalid_message(db.take(actor, s.ticket).await), "este atendimento não está com um cargo seu");
     }
@@ -330,7 +314,7 @@ async fn only_a_member_of_the_assigned_role_can_take_it(db: &Db) {
 
 async fn taking_a_ticket_someone_holds_names_them(db: &Db) {
     let s = scene(db).await;
-    let bruno = hire(db, "Bruno Atendente", Some("Revenda A"), &["Suporte N1"]).await;
+    let bruno = hire(db, "Bruno Atendente", Some("Revenda A"), &["Suporte N1"], None).await;
     db.take(&Actor::of(&bruno), s.ticket).await.unwrap();
     assert_eq!(conflict_message(db.take(&s.a.actor, s.ticket).await), "Bruno Atendente já assumiu este atendimento");
     let detail = read(db, s.ticket).await;
@@ -340,8 +324,8 @@ async fn taking_a_ticket_someone_holds_names_them(db: &Db) {
 
 async fn of_two_members_racing_to_take_a_ticket_exactly_one_wins(db: &Db) {
     let s = scene(db).await;
-    let bruno = hire(db, "Bruno Atendente", Some("Revenda A"), &["Suporte N1"]).await;
-    let carla = hire(db, "Carla Atendente", None, &["Suporte N1"]).await;
+    let bruno = hire(db, "Bruno Atendente", Some("Revenda A"), &["Suporte N1"], None).await;
+    let carla = hire(db, "Carla Atendente", None, &["Suporte N1"], None).await;
     let (bruno_acts, carla_acts) = (Actor::of(&bruno), Actor::of(&carla));
     for _ in 0..4 {
         let ticket = open(db, &s.a.actor, &s.client_a).await;
@@ -493,7 +477,7 @@ struct Visit {
 
 async fn visit(db: &Db) -> Visit {
     let s = scene(db).await;
-    let technician = hire(db, "Tiago Técnico", Some("Revenda A"), &["Técnico de campo"]).await;
+    let technician = hire(db, "Tiago Técnico", Some("Revenda A"), &["Técnico de campo"], None).await;
     let (ticket, work_order) =
         open_with_visit(db, &s.a.actor, &s.client_a, day(2026, 12, 1), ("08:00", "12:00"), Some(technician.id)).await;
     Visit { s, technician, ticket, work_order }
@@ -603,8 +587,8 @@ async fn a_technician_gives_a_work_order_back(db: &Db) {
 
 async fn only_the_assigned_technician_acts_on_a_work_order(db: &Db) {
     let v = visit(db).await;
-    let colleague = hire(db, "Outro Técnico", Some("Revenda A"), &["Técnico de campo"]).await;
-    let provider = hire(db, "Supervisora Central", None, &["Supervisor", "Técnico de campo"]).await;
+    let colleague = hire(db, "Outro Técnico", Some("Revenda A"), &["Técnico de campo"], None).await;
+    let provider = hire(db, "Supervisora Central", None, &["Supervisor", "Técnico de campo"], None).await;
     for actor in [&Actor::of(&colleague), &Actor::of(&provider), &v.s.a.actor, &Actor::system()] {
         assert_not_found_as(db.start_work_order(actor, v.work_order).await, "O.S.");
         assert_not_found_as(db.finish_work_order(actor, v.work_order, "Troquei o conector").await, "O.S.");
@@ -625,7 +609,7 @@ async fn only_the_assigned_technician_acts_on_a_work_order(db: &Db) {
 
 async fn a_technician_of_another_reseller_cannot_act_even_when_named(db: &Db) {
     let v = visit(db).await;
-    let outsider = hire(db, "Técnico da B", Some("Revenda B"), &["Técnico de campo"]).await;
+    let outsider = hire(db, "Técnico da B", Some("Revenda B"), &["Técnico de campo"], None).await;
     // Only a broken import or a hand edit could name them; the scope still holds.
     sqlx::query("UPDATE work_orders SET technician_id = $1 WHERE id = $2")
         .bind(outsider.id.0)
@@ -655,7 +639,7 @@ async fn my_work_orders_lists_every_open_visit_by_date_and_window_missed_ones_fi
     db.start_work_order(&me, running).await.unwrap();
     let (_, finished) = open_with_visit(db, a, client, day(2026, 12, 2), ("08:00", "12:00"), mine).await;
     db.finish_work_order(&me, finished, "Feito").await.unwrap();
-    let colleague = hire(db, "Outro Técnico", Some("Revenda A"), &["Técnico de campo"]).await;
+    let colleague = hire(db, "Outro Técnico", Some("Revenda A"), &["Técnico de campo"], None).await;
     let (_, theirs) = open_with_visit(db, a, client, day(2026, 12, 3), ("08:00", "12:00"), Some(colleague.id)).await;
     open_with_visit(db, a, client, day(2026, 12, 3), ("08:00", "12:00"), None).await;
 
@@ -678,10 +662,10 @@ async fn my_work_orders_lists_every_open_visit_by_date_and_window_missed_ones_fi
 
 async fn assignable_staff_are_the_resellers_and_the_providers_active_staff_by_name(db: &Db) {
     let s = scene(db).await; // "Atendente Revenda A" (A), "Atendente Revenda B" (B)
-    let alvaro = hire(db, "Álvaro Lima", Some("Revenda A"), &["Técnico de campo", "Suporte N2"]).await;
-    let bia = hire(db, "bia Nunes", None, &["Supervisor"]).await;
-    let zeca = hire(db, "Zeca Prado", Some("Revenda A"), &["Suporte N1"]).await;
-    let leaving = hire(db, "Beto Saindo", Some("Revenda A"), &["Suporte N1"]).await;
+    let alvaro = hire(db, "Álvaro Lima", Some("Revenda A"), &["Técnico de campo", "Suporte N2"], None).await;
+    let bia = hire(db, "bia Nunes", None, &["Supervisor"], None).await;
+    let zeca = hire(db, "Zeca Prado", Some("Revenda A"), &["Suporte N1"], None).await;
+    let leaving = hire(db, "Beto Saindo", Some("Revenda A"), &["Suporte N1"], None).await;
     deactivate(db, leaving.id).await;
 
     for actor in [&s.a.actor, &Actor::system()] {

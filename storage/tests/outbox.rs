@@ -21,8 +21,8 @@ use std::collections::BTreeSet;
 
 use balcao_domain::client::Client;
 use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind};
-use balcao_domain::ports::{Clients, Directory, FollowUp, Outbox, Tickets};
-use balcao_domain::staff::{Actor, NewStaff, Staff};
+use balcao_domain::ports::{Clients, FollowUp, Outbox, Tickets};
+use balcao_domain::staff::{Actor, Staff};
 use balcao_domain::ticket::Assignee;
 use balcao_domain::{NotificationId, RoleId, StaffId, TicketId};
 use balcao_storage::Db;
@@ -42,23 +42,6 @@ fn after(t: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
 /// An instant a dispatcher could pass as `now` once every row written so far is due.
 fn soon() -> DateTime<Utc> {
     after(Utc::now(), 1)
-}
-
-/// Adds an active staff member of `reseller` (provider-wide when `None`)
-/// holding `roles`, linked to Telegram user `telegram` when given.
-async fn hire(db: &Db, name: &str, reseller: Option<&str>, roles: &[&str], telegram: Option<i64>) -> Staff {
-    db.add_staff(
-        &NewStaff {
-            name: name.to_owned(),
-            reseller: reseller.map(str::to_owned),
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            email: None,
-            telegram_id: telegram,
-        },
-        None,
-    )
-    .await
-    .expect("staff added")
 }
 
 /// Two resellers, their clients and the people who could hear of their tickets.

@@ -310,6 +310,23 @@ pub fn lines<T: Clone>(rows: &[T]) -> Vec<(usize, T)> {
 }
 
 /// Deactivates a staff member, as an administrator would.
+/// Adds an active staff member of `reseller` (provider-wide when `None`)
+/// holding `roles`, linked to Telegram user `telegram` when given.
+pub async fn hire(db: &Db, name: &str, reseller: Option<&str>, roles: &[&str], telegram: Option<i64>) -> Staff {
+    db.add_staff(
+        &NewStaff {
+            name: name.to_owned(),
+            reseller: reseller.map(str::to_owned),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            email: None,
+            telegram_id: telegram,
+        },
+        None,
+    )
+    .await
+    .expect("staff added")
+}
+
 pub async fn deactivate(db: &Db, staff: StaffId) {
     sqlx::query("UPDATE staff SET active = 0 WHERE id = $1")
         .bind(staff.0)
