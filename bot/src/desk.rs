@@ -166,6 +166,9 @@ impl Desk {
         }
         let actor = Actor::of(&staff);
         let mut state = ChatState::from_stored(self.store.conversation(input.chat_id).await?.as_deref());
+        let now = Utc::now();
+        state.expire_question(now);
+        state.touched = Some(now);
         let replies = match &input.event {
             Event::Text(t) => self.on_text(&staff, &actor, &mut state, t.trim()).await?,
             Event::Tap { callback_id, message_id, data } => {

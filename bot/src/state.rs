@@ -62,7 +62,14 @@ pub struct ChatState {
     pub screen: Option<i32>,
     /// The last search, kept so "Voltar" from a client card returns to it.
     pub last_search: Option<(SearchFilter, String, usize)>,
+    /// When the person last did something here.
+    #[serde(default)]
+    pub touched: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// How long a question (a wizard step, "Digite a anotação") waits for its
+/// answer; past it, what is typed is a fresh start, not a late answer.
+pub const QUESTION_TTL_MINUTES: i64 = 30;
 
 impl ChatState {
     /// Reads a stored state; an unreadable one (from an older version) starts afresh.
@@ -70,8 +77,38 @@ impl ChatState {
         json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
     }
 
+    /// Forgets a question left unanswered for longer than
+    /// [`QUESTION_TTL_MINUTES`], so text typed much later is not taken as its answer.
+    pub fn expire_question(&mut self, now: chrono::DateTime<chrono::Utc>) {
+        let old = self.touched.is_some_and(|t| now - t > chrono::Duration::minutes(QUESTION_TTL_MINUTES));
+        if old && !matches!(self.step, Step::Idle | Step::Results { .. }) {
+            self.step = Step::Idle;
+        }
+    }
+
     /// The stored form.
     pub fn to_stored(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_question_left_for_long_is_forgotten_and_a_fresh_one_is_kept() {
+        let now = chrono::Utc::now();
+        let asked = Step::TicketText { ticket: balcao_domain::TicketId(1), awaited: crate::followup::Awaited::Note };
+        let mut state = ChatState {
+            step: asked.clone(),
+            touched: Some(now - chrono::Duration::minutes(5)),
+            ..ChatState::default()
+        };
+        state.expire_question(now);
+        assert_eq!(state.step, asked);
+        state.touched = Some(now - chrono::Duration::minutes(QUESTION_TTL_MINUTES + 1));
+        state.expire_question(now);
+        assert_eq!(state.step, Step::Idle);
     }
 }
