@@ -552,13 +552,16 @@ async fn adicionar_plano_adds_the_chosen_plan(store: Store) {
 
 async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refused(store: Store) {
     let Some(t) = TestApp::start(store).await else { return };
-    t.linked_bruno().await;
+    let welcome = t.linked_bruno().await;
     let results = t.say(BRUNO, "maria").await;
     let card = t.tap_edit(BRUNO, &results, &has_button(&results, "Maria").unwrap()).await;
     let plan = press(&t, &card, "Novo Atendimento").await;
     assert!(plan.text().unwrap().contains("Dados do Atendimento"), "{plan:?}");
     // A forged option index changes nothing.
     let answer = t.tap(BRUNO, &plan, "fw:v:99").await;
+    assert_eq!(answer.params["text"], "Esta tela não vale mais. Use /menu para recomeçar.");
+    // Nor does a wizard button on an older message.
+    let answer = t.tap(BRUNO, &welcome, "fw:v:0").await;
     assert_eq!(answer.params["text"], "Esta tela não vale mais. Use /menu para recomeçar.");
     let routing = press(&t, &plan, "Sem plano").await;
     let contact = press(&t, &routing, "Nenhum").await;

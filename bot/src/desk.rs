@@ -306,9 +306,14 @@ impl Desk {
         let id = || arg.split(':').next().and_then(|s| s.parse::<i64>().ok());
         let on_current_screen = state.screen.is_none_or(|s| s == message_id);
         if verb == "fw" {
+            // A wizard's buttons count only on the screen it shows now: an
+            // option index means nothing on an older message.
             let Step::Form(mut form) = state.step.clone() else {
                 return Ok((Some(text::STALE.into()), None, Vec::new()));
             };
+            if !on_current_screen {
+                return Ok((Some(text::STALE.into()), None, Vec::new()));
+            }
             let outcome = match self.form_tap(actor, &mut form, arg).await {
                 Ok(o) => o,
                 Err(DomainError::NotFound(_)) => return Ok((Some(text::STALE.into()), None, Vec::new())),
