@@ -1081,6 +1081,20 @@ async fn a_technician_gives_an_o_s_back_with_a_reason(store: Store) {
     t.finish().await;
 }
 
+async fn a_screen_that_can_no_longer_be_edited_comes_as_a_new_message(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let welcome = t.linked_bruno().await;
+    t.tg.fail_next_with("editMessageText", 1, 400, "Bad Request: message to edit not found", None);
+    let since = t.tg.call_count();
+    t.tg.tap(BRUNO, welcome.result_message_id().unwrap(), &has_button(&welcome, "Buscar").unwrap());
+    let sent = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(BRUNO)).await;
+    assert_eq!(sent.text().unwrap(), "Buscar cliente por:");
+    // It is the screen now: its buttons work.
+    let ask = t.tap_edit(BRUNO, &sent, &has_button(&sent, "Cidade").unwrap()).await;
+    assert!(ask.text().unwrap().contains("Digite a cidade"), "{ask:?}");
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1125,4 +1139,5 @@ on_both_stores!(
     assumir_race_has_one_winner_and_both_messages_say_who,
     a_dispatcher_that_dies_mid_dispatch_loses_nothing_and_sends_nothing_twice,
     a_technician_gives_an_o_s_back_with_a_reason,
+    a_screen_that_can_no_longer_be_edited_comes_as_a_new_message,
 );

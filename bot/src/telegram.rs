@@ -226,6 +226,22 @@ async fn deliver(bot: &Bot, desk: &Desk, chat: ChatId, replies: Vec<Reply>) {
                 .await;
                 match edited {
                     Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+                    // The message can no longer be edited (too old, deleted): the
+                    // screen goes out as a new message instead of a dead tap.
+                    Err(RequestError::Api(_)) => {
+                        let sent = retrying(|| {
+                            let mut req = bot.send_message(chat, text.clone());
+                            if !keyboard.is_empty() {
+                                req = req.reply_markup(markup(keyboard));
+                            }
+                            req.send()
+                        })
+                        .await;
+                        match sent {
+                            Ok(message) => desk.screen_sent(chat.0, message.id.0).await.map_err(|e| format!("{e:?}")),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    }
                     Err(e) => Err(e.to_string()),
                 }
             }
