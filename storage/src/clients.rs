@@ -237,6 +237,28 @@ impl Clients for Db {
             .await
             .map_err(backend)?;
         reseller.ok_or(DomainError::NotFound("revenda"))?;
+        // Checked again here, in the write: two people registering the same
+        // document at once must not both succeed.
+        if let Some(doc) = &new.document {
+            if self.dialect == Dialect::Postgres {
+                // Read committed would let two writers both see "not taken":
+                // they queue on the document instead (SQLite's write lock already does this).
+                let key: i64 = doc.digits().parse().unwrap_or_default();
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(&mut *tx).await.map_err(backend)?;
+            }
+            let taken: Option<(String,)> =
+                sqlx::query_as("SELECT code FROM clients WHERE reseller_id = $1 AND document = $2 LIMIT 1")
+                    .bind(new.reseller_id.0)
+                    .bind(doc.digits().to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            if let Some((code,)) = taken {
+                return Err(DomainError::Conflict(format!(
+                    "já existe um cliente com este CPF/CNPJ nesta revenda (código {code})"
+                )));
+            }
+        }
         if client.code.trim().is_empty() {
             // Codes from imports may be numbers too: skip any already taken.
             loop {

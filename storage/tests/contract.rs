@@ -32,6 +32,8 @@ use common::*;
 
 const CPF_A: &str = "529.982.247-25";
 const CPF_B: &str = "111.444.777-35";
+/// A CPF no fixture uses.
+const CPF_NEW: &str = "935.411.347-80";
 const CNPJ: &str = "11.222.333/0001-81";
 
 /// Searches with `actor` for `typed` in `filter`, first page of 20.
@@ -525,6 +527,21 @@ async fn registering_into_a_reseller_that_does_not_exist_is_not_found(db: &Db) {
 }
 
 // ------------------------------------------------------------ registration
+
+async fn a_document_already_registered_in_the_reseller_is_refused_even_when_both_race(db: &Db) {
+    let w = two_resellers(db).await;
+    let mut first = person(w.a.reseller.id, "Maria da Conceição");
+    first.document = Some(document(CPF_NEW));
+    let mut second = person(w.a.reseller.id, "Maria C. Souza");
+    second.document = Some(document(CPF_NEW));
+    let (one, two) = tokio::join!(db.create_client(&w.a.actor, &first), db.create_client(&w.a.actor, &second));
+    let refused = [&one, &two].iter().filter(|r| matches!(r, Err(DomainError::Conflict(_)))).count();
+    assert_eq!((one.is_ok() as usize + two.is_ok() as usize, refused), (1, 1), "{one:?} {two:?}");
+    // Another reseller may have the same person as its client.
+    let mut elsewhere = person(w.b.reseller.id, "Maria da Conceição");
+    elsewhere.document = Some(document(CPF_NEW));
+    db.create_client(&w.b.actor, &elsewhere).await.unwrap();
+}
 
 async fn a_registered_client_reads_back_whole(db: &Db) {
     let sul = desk(db, "Revenda Sul").await;
@@ -1029,6 +1046,7 @@ async fn client_tickets_list_open_ones_first_newest_first(db: &Db) {
 }
 
 common::contract_tests!(
+    a_document_already_registered_in_the_reseller_is_refused_even_when_both_race,
     migrating_again_applies_nothing_and_keeps_data,
     ensuring_defaults_twice_keeps_one_of_each,
     reseller_names_ignore_case_and_accents,
