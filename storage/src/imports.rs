@@ -88,6 +88,14 @@ async fn update_client(
     });
     update.push(" WHERE id = ").bind(id);
     update.query()?.execute(&mut **tx).await.map_err(backend)?;
+    // A client moved to another reseller takes its tickets and visits along,
+    // so they reach that reseller's staff.
+    for table in [
+        "UPDATE tickets SET reseller_id = $1 WHERE client_id = $2 AND reseller_id <> $1",
+        "UPDATE work_orders SET reseller_id = $1 WHERE client_id = $2 AND reseller_id <> $1",
+    ] {
+        sqlx::query(table).bind(c.reseller_id.0).bind(id).execute(&mut **tx).await.map_err(backend)?;
+    }
     Ok(())
 }
 

@@ -645,6 +645,19 @@ async fn reimporting_clients_changes_only_what_changed(db: &Db) {
     assert_eq!(page.total, 0, "the old phone no longer finds him");
 }
 
+async fn a_client_moved_to_another_reseller_by_import_takes_its_tickets_along(db: &Db) {
+    let w = two_resellers(db).await;
+    let mut row = coded(w.a.reseller.id, "MOVE-1", "Cliente Que Muda");
+    db.import_clients(&lines(std::slice::from_ref(&row))).await.unwrap();
+    let client = db.client_by_code(&w.a.actor, "MOVE-1").await.unwrap();
+    let ticket = db.open_ticket(&w.a.actor, &ticket_for(db, client.id).await, day(2026, 11, 28)).await.unwrap();
+    row.reseller_id = w.b.reseller.id;
+    db.import_clients(&lines(std::slice::from_ref(&row))).await.unwrap();
+    let moved = db.ticket(&w.b.actor, ticket.id).await.unwrap();
+    assert_eq!(moved.ticket.reseller_id, w.b.reseller.id);
+    assert_not_found(db.ticket(&w.a.actor, ticket.id).await);
+}
+
 async fn a_code_repeated_in_one_batch_keeps_the_last_row(db: &Db) {
     let sul = desk(db, "Revenda Sul").await;
     let rows = [
@@ -1046,6 +1059,7 @@ async fn client_tickets_list_open_ones_first_newest_first(db: &Db) {
 }
 
 common::contract_tests!(
+    a_client_moved_to_another_reseller_by_import_takes_its_tickets_along,
     a_document_already_registered_in_the_reseller_is_refused_even_when_both_race,
     migrating_again_applies_nothing_and_keeps_data,
     ensuring_defaults_twice_keeps_one_of_each,
