@@ -198,25 +198,28 @@ fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {
     }))
 }
 
+/// Sends a screen as a new message, which becomes the chat's current screen.
+async fn send_screen(bot: &Bot, desk: &Desk, chat: ChatId, text: &str, keyboard: &Keyboard) -> Result<(), String> {
+    let sent = retrying(|| {
+        let mut req = bot.send_message(chat, text.to_owned());
+        if !keyboard.is_empty() {
+            req = req.reply_markup(markup(keyboard));
+        }
+        req.send()
+    })
+    .await;
+    match sent {
+        Ok(message) => desk.screen_sent(chat.0, message.id.0).await.map_err(|e| format!("{e:?}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Carries the replies in order; a reply Telegram refuses for good is logged
 /// and the rest still go.
 async fn deliver(bot: &Bot, desk: &Desk, chat: ChatId, replies: Vec<Reply>) {
     for reply in replies {
         let outcome = match &reply {
-            Reply::Send { text, keyboard } => {
-                let sent = retrying(|| {
-                    let mut req = bot.send_message(chat, text.clone());
-                    if !keyboard.is_empty() {
-                        req = req.reply_markup(markup(keyboard));
-                    }
-                    req.send()
-                })
-                .await;
-                match sent {
-                    Ok(message) => desk.screen_sent(chat.0, message.id.0).await.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
+            Reply::Send { text, keyboard } => send_screen(bot, desk, chat, text, keyboard).await,
             Reply::Edit { message_id, text, keyboard } => {
                 let edited = retrying(|| {
                     bot.edit_message_text(chat, MessageId(*message_id), text.clone())
@@ -228,20 +231,7 @@ async fn deliver(bot: &Bot, desk: &Desk, chat: ChatId, replies: Vec<Reply>) {
                     Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
                     // The message can no longer be edited (too old, deleted): the
                     // screen goes out as a new message instead of a dead tap.
-                    Err(RequestError::Api(_)) => {
-                        let sent = retrying(|| {
-                            let mut req = bot.send_message(chat, text.clone());
-                            if !keyboard.is_empty() {
-                                req = req.reply_markup(markup(keyboard));
-                            }
-                            req.send()
-                        })
-                        .await;
-                        match sent {
-                            Ok(message) => desk.screen_sent(chat.0, message.id.0).await.map_err(|e| format!("{e:?}")),
-                            Err(e) => Err(e.to_string()),
-                        }
-                    }
+                    Err(RequestError::Api(_)) => send_screen(bot, desk, chat, text, keyboard).await,
                     Err(e) => Err(e.to_string()),
                 }
             }
