@@ -94,7 +94,8 @@ async fn main() -> anyhow::Result<()> {
     let tg = FakeTelegram::start().await;
     tg.enforce_limits(30, Duration::from_secs(1));
     let bot = balcao_bot::telegram::bot(tg.token(), &tg.api_url()).map_err(anyhow::Error::msg)?;
-    let dispatcher = balcao_notify::Dispatcher::new(app.db.clone(), bot, balcao_notify::Limits::default());
+    let dispatcher =
+        balcao_notify::Dispatcher::new(app.db.clone()).with_telegram(bot, balcao_notify::Limits::default());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let task = tokio::spawn(dispatcher.run(Duration::from_millis(100), async {

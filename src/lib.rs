@@ -30,9 +30,14 @@ impl App {
     /// makes sure the default roles, ticket types, channels and plans exist.
     pub async fn open(settings: Settings) -> anyhow::Result<App> {
         let url = &settings.database.url;
+        let channels = balcao_storage::Channels {
+            telegram: !settings.telegram.token.is_empty(),
+            email: !settings.smtp.url.is_empty(),
+        };
         let db = Db::connect(url, settings.database.max_connections)
             .await
-            .with_context(|| format!("database.url: não foi possível abrir {}", redact_url(url)))?;
+            .with_context(|| format!("database.url: não foi possível abrir {}", redact_url(url)))?
+            .with_channels(channels);
         let applied = db.migrate().await.context("falha ao aplicar as migrações do banco de dados")?;
         if !applied.is_empty() {
             tracing::info!(?applied, "database migrated");
@@ -88,17 +93,26 @@ impl App {
             let _ = rx.wait_for(|s| *s).await;
         };
         let telegram = &self.settings.telegram;
+        let smtp = &self.settings.smtp;
         let mut webhook = None;
-        let dispatcher_task = if telegram.token.is_empty() {
+        let dispatcher_task = if telegram.token.is_empty() && smtp.url.is_empty() {
             None
         } else {
-            let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
             let tz = self.settings.tz()?;
             let quiet = self.settings.quiet_hours()?;
-            let dispatcher = balcao_notify::Dispatcher::new(self.db.clone(), bot, balcao_notify::Limits::default())
-                .with_quiet_hours(Arc::new(move |now| {
+            let mut dispatcher =
+                balcao_notify::Dispatcher::new(self.db.clone()).with_quiet_hours(Arc::new(move |now| {
                     quiet.is_some_and(|q| q.contains(now.with_timezone(&tz).time()))
                 }));
+            if !telegram.token.is_empty() {
+                let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
+                dispatcher = dispatcher.with_telegram(bot, balcao_notify::Limits::default());
+            }
+            if !smtp.url.is_empty() {
+                let mailer = balcao_notify::mail::Mailer::new(&smtp.url, &smtp.from, smtp.pool_size)
+                    .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?;
+                dispatcher = dispatcher.with_mailer(mailer);
+            }
             Some(tokio::spawn(dispatcher.run(std::time::Duration::from_millis(250), stopped(stop_rx.clone()))))
         };
         let bot_task = if telegram.token.is_empty() {

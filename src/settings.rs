@@ -100,6 +100,8 @@ pub struct Smtp {
     pub url: String,
     /// Sender.
     pub from: String,
+    /// Connections kept open to the relay; e-mails go this many at a time.
+    pub pool_size: u32,
 }
 
 impl std::fmt::Debug for Smtp {
@@ -107,6 +109,7 @@ impl std::fmt::Debug for Smtp {
         f.debug_struct("Smtp")
             .field("url", &if self.url.is_empty() { "" } else { "<definido>" })
             .field("from", &self.from)
+            .field("pool_size", &self.pool_size)
             .finish()
     }
 }
@@ -253,12 +256,14 @@ impl Settings {
             other => bail!("telegram.mode: use \"polling\" ou \"webhook\" (recebido \"{other}\")"),
         }
         self.quiet_hours()?;
-        let smtp = &self.smtp.url;
-        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
-            bail!("smtp.url: deve começar com smtp:// ou smtps://");
+        if !self.smtp.url.is_empty() {
+            balcao_notify::mail::check_url(&self.smtp.url).map_err(|e| anyhow!("smtp.url: {e}"))?;
         }
-        if !self.smtp.from.contains('@') {
+        if self.smtp.from.parse::<balcao_notify::mail::Sender>().is_err() {
             bail!("smtp.from: informe um endereço de e-mail, por exemplo \"balcão <balcao@exemplo.com.br>\"");
+        }
+        if self.smtp.pool_size == 0 || self.smtp.pool_size > 100 {
+            bail!("smtp.pool_size: use de 1 a 100");
         }
         if !(0.0..=20.0).contains(&self.finance.late_fee_percent) {
             bail!("finance.late_fee_percent: use de 0 a 20");
@@ -362,6 +367,9 @@ mod tests {
             ("BALCAO_DATABASE__MAX_CONNECTIONS", "muitas", "database.max_connections"),
             ("BALCAO_FINANCE__LATE_FEE_PERCENT", "50", "finance.late_fee_percent"),
             ("BALCAO_SMTP__URL", "http://x", "smtp.url"),
+            ("BALCAO_SMTP__URL", "smtp://relay.exemplo.com.br?tls=talvez", "smtp.url"),
+            ("BALCAO_SMTP__FROM", "ninguém", "smtp.from"),
+            ("BALCAO_SMTP__POOL_SIZE", "0", "smtp.pool_size"),
             ("BALCAO_NOPE__KEY", "1", "BALCAO_NOPE__KEY"),
             ("BALCAO_TELEGRAM__MODE", "pombo", "telegram.mode"),
             ("BALCAO_NOTIFY__QUIET_HOURS", "noite", "notify.quiet_hours"),

@@ -1,29 +1,44 @@
-//! What notifications say, in pt-BR.
+//! What notifications say, in pt-BR: the Telegram message, and the e-mail's
+//! subject, text and HTML bodies. Nothing about the client beyond what the
+//! recipient may read on the ticket screen: name, protocol, type, problem;
+//! never a document, phone or address.
 
 use balcao_domain::ticket::Ticket;
 
 /// Whom a ticket notice speaks to.
-#[derive(Debug, Clone, Copy)]
-pub enum Audience<'a> {
+#[derive(Debug, Clone)]
+pub enum Audience {
     /// The assigned user.
     You,
-    /// A member of the assigned role.
-    Role(&'a str),
+    /// A member of the assigned role, named.
+    Role(String),
     /// A member of the role, after a colleague took the ticket.
     Team,
 }
 
-/// A ticket assigned to the recipient or to their role.
-pub fn ticket_assigned(t: &Ticket, audience: Audience<'_>) -> String {
-    let to = match audience {
-        Audience::You => "para você".to_owned(),
-        Audience::Role(role) => format!("para o cargo {role}"),
-        Audience::Team => "da sua equipe".to_owned(),
-    };
-    let problem: String = t.problem.lines().next().unwrap_or("").chars().take(160).collect();
+impl Audience {
+    fn to(&self) -> String {
+        match self {
+            Audience::You => "para você".to_owned(),
+            Audience::Role(role) => format!("para o cargo {role}"),
+            Audience::Team => "da sua equipe".to_owned(),
+        }
+    }
+}
+
+fn first_line(problem: &str, max: usize) -> String {
+    problem.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").chars().take(max).collect()
+}
+
+/// A ticket assigned to the recipient or to their role, for Telegram.
+pub fn ticket_assigned(t: &Ticket, audience: &Audience) -> String {
     format!(
-        "📥 Novo atendimento {to}\nProtocolo: {}\nCliente: {}\nTipo: {}\n{problem}",
-        t.protocol, t.client_name, t.ticket_type.name
+        "📥 Novo atendimento {}\nProtocolo: {}\nCliente: {}\nTipo: {}\n{}",
+        audience.to(),
+        t.protocol,
+        t.client_name,
+        t.ticket_type.name,
+        first_line(&t.problem, 160)
     )
 }
 
@@ -36,3 +51,90 @@ pub fn taken_by(name: &str) -> String {
 pub const VIEW: &str = "Ver atendimento";
 /// Button: take a role's ticket.
 pub const TAKE: &str = "🙋 Assumir";
+
+/// The e-mail's subject: protocol, type and client, so that an inbox list says it all.
+pub fn email_subject(t: &Ticket) -> String {
+    format!("Novo atendimento {} – {} – {}", t.protocol, t.ticket_type.name, t.client_name)
+}
+
+/// The problem as an e-mail shows it: whole, up to a page.
+fn problem_for_email(problem: &str) -> String {
+    let trimmed = problem.trim();
+    let mut out: String = trimmed.chars().take(2_000).collect();
+    if out.len() < trimmed.len() {
+        out.push('…');
+    }
+    out
+}
+
+const HOW_TO_ACT: &str = "Para atender, abra o balcão no Telegram: o atendimento está em /meus \
+     (ou procure o cliente pelo nome).";
+const SIGNATURE: &str = "Mensagem automática do balcão.";
+
+/// The e-mail's plain-text body.
+pub fn email_text(t: &Ticket, audience: &Audience) -> String {
+    format!(
+        "Novo atendimento {}.\n\nProtocolo: {}\nCliente: {}\nTipo: {}\nContato: {}\n\nProblema:\n{}\n\n{HOW_TO_ACT}\n\n-- \n{SIGNATURE}\n",
+        audience.to(),
+        t.protocol,
+        t.client_name,
+        t.ticket_type.name,
+        t.channel.name,
+        problem_for_email(&t.problem)
+    )
+}
+
+/// Escapes text for HTML.
+fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("<br>\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The e-mail's HTML body: the same content, laid out as a small table.
+pub fn email_html(t: &Ticket, audience: &Audience) -> String {
+    let row = |label: &str, value: &str| format!("<tr><th align=\"left\">{label}</th><td>{}</td></tr>\n", html(value));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
+         <p><strong>Novo atendimento {to}.</strong></p>\n<table cellpadding=\"4\">\n{protocol}{client}{kind}{contact}</table>\n\
+         <p><strong>Problema:</strong><br>\n{problem}</p>\n<p>{how}</p>\n<p style=\"color:#666\">{signature}</p>\n</body></html>\n",
+        title = html(&email_subject(t)),
+        to = html(&audience.to()),
+        protocol = row("Protocolo", &t.protocol),
+        client = row("Cliente", &t.client_name),
+        kind = row("Tipo", &t.ticket_type.name),
+        contact = row("Contato", &t.channel.name),
+        problem = html(&problem_for_email(&t.problem)),
+        how = html(HOW_TO_ACT),
+        signature = html(SIGNATURE),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(html("<b>\"A&B\"</b>\n"), "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;<br>\n");
+    }
+
+    #[test]
+    fn a_long_problem_is_cut_on_a_character_boundary() {
+        let long = "ã".repeat(3_000);
+        let cut = problem_for_email(&long);
+        assert_eq!(cut.chars().count(), 2_001);
+        assert!(cut.ends_with('…'));
+        assert_eq!(first_line("\n\n  Sem sinal  \nmais", 5), "Sem s");
+    }
+}

@@ -237,7 +237,7 @@ impl FollowUp for Db {
             .map_err(backend)?;
             let event_id = add_event(&mut tx, ticket.0, acting(actor), "assigned", &detail).await?;
             let event = format!("ticket:{}:assigned:{event_id}", ticket.0);
-            enqueue_assignment(&mut tx, ticket.0, state.reseller_id, to, acting(actor), &event).await?;
+            enqueue_assignment(&mut tx, self.channels, ticket.0, state.reseller_id, to, acting(actor), &event).await?;
         }
         tx.commit().await.map_err(backend)?;
         self.ticket(actor, ticket).await

@@ -77,6 +77,24 @@ pub enum OpenError {
 pub struct Db {
     pool: AnyPool,
     dialect: Dialect,
+    channels: Channels,
+}
+
+/// The channels notifications are written for: a change writes an outbox
+/// row only for a channel that is configured, so that nothing waits forever
+/// for a channel nobody set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Channels {
+    /// Telegram messages from the bot (`telegram.token` set).
+    pub telegram: bool,
+    /// E-mails (`smtp.url` set), to staff with an address.
+    pub email: bool,
+}
+
+impl Default for Channels {
+    fn default() -> Self {
+        Channels { telegram: true, email: false }
+    }
 }
 
 /// SQLite settings applied to every connection: WAL so readers never wait on
@@ -119,7 +137,13 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, dialect })
+        Ok(Db { pool, dialect, channels: Channels::default() })
+    }
+
+    /// Writes notifications for these channels from now on (Telegram only by default).
+    pub fn with_channels(mut self, channels: Channels) -> Self {
+        self.channels = channels;
+        self
     }
 
     /// Applies the migrations not yet applied.

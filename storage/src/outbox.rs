@@ -10,34 +10,37 @@ use balcao_domain::{DomainResult, NotificationId, StaffId, TicketId};
 use chrono::{DateTime, Utc};
 
 use crate::tickets::Tx;
-use crate::{Db, Dialect, backend, instant_text, now_text, parse_instant};
+use crate::{Channels, Db, Dialect, backend, instant_text, now_text, parse_instant};
 
-/// Writes, in the change's transaction, one Telegram notification of a ticket
-/// assignment per recipient: the assigned user, or every active member of
-/// the role who serves the ticket's reseller; never the actor, and not those
-/// without a linked, reachable Telegram account. `event` names the change
+/// Writes, in the change's transaction, the notifications of a ticket
+/// assignment: to the assigned user, or to every active member of the role
+/// who serves the ticket's reseller; never to the actor. One row per
+/// configured channel the recipient can be reached on: Telegram when linked
+/// and reachable, e-mail when they have an address. `event` names the change
 /// ("ticket:42:opened"); a second write of the same event changes nothing.
 pub(crate) async fn enqueue_assignment(
     tx: &mut Tx,
+    channels: Channels,
     ticket: i64,
     reseller: i64,
     assignee: Assignee,
     actor: Option<StaffId>,
     event: &str,
 ) -> DomainResult<()> {
-    let recipients: Vec<(i64,)> = match assignee {
-        Assignee::User(s) => sqlx::query_as(
-            "SELECT id FROM staff WHERE id = $1 AND active = 1 AND telegram_id IS NOT NULL AND telegram_unreachable = 0",
-        )
-        .bind(s.0)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(backend)?,
-        Assignee::Role(r) => sqlx::query_as(
-            "SELECT s.id FROM staff s JOIN staff_roles sr ON sr.staff_id = s.id WHERE sr.role_id = $1 \
-             AND s.active = 1 AND s.telegram_id IS NOT NULL AND s.telegram_unreachable = 0 \
-             AND (s.reseller_id IS NULL OR s.reseller_id = $2) ORDER BY s.id",
-        )
+    const REACH: &str = "s.id, CASE WHEN s.telegram_id IS NOT NULL AND s.telegram_unreachable = 0 THEN 1 ELSE 0 END, \
+         CASE WHEN s.email IS NOT NULL AND s.email <> '' THEN 1 ELSE 0 END";
+    let recipients: Vec<(i64, i64, i64)> = match assignee {
+        Assignee::User(s) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {REACH} FROM staff s WHERE s.id = $1 AND s.active = 1")))
+                .bind(s.0)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(backend)?
+        }
+        Assignee::Role(r) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {REACH} FROM staff s JOIN staff_roles sr ON sr.staff_id = s.id WHERE sr.role_id = $1 \
+             AND s.active = 1 AND (s.reseller_id IS NULL OR s.reseller_id = $2) ORDER BY s.id"
+        )))
         .bind(r.0)
         .bind(reseller)
         .fetch_all(&mut **tx)
@@ -45,36 +48,44 @@ pub(crate) async fn enqueue_assignment(
         .map_err(backend)?,
     };
     let now = now_text();
-    for (recipient,) in recipients {
+    for (recipient, on_telegram, has_email) in recipients {
         if actor.is_some_and(|a| a.0 == recipient) {
             continue;
         }
-        sqlx::query(
-            "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 1, 'pending', 0, $6, $6) \
-             ON CONFLICT (event, recipient_id, channel) DO NOTHING",
-        )
-        .bind(event)
-        .bind(recipient)
-        .bind(Channel::Telegram.as_str())
-        .bind(NotificationKind::TicketAssigned.as_str())
-        .bind(ticket)
-        .bind(&now)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+        let wanted = [
+            (Channel::Telegram, channels.telegram && on_telegram == 1),
+            (Channel::Email, channels.email && has_email == 1),
+        ];
+        for (channel, _) in wanted.into_iter().filter(|(_, on)| *on) {
+            sqlx::query(
+                "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 1, 'pending', 0, $6, $6) \
+                 ON CONFLICT (event, recipient_id, channel) DO NOTHING",
+            )
+            .bind(event)
+            .bind(recipient)
+            .bind(channel.as_str())
+            .bind(NotificationKind::TicketAssigned.as_str())
+            .bind(ticket)
+            .bind(&now)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        }
     }
     Ok(())
 }
 
 /// Writes, in the Assumir's transaction, one notification per other person who
-/// was told of the role's ticket, so that their message says who took it.
+/// was told of the role's ticket on Telegram, so that their message says who
+/// took it. (An e-mail cannot be edited, and a second one only to say "taken"
+/// would be noise.)
 pub(crate) async fn enqueue_taken(tx: &mut Tx, ticket: i64, taker: StaffId, event: &str) -> DomainResult<()> {
     let now = now_text();
     sqlx::query(
         "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, next_attempt_at, \
          created_at) SELECT DISTINCT $1, recipient_id, channel, $2, ticket_id, 0, 'pending', 0, $3, $3 FROM outbox \
-         WHERE ticket_id = $4 AND kind = $5 AND recipient_id <> $6 AND status <> 'dead' \
+         WHERE ticket_id = $4 AND kind = $5 AND recipient_id <> $6 AND status <> 'dead' AND channel = 'telegram' \
          ON CONFLICT (event, recipient_id, channel) DO NOTHING",
     )
     .bind(event)

@@ -134,7 +134,8 @@ impl Tickets for Db {
         add_event(&mut tx, id, acting(actor), "opened", new.problem.trim()).await?;
         if resolved.is_none() {
             let event = format!("ticket:{id}:opened");
-            enqueue_assignment(&mut tx, id, client.reseller_id.0, new.assignee, acting(actor), &event).await?;
+            enqueue_assignment(&mut tx, self.channels, id, client.reseller_id.0, new.assignee, acting(actor), &event)
+                .await?;
         }
         if let Some(text) = resolved {
             add_event(&mut tx, id, acting(actor), "resolved", text).await?;

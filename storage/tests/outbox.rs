@@ -4,15 +4,17 @@
 //! database of its own.
 //!
 //! It proves that opening and reassigning a ticket write, in the same step,
-//! one pending Telegram notification per linked, active, reachable member of
-//! the role who serves the client's reseller (or for the one user assigned),
+//! one pending notification per configured channel for each active member of
+//! the role who serves the client's reseller (or for the one user assigned) who
+//! can be reached there (Telegram linked and reachable, an e-mail address),
 //! never for the actor, under an event of its own that reaches each recipient
 //! once; that claims take due rows oldest first, hold them for their lease and
 //! never hand one row to two claimers; and that sent, retried and dead rows
 //! read back as recorded, dead ones going back to the queue when asked.
 //!
 //! Time is passed in as `now`: no test waits for a clock. The dispatcher's
-//! use of these rows (rendering, Telegram's answers) is proved in `tests/bot.rs`.
+//! use of these rows (rendering, Telegram's and the SMTP relay's answers) is proved
+//! in `tests/bot.rs` and `tests/email.rs`.
 
 #[expect(dead_code, reason = "each test binary uses part of the shared harness")]
 mod common;
@@ -21,7 +23,7 @@ use std::collections::BTreeSet;
 
 use balcao_domain::client::Client;
 use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind};
-use balcao_domain::ports::{Clients, FollowUp, Outbox, Tickets};
+use balcao_domain::ports::{Clients, Directory, FollowUp, Outbox, Tickets};
 use balcao_domain::staff::{Actor, Staff};
 use balcao_domain::ticket::Assignee;
 use balcao_domain::{NotificationId, RoleId, StaffId, TicketId};
@@ -588,7 +590,56 @@ async fn assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours(db: &
     assert_eq!(db.claim_due(after(now, 1), 60, 10, false).await.unwrap().len(), 2);
 }
 
+async fn e_mail_rows_are_written_only_when_e_mail_is_configured_and_assumir_edits_only_telegram(db: &Db) {
+    let t = team(db).await;
+    let with_email = |name: &str, telegram: Option<i64>| balcao_domain::staff::NewStaff {
+        name: name.to_owned(),
+        reseller: Some("Revenda A".to_owned()),
+        roles: vec!["Suporte N1".to_owned()],
+        email: Some(format!("{}@revenda-a.test", name.to_lowercase())),
+        telegram_id: telegram,
+    };
+    let eva = db.add_staff(&with_email("Eva", None), None).await.unwrap();
+    let rui = db.add_staff(&with_email("Rui", Some(7101)), None).await.unwrap();
+    // Telegram only (the default): Eva, who has no Telegram, hears nothing.
+    let telegram_only = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
+    assert!(of_ticket(db, telegram_only).await.iter().all(|n| n.channel == Channel::Telegram));
+    assert_eq!(told_of(db, &opened(telegram_only)).await, staff(&[&t.ana, &t.carla, &rui]));
+
+    // With e-mail configured: one e-mail row per member with an address, beside the Telegram rows.
+    let both = db.clone().with_channels(balcao_storage::Channels { telegram: true, email: true });
+    let ticket = open(&both, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
+    let rows = of_ticket(db, ticket).await;
+    let on = |channel: Channel| {
+        let mut who: Vec<StaffId> = rows.iter().filter(|n| n.channel == channel).map(|n| n.recipient).collect();
+        who.sort();
+        who
+    };
+    assert_eq!(on(Channel::Email), staff(&[&eva, &rui]));
+    assert_eq!(on(Channel::Telegram), staff(&[&t.ana, &t.carla, &rui]));
+    assert!(rows.iter().all(|n| n.event == opened(ticket) && n.status == DeliveryStatus::Pending));
+
+    // E-mail only: nothing for Telegram.
+    let email_only = db.clone().with_channels(balcao_storage::Channels { telegram: false, email: true });
+    let by_mail = open(&email_only, &t.lia_acts(), &t.client_a, Assignee::User(rui.id)).await;
+    let rows = of_ticket(db, by_mail).await;
+    assert_eq!(rows.iter().map(|n| (n.recipient, n.channel)).collect::<Vec<_>>(), [(rui.id, Channel::Email)]);
+
+    // Assumir edits the Telegram messages; an e-mail cannot be edited and gets no follow-up.
+    let now = soon();
+    for n in db.claim_due(now, 60, 100, false).await.unwrap() {
+        db.mark_sent(n.id, &format!("{}:1", n.recipient), now).await.unwrap();
+    }
+    db.take(&Actor::of(&t.ana), ticket).await.unwrap();
+    let taken: Vec<Notification> =
+        of_ticket(db, ticket).await.into_iter().filter(|n| n.kind == NotificationKind::TicketTaken).collect();
+    assert!(taken.iter().all(|n| n.channel == Channel::Telegram), "{taken:?}");
+    let told: BTreeSet<StaffId> = taken.iter().map(|n| n.recipient).collect();
+    assert_eq!(told, staff(&[&t.carla, &rui]).into_iter().collect());
+}
+
 common::contract_tests!(
+    e_mail_rows_are_written_only_when_e_mail_is_configured_and_assumir_edits_only_telegram,
     assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours,
     a_ticket_for_a_role_notifies_its_linked_active_members_who_serve_the_clients_reseller,
     a_ticket_for_a_user_notifies_exactly_that_user_when_linked,

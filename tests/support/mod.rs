@@ -1,5 +1,6 @@
-//! What the end-to-end tests share: a fake Telegram Bot API and fresh databases.
+//! What the end-to-end tests share: a fake Telegram Bot API, an SMTP sink and fresh databases.
 
 pub mod db;
 pub mod fake_telegram;
 pub mod http;
+pub mod smtp_sink;

@@ -1,0 +1,379 @@
+//! Notifications by e-mail end to end: the real App (store, dispatcher,
+//! lettre's pooled SMTP client) against an SMTP server on 127.0.0.1 that
+//! speaks the protocol (`support/smtp_sink.rs`), beside the fake Telegram Bot
+//! API, on SQLite and on PostgreSQL (when `BALCAO_TEST_POSTGRES_URL` is set).
+//! Each e-mail is read back with a real MIME parser.
+
+mod support;
+
+use std::time::Duration;
+
+use balcao::App;
+use balcao::settings::Settings;
+use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
+use balcao_domain::document::Document;
+use balcao_domain::notify::{Channel, DeliveryStatus, Notification};
+use balcao_domain::phone::Phone;
+use balcao_domain::ports::{Clients, Directory, Imports, Outbox, Tickets};
+use balcao_domain::staff::{Actor, NewStaff};
+use balcao_domain::ticket::{Assignee, NewTicket};
+use balcao_domain::{ClientId, TicketId};
+use support::db::{Store, TestDb};
+use support::fake_telegram::FakeTelegram;
+use support::smtp_sink::{Received, SmtpSink, Verdict};
+
+const WAIT: Duration = Duration::from_secs(20);
+/// Long enough for the first back-off (8 to 13 s) and the retry after it.
+const AFTER_BACKOFF: Duration = Duration::from_secs(40);
+const CARLA_TG: i64 = 7003;
+const CPF: &str = "529.982.247-25";
+const PHONE: &str = "(12) 98765-4321";
+
+/// The running App with both channels, its SMTP sink and fake Telegram.
+struct MailApp {
+    sink: SmtpSink,
+    tg: FakeTelegram,
+    db: TestDb,
+    store: balcao_storage::Db,
+    maria: ClientId,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+fn settings(db: &str, tg: &FakeTelegram, sink: &SmtpSink) -> Settings {
+    let env = [
+        ("BALCAO_DATABASE__URL", db.to_owned()),
+        ("BALCAO_TELEGRAM__TOKEN", tg.token().to_owned()),
+        ("BALCAO_TELEGRAM__API_URL", tg.api_url()),
+        ("BALCAO_SMTP__URL", sink.url()),
+        ("BALCAO_SMTP__FROM", "Balcão Litoral <balcao@provedor.test>".to_owned()),
+        ("BALCAO_SMTP__POOL_SIZE", "3".to_owned()),
+        ("BALCAO_HTTP__ADDR", "127.0.0.1:0".to_owned()),
+    ];
+    Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()
+}
+
+impl MailApp {
+    async fn start(store: Store) -> Option<MailApp> {
+        let db = TestDb::new(store).await?;
+        let tg = FakeTelegram::start().await;
+        let sink = SmtpSink::start().await;
+        let app = App::open(settings(&db.url, &tg, &sink)).await.unwrap();
+        let litoral = app.db.ensure_reseller("Litoral Net").await.unwrap().id;
+        app.db
+            .import_clients(&[(
+                2,
+                NewClient {
+                    code: "1001".into(),
+                    reseller_id: litoral,
+                    kind: ClientKind::Person,
+                    name: "Maria da Conceição Souza".into(),
+                    trade_name: String::new(),
+                    document: Some(Document::parse(CPF).unwrap()),
+                    rg_ie: String::new(),
+                    birth_date: None,
+                    address: Address { city: "Santos".into(), state: "SP".into(), ..Address::default() },
+                    phones: vec![Phone::parse(PHONE).unwrap()],
+                    emails: vec!["maria@cliente.test".into()],
+                    notes: String::new(),
+                    status: ClientStatus::Active,
+                },
+            )])
+            .await
+            .unwrap();
+        let maria = app.db.client_by_code(&Actor::system(), "1001").await.unwrap().id;
+        app.db.ensure_reseller("Serra Fibra").await.unwrap();
+        for (name, reseller, role, email, telegram_id) in [
+            ("Carla Plantão", "Litoral Net", "Suporte N1", Some("carla@provedor.test"), Some(CARLA_TG)),
+            ("Bruno Atendente", "Litoral Net", "Suporte N1", Some("bruno@provedor.test"), None),
+            ("Sérgio Serra", "Serra Fibra", "Suporte N1", Some("sergio@serra.test"), None),
+            ("Lia Sem E-mail", "Litoral Net", "Suporte N1", None, None),
+            ("Téo Técnico", "Litoral Net", "Técnico de campo", Some("teo@provedor.test"), None),
+        ] {
+            app.add_staff(&NewStaff {
+                name: name.into(),
+                reseller: Some(reseller.into()),
+                roles: vec![role.into()],
+                email: email.map(str::to_owned),
+                telegram_id,
+            })
+            .await
+            .unwrap();
+        }
+        // Tickets opened by the test write the outbox as the App would: both channels are configured.
+        let channels = balcao_storage::Channels { telegram: true, email: true };
+        let store = balcao_storage::Db::connect(&db.url, 2).await.unwrap().with_channels(channels);
+        let mut t = MailApp { sink, tg, db, store, maria, stop: None, task: None };
+        t.run(app).await;
+        Some(t)
+    }
+
+    async fn run(&mut self, app: App) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.stop = Some(tx);
+        self.task = Some(tokio::spawn(app.serve_on(listener, async {
+            let _ = rx.await;
+        })));
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(WAIT, task).await.expect("the App stops").unwrap().unwrap();
+        }
+    }
+
+    async fn restart(&mut self) {
+        self.shutdown().await;
+        let app = App::open(settings(&self.db.url, &self.tg, &self.sink)).await.unwrap();
+        self.run(app).await;
+    }
+
+    async fn finish(mut self) {
+        self.shutdown().await;
+        self.store.close().await;
+        self.tg.stop().await;
+        self.db.drop_it().await;
+    }
+
+    /// Opens a ticket for Maria, for a role or for the staff member named.
+    async fn open_ticket(&self, assignee: &str, problem: &str) -> TicketId {
+        let assignee = match self.store.roles().await.unwrap().into_iter().find(|r| r.name == assignee) {
+            Some(role) => Assignee::Role(role.id),
+            None => Assignee::User(self.staff_id(assignee).await),
+        };
+        let types = self.store.ticket_types().await.unwrap();
+        let channels = self.store.channels().await.unwrap();
+        let new = NewTicket {
+            client_id: self.maria,
+            subscription_id: None,
+            routing_point_id: None,
+            contact_name: "Maria".into(),
+            problem: problem.into(),
+            channel_id: channels[0].id,
+            ticket_type_id: types[0].id,
+            assignee,
+            checks: String::new(),
+            resolution: None,
+            work_order: None,
+        };
+        self.store.open_ticket(&Actor::system(), &new, chrono::Utc::now().date_naive()).await.unwrap().id
+    }
+
+    async fn staff_id(&self, name: &str) -> balcao_domain::StaffId {
+        let mut id = 1;
+        loop {
+            let staff = self.store.staff_member(balcao_domain::StaffId(id)).await.expect("staff member exists");
+            if staff.name == name {
+                return staff.id;
+            }
+            id += 1;
+        }
+    }
+
+    /// The e-mail notifications of `ticket`, once none is pending any more.
+    async fn settled_emails(&self, ticket: TicketId, timeout: Duration) -> Vec<Notification> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let rows: Vec<Notification> = self
+                .store
+                .notifications(false, 1_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|n| n.ticket == Some(ticket) && n.channel == Channel::Email)
+                .collect();
+            if !rows.is_empty() && rows.iter().all(|n| n.status != DeliveryStatus::Pending) {
+                return rows;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "still pending: {rows:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn parse(mail: &Received) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default().parse(&mail.data).expect("a well-formed message")
+}
+
+fn header<'a>(m: &'a mail_parser::Message<'a>, name: &str) -> String {
+    m.header_raw(name).unwrap_or_default().trim().to_owned()
+}
+
+fn recipients(mails: &[Received]) -> Vec<String> {
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    to
+}
+
+async fn a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once(store: Store) {
+    let Some(t) = MailApp::start(store).await else { return };
+    let ticket = t.open_ticket("Suporte N1", "Internet caiu desde ontem à noite.\nJá reiniciou o roteador.").await;
+    let rows = t.settled_emails(ticket, WAIT).await;
+    let mails = t.sink.wait_for(2, WAIT).await;
+    // Carla and Bruno of Litoral Net; not Sérgio (another reseller), not Lia (no address), not Téo (another role).
+    assert_eq!(recipients(&mails), ["bruno@provedor.test", "carla@provedor.test"]);
+    assert!(rows.iter().all(|n| n.status == DeliveryStatus::Sent && n.attempts == 1), "{rows:?}");
+    // Carla is also linked on Telegram and gets the message there too.
+    t.tg.wait_for(0, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA_TG) && !c.failed).await;
+    let detail = t.store.ticket(&Actor::system(), ticket).await.unwrap().ticket;
+    for mail in &mails {
+        assert_eq!(mail.from, "balcao@provedor.test");
+        let m = parse(mail);
+        let row =
+            rows.iter().find(|n| n.external_id.as_deref() == m.message_id().map(|id| format!("<{id}>")).as_deref());
+        assert!(row.is_some(), "the outbox keeps the Message-ID it sent: {rows:?}");
+        let id = m.message_id().unwrap();
+        assert!(id.starts_with("balcao.n") && id.ends_with(&format!(".t{}@provedor.test", ticket.0)), "{id}");
+        assert_eq!(header(&m, "In-Reply-To"), format!("<balcao.t{}@provedor.test>", ticket.0));
+        assert_eq!(header(&m, "References"), format!("<balcao.t{}@provedor.test>", ticket.0));
+        assert_eq!(header(&m, "Auto-Submitted"), "auto-generated");
+        let subject = m.subject().unwrap();
+        assert!(subject.contains(&detail.protocol) && subject.contains("Maria da Conceição Souza"), "{subject}");
+        let text = m.body_text(0).unwrap();
+        assert!(text.contains("Novo atendimento para o cargo Suporte N1."), "{text}");
+        assert!(text.contains(&format!("Protocolo: {}", detail.protocol)), "{text}");
+        assert!(text.contains("Já reiniciou o roteador."), "{text}");
+        let html = m.body_html(0).unwrap();
+        assert!(html.contains("Maria da Conceição Souza") && html.contains("<table"), "{html}");
+        // Nothing the ticket screen does not show: no document, phone, or the client's address.
+        let raw = String::from_utf8_lossy(&mail.data);
+        for secret in ["529.982.247-25", "52998224725", "98765-4321", "987654321", "maria@cliente.test"] {
+            assert!(!raw.contains(secret) && !text.contains(secret) && !html.contains(secret), "{secret} leaked");
+        }
+    }
+    // A ticket for one user reaches that user alone, addressed to them.
+    let mine = t.open_ticket("Téo Técnico", "Trocar o conector da ONU.").await;
+    t.settled_emails(mine, WAIT).await;
+    let mails = t.sink.wait_for(3, WAIT).await;
+    assert_eq!(mails[2].to, ["teo@provedor.test"]);
+    assert!(parse(&mails[2]).body_text(0).unwrap().contains("Novo atendimento para você."));
+    // Nothing goes twice.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(t.sink.received().len(), 3);
+    t.finish().await;
+}
+
+async fn a_relay_that_is_down_gets_the_e_mail_once_when_it_is_back(store: Store) {
+    let Some(mut t) = MailApp::start(store).await else { return };
+    t.sink.down().await;
+    let ticket = t.open_ticket("Téo Técnico", "Sem sinal na ONU.").await;
+    // The first attempt finds nobody listening: a temporary failure, kept for later.
+    let failed = loop {
+        let rows = t.store.notifications(false, 10).await.unwrap();
+        if let Some(n) = rows.into_iter().find(|n| n.ticket == Some(ticket) && n.attempts == 1) {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(failed.status, DeliveryStatus::Pending, "{failed:?}");
+    assert!(failed.last_error.contains("inacessível"), "{failed:?}");
+    t.sink.up().await;
+    let rows = t.settled_emails(ticket, AFTER_BACKOFF).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].status, rows[0].attempts), (DeliveryStatus::Sent, 2), "{rows:?}");
+    let mails = t.sink.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(t.sink.received().len(), 1, "delivered once: {mails:?}");
+    assert_eq!(mails[0].to, ["teo@provedor.test"]);
+    t.finish().await;
+}
+
+async fn a_relay_refusing_for_good_leaves_the_e_mail_dead_with_the_reason(store: Store) {
+    let Some(t) = MailApp::start(store).await else { return };
+    t.sink.set_verdict(Verdict::Permanent);
+    let ticket = t.open_ticket("Téo Técnico", "Sem sinal na ONU.").await;
+    let rows = t.settled_emails(ticket, WAIT).await;
+    assert_eq!(rows[0].status, DeliveryStatus::Dead, "{rows:?}");
+    assert!(rows[0].last_error.contains("550"), "{rows:?}");
+    assert_eq!(t.sink.refused(), 1, "one try only: 5xx is permanent");
+    // Once the address is fixed at the relay, `balcao outbox retry` delivers it, once.
+    t.sink.set_verdict(Verdict::Accept);
+    assert_eq!(t.store.retry_dead(Some(rows[0].id), chrono::Utc::now()).await.unwrap(), 1);
+    let rows = t.settled_emails(ticket, WAIT).await;
+    assert_eq!(rows[0].status, DeliveryStatus::Sent, "{rows:?}");
+    assert_eq!(t.sink.wait_for(1, WAIT).await.len(), 1);
+    t.finish().await;
+}
+
+async fn a_dispatcher_that_dies_mid_dispatch_loses_no_e_mail_and_sends_none_twice(store: Store) {
+    let Some(mut t) = MailApp::start(store).await else { return };
+    let sent = t.open_ticket("Téo Técnico", "Primeiro.").await;
+    t.settled_emails(sent, WAIT).await;
+    t.shutdown().await;
+    // A dispatcher claims the next e-mails and dies before sending or recording.
+    let ticket = t.open_ticket("Suporte N1", "Segundo.").await;
+    let claimed = t.store.claim_due(chrono::Utc::now(), 1, 10, false).await.unwrap();
+    assert_eq!(claimed.iter().filter(|n| n.channel == Channel::Email).count(), 2, "{claimed:?}");
+    t.restart().await;
+    t.settled_emails(ticket, WAIT).await;
+    let mails = t.sink.wait_for(3, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(t.sink.received().len(), 3, "{mails:?}");
+    assert_eq!(recipients(&mails), ["bruno@provedor.test", "carla@provedor.test", "teo@provedor.test"]);
+    t.finish().await;
+}
+
+/// The relay's verdicts as the mailer reads them, without the outbox.
+#[tokio::test]
+async fn the_mailer_tells_a_temporary_refusal_from_a_permanent_one() {
+    use balcao_notify::mail::{Email, MailFailure, Mailer};
+    let sink = SmtpSink::start().await;
+    let mailer = Mailer::new(&sink.url(), "balcao@provedor.test", 2).unwrap();
+    let email = Email {
+        to_name: "Téo".into(),
+        to_address: "teo@provedor.test".into(),
+        subject: "Teste".into(),
+        text: "linha\n.linha que começa com ponto\n".into(),
+        html: "<p>linha</p>".into(),
+        message_key: "balcao.n1.t1".into(),
+        thread_key: "balcao.t1".into(),
+    };
+    mailer.send(&email).await.unwrap();
+    let got = sink.wait_for(1, WAIT).await;
+    assert!(
+        parse(&got[0]).body_text(0).unwrap().contains("\n.linha que começa com ponto"),
+        "a line that starts with a dot arrives whole"
+    );
+    sink.set_verdict(Verdict::Temporary);
+    match mailer.send(&email).await {
+        Err(MailFailure::Temporary(e)) => assert!(e.contains("451"), "{e}"),
+        other => panic!("expected a temporary failure, got {other:?}"),
+    }
+    sink.set_verdict(Verdict::Permanent);
+    match mailer.send(&email).await {
+        Err(MailFailure::Permanent(e)) => assert!(e.contains("550"), "{e}"),
+        other => panic!("expected a permanent failure, got {other:?}"),
+    }
+    let nobody = Mailer::new("smtp://127.0.0.1:9?tls=none", "balcao@provedor.test", 1).unwrap();
+    assert!(matches!(nobody.send(&email).await, Err(MailFailure::Temporary(_))));
+}
+
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Store::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if std::env::var("BALCAO_TEST_POSTGRES_URL").is_err() {
+                    eprintln!("BALCAO_TEST_POSTGRES_URL not set: skipping the PostgreSQL run");
+                    return;
+                }
+                super::$name(super::Store::Postgres).await
+            })*
+        }
+    };
+}
+
+on_both_stores!(
+    a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once,
+    a_relay_that_is_down_gets_the_e_mail_once_when_it_is_back,
+    a_relay_refusing_for_good_leaves_the_e_mail_dead_with_the_reason,
+    a_dispatcher_that_dies_mid_dispatch_loses_no_e_mail_and_sends_none_twice,
+);
