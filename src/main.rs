@@ -80,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Roles and the Telegram groups where they hear of their tickets.
+    Roles {
+        #[command(subcommand)]
+        command: RolesCommand,
+    },
     /// Runs the service: the HTTP service (/healthz) until Ctrl-C.
     Serve {
         /// Seeds the demo provider first when the database has no clients.
@@ -88,6 +93,32 @@ enum Command {
     },
     /// Checks the configuration and the database connection, and says what is set.
     CheckConfig,
+}
+
+#[derive(Subcommand)]
+enum RolesCommand {
+    /// Lists the roles and their Telegram groups.
+    List,
+    /// Sends a role's tickets to a Telegram group instead of each member
+    /// privately (add the bot to the group and type /grupo there to learn its id).
+    Group {
+        /// The role, e.g. "Suporte N1".
+        role: String,
+        /// The group's chat id (negative), e.g. -1001234567890.
+        #[arg(allow_negative_numbers = true)]
+        chat_id: i64,
+        /// Only the tickets of this reseller; without it, those of every reseller without a group of its own.
+        #[arg(long)]
+        reseller: Option<String>,
+    },
+    /// Stops sending a role's tickets to a group: its members hear of them privately again.
+    Ungroup {
+        /// The role.
+        role: String,
+        /// The reseller the group was for.
+        #[arg(long)]
+        reseller: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -301,7 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let tz = app.settings.tz()?;
             for n in list {
                 println!(
-                    "nº {} - {} - {} - {} - usuário nº {} - {} tentativa(s){}",
+                    "nº {} - {} - {} - {} - {} - {} tentativa(s){}",
                     n.id,
                     n.created_at.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
                     n.channel.as_str(),
@@ -317,6 +348,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let n = app.db.retry_dead(id, chrono::Utc::now()).await?;
             println!("{n} notificação(ões) de volta à fila.");
         }
+        Command::Roles { command } => roles_command(&app, command).await?,
         Command::Staff { command: StaffCommand::Disable { id } } => {
             let s = app.db.set_staff_active(balcao_domain::StaffId(id), false).await.map_err(staff_not_found(id))?;
             println!("Usuário nº {} ({}) desativado: perdeu o acesso ao bot.", s.id, s.name);
@@ -424,6 +456,61 @@ async fn seed_demo(app: &App, clients: usize) -> anyhow::Result<()> {
         match code {
             Some(code) => println!("  {name} ({role}): código de convite {code}"),
             None => println!("  {name} ({role})"),
+        }
+    }
+    Ok(())
+}
+
+/// `balcao roles ...`.
+async fn roles_command(app: &App, command: RolesCommand) -> anyhow::Result<()> {
+    let roles = app.db.roles().await?;
+    let role_named = |name: &str| {
+        let key = balcao_domain::text::search_key(name);
+        roles.iter().find(|r| balcao_domain::text::search_key(&r.name) == key).cloned().ok_or_else(|| {
+            let known: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+            anyhow::anyhow!("cargo \"{name}\" não existe; os cargos são: {}", known.join(", "))
+        })
+    };
+    let reseller_named = async |name: Option<String>| -> anyhow::Result<Option<balcao_domain::staff::Reseller>> {
+        match name {
+            None => Ok(None),
+            Some(name) => match app.db.reseller_by_name(&name).await? {
+                Some(r) => Ok(Some(r)),
+                None => anyhow::bail!("revenda \"{name}\" não existe"),
+            },
+        }
+    };
+    match command {
+        RolesCommand::List => {
+            let groups = app.db.role_groups().await?;
+            for role in &roles {
+                println!("{}", role.name);
+                for g in groups.iter().filter(|g| g.role == role.id) {
+                    let scope = g
+                        .reseller_name
+                        .as_deref()
+                        .map_or("todas as revendas sem grupo próprio".to_owned(), |r| format!("revenda {r}"));
+                    println!("  grupo {} ({scope})", g.chat_id);
+                }
+            }
+        }
+        RolesCommand::Group { role, chat_id, reseller } => {
+            let role = role_named(&role)?;
+            let reseller = reseller_named(reseller).await?;
+            let g = app.db.set_role_group(role.id, reseller.as_ref().map(|r| r.id), chat_id).await?;
+            let scope = g
+                .reseller_name
+                .map_or("de todas as revendas sem grupo próprio".to_owned(), |r| format!("da revenda {r}"));
+            println!("Os atendimentos do cargo {} {scope} vão para o grupo {}.", g.role_name, g.chat_id);
+        }
+        RolesCommand::Ungroup { role, reseller } => {
+            let role = role_named(&role)?;
+            let reseller = reseller_named(reseller).await?;
+            if app.db.remove_role_group(role.id, reseller.as_ref().map(|r| r.id)).await? {
+                println!("Os membros do cargo {} voltam a receber os atendimentos no privado.", role.name);
+            } else {
+                println!("O cargo {} não tinha grupo para essa revenda.", role.name);
+            }
         }
     }
     Ok(())

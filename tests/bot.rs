@@ -29,6 +29,8 @@ const CARLA: i64 = 5003;
 const SERGIO: i64 = 5004;
 /// Técnico de campo at Litoral Net, already linked, with a scheduled O.S.
 const TEO: i64 = 5005;
+/// A Telegram group of Suporte N1.
+const GROUP: i64 = -100_500;
 
 /// The running App, the fake Telegram, and the data the tests look for.
 struct TestApp {
@@ -1095,6 +1097,96 @@ async fn a_screen_that_can_no_longer_be_edited_comes_as_a_new_message(store: Sto
     t.finish().await;
 }
 
+/// Sends Suporte N1's tickets to [`GROUP`]: Litoral Net's only, or every reseller's.
+async fn group_for_suporte_n1(t: &TestApp, only_litoral: bool) {
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let role = db.roles().await.unwrap().into_iter().find(|r| r.name == "Suporte N1").unwrap().id;
+    let litoral = db.reseller_by_name("Litoral Net").await.unwrap().unwrap().id;
+    db.set_role_group(role, only_litoral.then_some(litoral), GROUP).await.unwrap();
+    db.close().await;
+}
+
+async fn a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    // Added to the group, the bot tells staff the group's id when asked.
+    let since = t.tg.call_count();
+    t.tg.send_text_in(GROUP, BRUNO, "Bruno", "/grupo");
+    let hint = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(GROUP)).await;
+    assert!(hint.text().unwrap().contains("O id deste grupo é -100500"), "{hint:?}");
+    group_for_suporte_n1(&t, true).await;
+
+    let since = t.tg.call_count();
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let notice = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(GROUP) && !c.failed).await;
+    assert!(notice.text().unwrap().starts_with("📥 Novo atendimento para o cargo Suporte N1"), "{notice:?}");
+    assert_eq!(
+        notice.buttons(),
+        [
+            ("Ver atendimento".to_owned(), format!("tk:{}", ticket.0)),
+            ("🙋 Assumir".to_owned(), format!("tt:{}", ticket.0))
+        ]
+    );
+    let in_group = notice.result_message_id().unwrap();
+
+    // Carla takes it from the group: the ticket comes to her privately and the group's message says so.
+    let tapped = t.tg.call_count();
+    t.tg.tap_in(GROUP, CARLA, in_group, &format!("tt:{}", ticket.0));
+    let answer = t.tg.wait_for(tapped, WAIT, |c| c.is("answerCallbackQuery")).await;
+    assert!(answer.text().unwrap().starts_with("Você assumiu o atendimento"), "{answer:?}");
+    let screen = t.tg.wait_for(tapped, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA)).await;
+    assert!(screen.text().unwrap().contains("Maria da Conceição Souza"), "{screen:?}");
+    let edited = t.tg.wait_for(tapped, WAIT, |c| c.is("editMessageText") && c.chat_id() == Some(GROUP)).await;
+    assert_eq!(edited.message_id(), Some(in_group));
+    assert!(edited.text().unwrap().contains("✅ Assumido por Carla Plantão"), "{edited:?}");
+    assert!(has_button(&edited, "Assumir").is_none(), "{edited:?}");
+
+    // Sérgio, of another reseller, is in the group too: the buttons show him nothing.
+    let tapped = t.tg.call_count();
+    t.tg.tap_in(GROUP, SERGIO, in_group, &format!("tk:{}", ticket.0));
+    let refused = t.tg.wait_for(tapped, WAIT, |c| c.is("answerCallbackQuery")).await;
+    assert!(refused.text().unwrap().contains("não está ao seu alcance"), "{refused:?}");
+    // Nor does a stranger's tap.
+    t.tg.tap_in(GROUP, STRANGER, in_group, &format!("tt:{}", ticket.0));
+    t.say(BRUNO, "/ajuda").await;
+    assert!(t.tg.calls()[tapped..].iter().all(|c| c.chat_id() != Some(SERGIO) && c.chat_id() != Some(STRANGER)));
+    // The members were not told privately: the group was.
+    assert_eq!(notices_to(&t, since), [GROUP]);
+    t.finish().await;
+}
+
+async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    group_for_suporte_n1(&t, false).await;
+    // Telegram refuses the group's first notice for 3 s; three more tickets come meanwhile.
+    t.tg.fail_next("sendMessage", 1, 429, Some(3));
+    let since = t.tg.call_count();
+    let mut tickets = vec![open_ticket_for_maria(&t, Some("Suporte N1"), None).await];
+    let refused = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.failed).await;
+    for _ in 0..3 {
+        tickets.push(open_ticket_for_maria(&t, Some("Suporte N1"), None).await);
+    }
+    let digest = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && !c.failed && c.chat_id() == Some(GROUP)).await;
+    assert!(digest.at.duration_since(refused.at) >= Duration::from_millis(2_900), "retry_after honoured");
+    let text = digest.text().unwrap();
+    assert!(text.starts_with("📥 4 novos atendimentos para o cargo Suporte N1"), "{text}");
+    let takes: Vec<String> = digest.buttons().into_iter().map(|(_, data)| data).collect();
+    assert_eq!(takes, tickets.iter().map(|id| format!("tt:{}", id.0)).collect::<Vec<_>>());
+
+    // Bruno takes the second: the digest is edited whole, its other tickets still up for grabs.
+    let tapped = t.tg.call_count();
+    t.tg.tap_in(GROUP, BRUNO, digest.result_message_id().unwrap(), &format!("tt:{}", tickets[1].0));
+    let edited = t.tg.wait_for(tapped, WAIT, |c| c.is("editMessageText") && c.chat_id() == Some(GROUP)).await;
+    assert!(edited.text().unwrap().contains("✅ Assumido por Bruno Atendente"), "{edited:?}");
+    assert_eq!(edited.buttons().len(), 3, "{edited:?}");
+    t.say(BRUNO, "/ajuda").await;
+    let to_group =
+        t.tg.calls()[since..].iter().filter(|c| c.is("sendMessage") && !c.failed && c.chat_id() == Some(GROUP)).count();
+    assert_eq!(to_group, 1, "one message for the burst");
+    t.finish().await;
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1115,6 +1207,8 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it,
+    a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest,
     a_stranger_is_refused_and_learns_nothing,
     an_invite_code_links_once_and_registers_commands,
     staff_search_by_city_and_read_the_whole_client_card,

@@ -220,3 +220,32 @@ fn serve_with_demo_data_answers_health_over_http_and_stops_on_ctrl_c() {
     let found = w.ok(&["clients", "search", "--by", "city", "sao jose"]);
     assert!(found.contains("São José dos Campos"), "{found}");
 }
+
+#[test]
+fn a_role_s_tickets_go_to_a_telegram_group_set_from_the_command_line() {
+    let w = Workdir::new("roles");
+    w.ok(&["migrate"]);
+    w.ok(&["import", "clients", path(&w.write("clientes.csv", CLIENTS.as_bytes()))]);
+    let out = w.ok(&["roles", "group", "suporte n1", "-1001234567890", "--reseller", "Litoral Net"]);
+    assert!(out.contains("Suporte N1 da revenda Litoral Net vão para o grupo -1001234567890"), "{out}");
+    let out = w.ok(&["roles", "group", "Suporte N1", "-1009"]);
+    assert!(out.contains("de todas as revendas sem grupo próprio"), "{out}");
+    let list = w.ok(&["roles", "list"]);
+    assert!(list.contains("grupo -1001234567890 (revenda Litoral Net)"), "{list}");
+    assert!(list.contains("grupo -1009 (todas as revendas sem grupo próprio)"), "{list}");
+
+    let (ok, _, err) = w.balcao(&["roles", "group", "Telepatia", "-1009"]);
+    assert!(
+        !ok && err.contains("cargo \"Telepatia\" não existe; os cargos são:") && err.contains("Suporte N1"),
+        "{err}"
+    );
+    let (ok, _, err) = w.balcao(&["roles", "group", "Suporte N1", "1009"]);
+    assert!(!ok && err.contains("id de um grupo do Telegram é negativo"), "{err}");
+    let (ok, _, err) = w.balcao(&["roles", "group", "Suporte N1", "-1009", "--reseller", "Ninguém"]);
+    assert!(!ok && err.contains("revenda \"Ninguém\" não existe"), "{err}");
+
+    let out = w.ok(&["roles", "ungroup", "Suporte N1", "--reseller", "Litoral Net"]);
+    assert!(out.contains("voltam a receber os atendimentos no privado"), "{out}");
+    let list = w.ok(&["roles", "list"]);
+    assert!(!list.contains("-1001234567890") && list.contains("-1009"), "{list}");
+}

@@ -10,7 +10,7 @@ use balcao_domain::finance::{FeePolicy, Period, ReceivableDetail, Statement, par
 use balcao_domain::ports::{Chats, Clients, Directory, Finance, FollowUp, Tickets};
 use balcao_domain::search::{SearchFilter, SearchTerm};
 use balcao_domain::staff::{Actor, Staff, invite_hash};
-use balcao_domain::{ClientId, DomainError, ReceivableId};
+use balcao_domain::{ClientId, DomainError, ReceivableId, TicketId};
 use chrono::{Datelike, NaiveDate, Utc};
 
 use crate::forms::{Form, FormKind, FormOutcome};
@@ -36,6 +36,19 @@ pub enum Event {
         message_id: i32,
         /// The button's data, as the device sent it: never trusted.
         data: String,
+    },
+    /// Tapped a button on a role group's notice, in the group: the answer
+    /// goes to the person's private chat, never to the group.
+    GroupTap {
+        /// The callback query, to answer.
+        callback_id: String,
+        /// The button's data, as the device sent it: never trusted.
+        data: String,
+    },
+    /// Typed /grupo in a group, to learn the group's id.
+    GroupCommand {
+        /// The group's chat id.
+        group_chat_id: i64,
     },
 }
 
@@ -165,6 +178,13 @@ impl Desk {
             self.store.mark_reachable(staff.id).await?;
         }
         let actor = Actor::of(&staff);
+        match &input.event {
+            Event::GroupTap { callback_id, data } => return self.on_group_tap(&actor, callback_id, data).await,
+            Event::GroupCommand { group_chat_id } => {
+                return Ok(vec![Reply::Send { text: text::group_id(*group_chat_id), keyboard: Vec::new() }]);
+            }
+            Event::Text(_) | Event::Tap { .. } => {}
+        }
         let mut state = ChatState::from_stored(self.store.conversation(input.chat_id).await?.as_deref());
         let now = Utc::now();
         state.expire_question(now);
@@ -183,6 +203,7 @@ impl Desk {
                 replies.extend(others);
                 replies
             }
+            Event::GroupTap { .. } | Event::GroupCommand { .. } => Vec::new(),
         };
         self.store.save_conversation(input.chat_id, &state.to_stored()).await?;
         Ok(replies)
@@ -213,7 +234,9 @@ impl Desk {
                 tracing::info!("message from an unlinked Telegram account refused");
                 Ok(vec![Reply::Send { text: text::STRANGER.into(), keyboard: Vec::new() }])
             }
-            Event::Tap { callback_id, .. } => {
+            // Strangers in a group get no answer there: the group is not theirs to learn about.
+            Event::GroupCommand { .. } => Ok(Vec::new()),
+            Event::Tap { callback_id, .. } | Event::GroupTap { callback_id, .. } => {
                 tracing::info!("button tap from an unlinked Telegram account refused");
                 Ok(vec![Reply::Answer {
                     callback_id: callback_id.clone(),
@@ -222,6 +245,40 @@ impl Desk {
                 }])
             }
         }
+    }
+
+    /// A tap on a role group's notice: Assumir takes the ticket; either
+    /// button sends the ticket's screen to the person's private chat. The
+    /// group's message itself is edited by the outbox, to say who took it.
+    async fn on_group_tap(&self, actor: &Actor, callback_id: &str, data: &str) -> Result<Vec<Reply>, DomainError> {
+        let answer = |notice: String, alert: bool| Reply::Answer {
+            callback_id: callback_id.to_owned(),
+            notice: Some(notice),
+            alert,
+        };
+        let (verb, id) = data.split_once(':').unwrap_or((data, ""));
+        let ticket = match (verb, id.parse::<i64>()) {
+            ("tt" | "tk", Ok(id)) => TicketId(id),
+            _ => return Ok(vec![answer(text::GROUP_STALE.into(), true)]),
+        };
+        let notice = if verb == "tt" {
+            match self.store.take(actor, ticket).await {
+                Ok(_) => text::TAKEN_FROM_GROUP,
+                Err(e @ (DomainError::Invalid(_) | DomainError::Conflict(_))) => {
+                    return Ok(vec![answer(e.to_string(), true)]);
+                }
+                Err(DomainError::NotFound(_)) => return Ok(vec![answer(text::GROUP_NOT_YOURS.into(), true)]),
+                Err(e) => return Err(e),
+            }
+        } else {
+            text::SENT_PRIVATELY
+        };
+        let screen = match self.ticket_screen(actor, ticket).await {
+            Ok(screen) => screen,
+            Err(DomainError::NotFound(_)) => return Ok(vec![answer(text::GROUP_NOT_YOURS.into(), true)]),
+            Err(e) => return Err(e),
+        };
+        Ok(vec![answer(notice.into(), false), Reply::Send { text: screen.text, keyboard: screen.keyboard }])
     }
 
     async fn on_text(

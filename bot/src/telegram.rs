@@ -64,6 +64,12 @@ pub async fn run_polling(bot: Bot, desk: Desk, shutdown: impl Future<Output = ()
 fn message_input(msg: &Message) -> Option<(ChatId, Input)> {
     let (from, text) = (msg.from.as_ref()?, msg.text()?);
     if !msg.chat.is_private() {
+        // In a group the bot only answers /grupo (or /grupo@bot), with the group's id.
+        let command = text.split_whitespace().next().unwrap_or("");
+        if command == "/grupo" || command.starts_with("/grupo@") {
+            let event = Event::GroupCommand { group_chat_id: msg.chat.id.0 };
+            return Some((msg.chat.id, Input { user_id: from.id.0 as i64, chat_id: msg.chat.id.0, event }));
+        }
         return None;
     }
     Some((
@@ -77,6 +83,12 @@ fn callback_input(q: &CallbackQuery) -> Option<(ChatId, Input)> {
     let message = q.message.as_ref()?;
     let chat = message.chat().id;
     let data = q.data.clone().unwrap_or_default();
+    if !message.chat().is_private() {
+        // A role group's notice: whatever it shows goes to the person's private chat.
+        let user = q.from.id.0 as i64;
+        let event = Event::GroupTap { callback_id: q.id.to_string(), data };
+        return Some((ChatId(user), Input { user_id: user, chat_id: user, event }));
+    }
     Some((
         chat,
         Input {

@@ -125,3 +125,20 @@ pub fn sentence(reason: &str) -> String {
         None => String::new(),
     }
 }
+
+/// Answer to Assumir tapped in a role's group.
+pub const TAKEN_FROM_GROUP: &str = "Você assumiu o atendimento. Ele está na sua conversa com o bot.";
+/// Answer to "Ver atendimento" tapped in a role's group.
+pub const SENT_PRIVATELY: &str = "Enviei o atendimento na sua conversa com o bot.";
+/// A group button for a ticket the person may not see.
+pub const GROUP_NOT_YOURS: &str = "Este atendimento não está ao seu alcance.";
+/// A group button that no longer means anything.
+pub const GROUP_STALE: &str = "Este botão não vale mais.";
+
+/// Answer to /grupo in a group: its id, and how to send a role's tickets there.
+pub fn group_id(chat_id: i64) -> String {
+    format!(
+        "O id deste grupo é {chat_id}.\nPara que os atendimentos de um cargo venham para cá, rode no servidor:\n\
+         balcao roles group \"Suporte N1\" {chat_id}\n(acrescente --reseller \"Nome da revenda\" para só os de uma revenda)."
+    )
+}

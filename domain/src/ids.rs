@@ -44,4 +44,6 @@ id_type!(
     WorkOrderId,
     /// A notification of the outbox.
     NotificationId,
+    /// A role's Telegram group chat.
+    RoleGroupId,
 );

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{NotificationId, StaffId, TicketId};
+use crate::ids::{NotificationId, ResellerId, RoleGroupId, RoleId, StaffId, TicketId};
 
 /// How a notification travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,6 +32,59 @@ impl Channel {
         if s == "email" { Channel::Email } else { Channel::Telegram }
     }
 }
+
+/// Who hears of a notification: one staff member, or a role's group chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    /// A staff member, in their private chat with the bot or by e-mail.
+    Staff(StaffId),
+    /// A Telegram group where a role hears of its tickets.
+    Group(RoleGroupId),
+}
+
+impl Recipient {
+    /// The staff member, when it is one.
+    pub fn staff(self) -> Option<StaffId> {
+        match self {
+            Recipient::Staff(s) => Some(s),
+            Recipient::Group(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Recipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Recipient::Staff(s) => write!(f, "usuário nº {s}"),
+            Recipient::Group(g) => write!(f, "grupo nº {g}"),
+        }
+    }
+}
+
+/// A Telegram group where a role hears of its tickets instead of each member
+/// privately: for one reseller's tickets, or (no reseller) for the tickets of
+/// every reseller that has no group of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGroup {
+    /// Its id.
+    pub id: RoleGroupId,
+    /// The role.
+    pub role: RoleId,
+    /// The role's name.
+    pub role_name: String,
+    /// The reseller whose tickets it hears of; `None`: every reseller without a group of its own.
+    pub reseller: Option<ResellerId>,
+    /// The reseller's name.
+    pub reseller_name: Option<String>,
+    /// The Telegram chat id of the group (negative).
+    pub chat_id: i64,
+}
+
+/// Held-up notices to one group become one digest from this many on.
+pub const DIGEST_FROM: usize = 3;
+/// At most this many tickets in one digest (Telegram caps a message at 4,096 characters).
+pub const DIGEST_MAX: usize = 15;
 
 /// What a notification announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +161,7 @@ pub struct Notification {
     /// What caused it, e.g. "ticket:42:opened"; unique with recipient and channel.
     pub event: String,
     /// Who must hear of it.
-    pub recipient: StaffId,
+    pub recipient: Recipient,
     /// How.
     pub channel: Channel,
     /// What it announces.

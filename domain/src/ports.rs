@@ -10,8 +10,10 @@ use crate::client::{Client, ClientSummary, NewClient};
 use crate::document::Document;
 use crate::error::DomainResult;
 use crate::finance::{NewReceivable, Period, Receivable, Settlement};
-use crate::ids::{ClientId, NotificationId, ReceivableId, ResellerId, StaffId, TicketId, WorkOrderId};
-use crate::notify::{Notification, OutboxStat};
+use crate::ids::{
+    ClientId, NotificationId, ReceivableId, ResellerId, RoleGroupId, RoleId, StaffId, TicketId, WorkOrderId,
+};
+use crate::notify::{Notification, OutboxStat, Recipient, RoleGroup};
 use crate::search::{SearchPage, SearchTerm};
 use crate::staff::{Actor, NewStaff, Reseller, Role, Staff};
 use crate::subscription::{NewSubscription, Plan, PlanChoice, RoutingPoint, Subscription};
@@ -48,6 +50,15 @@ pub trait Directory: Send + Sync {
     async fn ticket_types(&self) -> DomainResult<Vec<TicketType>>;
     /// Contact channels.
     async fn channels(&self) -> DomainResult<Vec<ContactChannel>>;
+    /// Makes `chat_id` the Telegram group where `role` hears of the tickets
+    /// of `reseller` (or, with `None`, of every reseller without a group of
+    /// its own), replacing the group it had.
+    async fn set_role_group(&self, role: RoleId, reseller: Option<ResellerId>, chat_id: i64)
+    -> DomainResult<RoleGroup>;
+    /// Stops sending `role`'s tickets of `reseller` to a group; whether there was one.
+    async fn remove_role_group(&self, role: RoleId, reseller: Option<ResellerId>) -> DomainResult<bool>;
+    /// Every role group, by role and reseller.
+    async fn role_groups(&self) -> DomainResult<Vec<RoleGroup>>;
 }
 
 /// The client registration and its plans.
@@ -238,7 +249,21 @@ pub trait Outbox: Send + Sync {
     async fn mark_dead(&self, id: NotificationId, reason: &str) -> DomainResult<()>;
     /// The channel's id of the assignment notice of `ticket` delivered to
     /// `recipient`, if one was (the message an Assumir edits).
-    async fn delivered_assignment(&self, ticket: TicketId, recipient: StaffId) -> DomainResult<Option<String>>;
+    async fn delivered_assignment(&self, ticket: TicketId, recipient: Recipient) -> DomainResult<Option<String>>;
+    /// Claims, for `lease_seconds`, the other assignment notices waiting for
+    /// the same group, due or held by back-off, oldest first: a burst held up
+    /// by an outage goes out as one digest.
+    async fn claim_group_backlog(
+        &self,
+        group: RoleGroupId,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> DomainResult<Vec<Notification>>;
+    /// The tickets announced together in the message with this channel id (a digest), oldest first.
+    async fn tickets_in_message(&self, external_id: &str) -> DomainResult<Vec<TicketId>>;
+    /// A role group by id.
+    async fn role_group(&self, id: RoleGroupId) -> DomainResult<RoleGroup>;
     /// Marks a staff member as unreachable on Telegram (they blocked the bot).
     async fn mark_unreachable(&self, staff: StaffId) -> DomainResult<()>;
     /// Counts per channel and status, and how many needed more than one attempt.

@@ -20,11 +20,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use balcao_domain::notify::{Channel, MAX_ATTEMPTS, Notification, NotificationKind, backoff_seconds};
+use balcao_domain::notify::{
+    Channel, DIGEST_FROM, DIGEST_MAX, MAX_ATTEMPTS, Notification, NotificationKind, Recipient, RoleGroup,
+    backoff_seconds,
+};
 use balcao_domain::ports::{Directory, Outbox, Tickets};
 use balcao_domain::staff::Actor;
 use balcao_domain::ticket::Assignee;
-use balcao_domain::{DomainError, DomainResult};
+use balcao_domain::{DomainError, DomainResult, RoleGroupId};
 use chrono::Utc;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
@@ -43,26 +46,34 @@ pub struct Limits {
     pub per_second: u32,
     /// Least time between two messages to one chat.
     pub per_chat: Duration,
+    /// Least time between two messages to one group (Telegram allows 20 a minute).
+    pub per_group: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { per_second: 30, per_chat: Duration::from_secs(1) }
+        Limits { per_second: 30, per_chat: Duration::from_secs(1), per_group: Duration::from_secs(3) }
     }
 }
 
 /// Queues sends so that Telegram's limits hold: a sliding second overall and
-/// a gap per chat. It waits; it never refuses.
+/// a gap per chat, longer for groups. It waits; it never refuses.
 #[derive(Debug)]
 struct Pacer {
     limits: Limits,
     recent: std::collections::VecDeque<Instant>,
     last_per_chat: HashMap<i64, Instant>,
+    /// Chats Telegram asked us to leave alone (429) until then.
+    held: HashMap<i64, Instant>,
 }
+
+/// A wait longer than this is not slept through (it would hold every other
+/// chat's messages back): the notice goes back to the queue until then.
+const LONGEST_INLINE_WAIT: Duration = Duration::from_secs(1);
 
 impl Pacer {
     fn new(limits: Limits) -> Self {
-        Pacer { limits, recent: Default::default(), last_per_chat: HashMap::new() }
+        Pacer { limits, recent: Default::default(), last_per_chat: HashMap::new(), held: HashMap::new() }
     }
 
     /// How long to wait before sending to `chat` now.
@@ -77,11 +88,30 @@ impl Pacer {
         } else {
             Duration::ZERO
         };
-        let chat_wait = self
-            .last_per_chat
-            .get(&chat)
-            .map_or(Duration::ZERO, |t| self.limits.per_chat.saturating_sub(now.duration_since(*t)));
-        global.max(chat_wait)
+        // Telegram's group chats have negative ids.
+        let gap = if chat < 0 { self.limits.per_group } else { self.limits.per_chat };
+        let chat_wait =
+            self.last_per_chat.get(&chat).map_or(Duration::ZERO, |t| gap.saturating_sub(now.duration_since(*t)));
+        let held = self.held.get(&chat).map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
+        global.max(chat_wait).max(held)
+    }
+
+    /// Telegram answered 429 for `chat`: nothing goes there for `wait`.
+    fn hold(&mut self, chat: i64, wait: Duration, now: Instant) {
+        self.held.insert(chat, now + wait);
+    }
+
+    /// Waits for `chat`'s turn when it is near; when it is far (a group's
+    /// 3 s, a 429), answers how long, so the caller requeues instead.
+    async fn turn(&mut self, chat: i64) -> Result<(), Duration> {
+        let wait = self.wait_for(chat, Instant::now());
+        if wait > LONGEST_INLINE_WAIT {
+            return Err(wait);
+        }
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
     }
 
     fn sent(&mut self, chat: i64, at: Instant) {
@@ -108,6 +138,7 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 /// How one delivery ended.
+#[derive(Clone)]
 enum Outcome {
     Sent(String),
     Retry { error: String, after: Duration, counts: bool },
@@ -126,6 +157,12 @@ fn jitter() -> f64 {
 /// A temporary failure: try again after the back-off for `attempts`.
 fn backoff(error: String, attempts: i64) -> Outcome {
     Outcome::Retry { error, after: Duration::from_secs(backoff_seconds(attempts, jitter()) as u64), counts: true }
+}
+
+/// The chat's turn is far (a group's pace, a 429): back to the queue until
+/// then, without counting an attempt.
+fn not_yet(wait: Duration) -> Outcome {
+    Outcome::Retry { error: "aguardando a vez deste chat no Telegram".into(), after: wait, counts: false }
 }
 
 /// The store failed us: try again soon.
@@ -148,7 +185,9 @@ async fn record(store: &dyn NotifyStore, n: &Notification, outcome: Outcome) {
         }
         Outcome::Dead(reason) => store.mark_dead(id, &reason).await,
         Outcome::Unreachable(reason) => {
-            let _ = store.mark_unreachable(n.recipient).await;
+            if let Some(staff) = n.recipient.staff() {
+                let _ = store.mark_unreachable(staff).await;
+            }
             store.mark_dead(id, &reason).await
         }
     };
@@ -173,7 +212,7 @@ async fn notice(store: &dyn NotifyStore, n: &Notification) -> DomainResult<Notic
             let role = store.roles().await?.into_iter().find(|x| x.id == r).map(|x| x.name);
             (role.map_or(text::Audience::Team, text::Audience::Role), None)
         }
-        Assignee::User(u) if u == n.recipient && n.kind == NotificationKind::TicketAssigned => {
+        Assignee::User(u) if Some(u) == n.recipient.staff() && n.kind == NotificationKind::TicketAssigned => {
             (text::Audience::You, None)
         }
         Assignee::User(u) => (text::Audience::Team, Some(store.staff_member(u).await?.name)),
@@ -183,7 +222,10 @@ async fn notice(store: &dyn NotifyStore, n: &Notification) -> DomainResult<Notic
 
 /// Delivers one e-mail notification.
 async fn deliver_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notification) -> Outcome {
-    let staff = match store.staff_member(n.recipient).await {
+    let Some(recipient) = n.recipient.staff() else {
+        return Outcome::Dead("e-mail vai só a pessoas, não a grupos".into());
+    };
+    let staff = match store.staff_member(recipient).await {
         Ok(s) => s,
         Err(DomainError::NotFound(_)) => return Outcome::Dead("destinatário não existe".into()),
         Err(e) => return store_failed(&e),
@@ -302,9 +344,39 @@ impl Dispatcher {
             while running.join_next().await.is_some() {}
         };
         let telegram_work = async {
-            for n in &telegrams {
-                let outcome = self.deliver_telegram(n).await;
-                record(&*self.store, n, outcome).await;
+            let mut queue: std::collections::VecDeque<Notification> = telegrams.into();
+            while let Some(n) = queue.pop_front() {
+                let Recipient::Group(group) = n.recipient else {
+                    let outcome = self.deliver_telegram(&n).await;
+                    record(&*self.store, &n, outcome).await;
+                    continue;
+                };
+                if n.kind != NotificationKind::TicketAssigned {
+                    let outcome = self.deliver_telegram(&n).await;
+                    record(&*self.store, &n, outcome).await;
+                    continue;
+                }
+                // Every notice waiting for this group: the batch's and those held by back-off.
+                let (mut burst, rest): (Vec<_>, Vec<_>) = std::iter::once(n).chain(queue.drain(..)).partition(|m| {
+                    m.recipient == Recipient::Group(group) && m.kind == NotificationKind::TicketAssigned
+                });
+                queue = rest.into();
+                match self.store.claim_group_backlog(group, Utc::now(), 120, 100).await {
+                    Ok(more) => burst.extend(more),
+                    Err(e) => tracing::error!(cause = ?e, "could not claim a group's waiting notices"),
+                }
+                burst.sort_by_key(|m| m.id);
+                burst.dedup_by_key(|m| m.id);
+                if burst.len() >= DIGEST_FROM {
+                    for part in burst.chunks(DIGEST_MAX) {
+                        self.deliver_digest(group, part).await;
+                    }
+                } else {
+                    for m in &burst {
+                        let outcome = self.deliver_telegram(m).await;
+                        record(&*self.store, m, outcome).await;
+                    }
+                }
             }
         };
         tokio::join!(email_work, telegram_work);
@@ -316,36 +388,43 @@ impl Dispatcher {
         let Some((bot, pacer)) = self.telegram.as_mut() else {
             return Outcome::Dead("Telegram não configurado (telegram.token)".into());
         };
-        let staff = match store.staff_member(n.recipient).await {
-            Ok(s) => s,
-            Err(DomainError::NotFound(_)) => return Outcome::Dead("destinatário não existe".into()),
-            Err(e) => return store_failed(&e),
+        let (chat, group) = match chat_of(store, n.recipient).await {
+            Ok(found) => found,
+            Err(outcome) => return outcome,
         };
-        let Some(chat) = staff.telegram_id.filter(|_| staff.active) else {
-            return Outcome::Dead("destinatário sem Telegram ligado ou desativado".into());
-        };
-        let (text, keyboard) = match notice(store, n).await {
+        let (mut text, mut keyboard) = match notice(store, n).await {
             Ok(notice) => telegram_message(&notice),
             Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento não existe mais".into()),
             Err(e) => return store_failed(&e),
         };
-        // Assumir edits the message the person got; nothing to edit when it never went out.
+        // Assumir edits the message the person or group got; nothing to edit when it never went out.
         let edit = if n.kind == NotificationKind::TicketTaken {
             let ticket = n.ticket.unwrap_or(balcao_domain::TicketId(0));
-            match store.delivered_assignment(ticket, n.recipient).await {
-                Ok(Some(external)) => match external.split_once(':').and_then(|(_, m)| m.parse::<i32>().ok()) {
-                    Some(message) => Some(message),
-                    None => return Outcome::Dead("mensagem original ilegível".into()),
-                },
+            let external = match store.delivered_assignment(ticket, n.recipient).await {
+                Ok(Some(external)) => external,
                 Ok(None) => return Outcome::Sent("nada a editar".into()),
                 Err(e) => return store_failed(&e),
+            };
+            let Some(message) = external.split_once(':').and_then(|(_, m)| m.parse::<i32>().ok()) else {
+                return Outcome::Dead("mensagem original ilegível".into());
+            };
+            // A digest is edited whole: each of its tickets as it stands now.
+            if let Some(group) = &group {
+                match store.tickets_in_message(&external).await {
+                    Ok(tickets) if tickets.len() > 1 => match digest_message(store, group, &tickets).await {
+                        Ok(digest) => (text, keyboard) = digest,
+                        Err(e) => return store_failed(&e),
+                    },
+                    Ok(_) => {}
+                    Err(e) => return store_failed(&e),
+                }
             }
+            Some(message)
         } else {
             None
         };
-        let wait = pacer.wait_for(chat, Instant::now());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        if let Err(wait) = pacer.turn(chat).await {
+            return not_yet(wait);
         }
         let sent = match edit {
             Some(message) => bot
@@ -357,30 +436,144 @@ impl Dispatcher {
             None => bot.send_message(ChatId(chat), text).reply_markup(keyboard).send().await.map(|m| m.id.0),
         };
         pacer.sent(chat, Instant::now());
-        match sent {
-            Ok(message) => Outcome::Sent(format!("{chat}:{message}")),
-            Err(RequestError::Api(ApiError::MessageNotModified)) => Outcome::Sent("sem alteração".into()),
-            Err(RequestError::RetryAfter(wait)) => {
-                // That chat only: this row waits, the others go on.
-                Outcome::Retry {
-                    error: "Telegram pediu para esperar (429)".into(),
-                    after: wait.duration(),
-                    counts: false,
-                }
-            }
-            Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked)) => {
-                Outcome::Unreachable("o usuário bloqueou o bot (403)".into())
-            }
-            Err(RequestError::Api(ApiError::Unknown(description)))
-                if description.contains("Internal Server Error")
-                    || description.contains("Bad Gateway")
-                    || description.contains("Too Many") =>
-            {
-                backoff(format!("Telegram: {description}"), n.attempts)
-            }
-            Err(RequestError::Api(e)) => Outcome::Dead(format!("Telegram recusou: {e}")),
-            Err(e) => backoff(format!("falha de rede: {e}"), n.attempts),
+        let outcome = telegram_outcome(sent, chat, n.attempts);
+        if let Outcome::Retry { counts: false, after, .. } = &outcome {
+            pacer.hold(chat, *after, Instant::now());
         }
+        outcome
+    }
+
+    /// One message to a group for several tickets, recorded as sent (or
+    /// failed) for each of their notices.
+    async fn deliver_digest(&mut self, group: RoleGroupId, rows: &[Notification]) {
+        let store = &*self.store;
+        let Some((bot, pacer)) = self.telegram.as_mut() else {
+            for n in rows {
+                record(store, n, Outcome::Dead("Telegram não configurado (telegram.token)".into())).await;
+            }
+            return;
+        };
+        let role_group = match store.role_group(group).await {
+            Ok(g) => g,
+            Err(e) => {
+                for n in rows {
+                    let outcome = match &e {
+                        DomainError::NotFound(_) => Outcome::Dead("grupo não existe".into()),
+                        e => store_failed(e),
+                    };
+                    record(store, n, outcome).await;
+                }
+                return;
+            }
+        };
+        let tickets: Vec<_> = rows.iter().filter_map(|n| n.ticket).collect();
+        let (text, keyboard) = match digest_message(store, &role_group, &tickets).await {
+            Ok(message) => message,
+            Err(e) => {
+                for n in rows {
+                    record(store, n, store_failed(&e)).await;
+                }
+                return;
+            }
+        };
+        let chat = role_group.chat_id;
+        if let Err(wait) = pacer.turn(chat).await {
+            for n in rows {
+                record(store, n, not_yet(wait)).await;
+            }
+            return;
+        }
+        let sent = bot.send_message(ChatId(chat), text).reply_markup(keyboard).send().await.map(|m| m.id.0);
+        pacer.sent(chat, Instant::now());
+        let attempts = rows.iter().map(|n| n.attempts).max().unwrap_or(0);
+        let outcome = telegram_outcome(sent, chat, attempts);
+        if let Outcome::Retry { counts: false, after, .. } = &outcome {
+            pacer.hold(chat, *after, Instant::now());
+        }
+        for n in rows {
+            record(store, n, outcome.clone()).await;
+        }
+    }
+}
+
+/// Where a notice goes on Telegram: the member's private chat, or the group's
+/// chat (with the group); an outcome when it cannot go.
+async fn chat_of(store: &dyn NotifyStore, recipient: Recipient) -> Result<(i64, Option<RoleGroup>), Outcome> {
+    match recipient {
+        Recipient::Staff(id) => {
+            let staff = match store.staff_member(id).await {
+                Ok(s) => s,
+                Err(DomainError::NotFound(_)) => return Err(Outcome::Dead("destinatário não existe".into())),
+                Err(e) => return Err(store_failed(&e)),
+            };
+            match staff.telegram_id.filter(|_| staff.active) {
+                Some(chat) => Ok((chat, None)),
+                None => Err(Outcome::Dead("destinatário sem Telegram ligado ou desativado".into())),
+            }
+        }
+        Recipient::Group(id) => match store.role_group(id).await {
+            Ok(g) => Ok((g.chat_id, Some(g))),
+            Err(DomainError::NotFound(_)) => Err(Outcome::Dead("grupo não existe".into())),
+            Err(e) => Err(store_failed(&e)),
+        },
+    }
+}
+
+/// A digest of `tickets` for `group`: each as it stands now, with an Assumir
+/// button for those nobody took yet.
+async fn digest_message(
+    store: &dyn NotifyStore,
+    group: &RoleGroup,
+    tickets: &[balcao_domain::TicketId],
+) -> DomainResult<(String, InlineKeyboardMarkup)> {
+    let mut items = Vec::with_capacity(tickets.len());
+    for id in tickets {
+        let ticket = match store.ticket(&Actor::system(), *id).await {
+            Ok(detail) => detail.ticket,
+            Err(DomainError::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let taken_by = match ticket.assignee {
+            Assignee::User(u) => Some(store.staff_member(u).await?.name),
+            Assignee::Role(_) => None,
+        };
+        items.push((ticket, taken_by));
+    }
+    let buttons = items
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, taken))| taken.is_none())
+        .map(|(i, (t, _))| {
+            vec![InlineKeyboardButton::callback(text::take_numbered(i + 1, t), format!("tt:{}", t.id.0))]
+        })
+        .collect::<Vec<_>>();
+    Ok((text::digest(&group.role_name, &items), InlineKeyboardMarkup::new(buttons)))
+}
+
+/// What Telegram's answer to a send or edit means for the notice.
+fn telegram_outcome(sent: Result<i32, RequestError>, chat: i64, attempts: i64) -> Outcome {
+    match sent {
+        Ok(message) => Outcome::Sent(format!("{chat}:{message}")),
+        Err(RequestError::Api(ApiError::MessageNotModified)) => Outcome::Sent("sem alteração".into()),
+        Err(RequestError::RetryAfter(wait)) => {
+            // That chat only: this row waits, the others go on.
+            Outcome::Retry { error: "Telegram pediu para esperar (429)".into(), after: wait.duration(), counts: false }
+        }
+        Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated)) => {
+            Outcome::Unreachable("o usuário bloqueou o bot (403)".into())
+        }
+        Err(RequestError::Api(ApiError::BotKicked | ApiError::BotKickedFromSupergroup)) => {
+            Outcome::Dead("o bot foi removido do grupo (403)".into())
+        }
+        Err(RequestError::Api(ApiError::Unknown(description)))
+            if description.contains("Internal Server Error")
+                || description.contains("Bad Gateway")
+                || description.contains("Too Many") =>
+        {
+            backoff(format!("Telegram: {description}"), attempts)
+        }
+        Err(RequestError::Api(e)) => Outcome::Dead(format!("Telegram recusou: {e}")),
+        Err(e) => backoff(format!("falha de rede: {e}"), attempts),
     }
 }
 
@@ -419,5 +612,17 @@ mod tests {
         }
         assert_eq!(p.wait_for(99, t0), Duration::from_secs(1), "thirty in this second already");
         assert_eq!(p.wait_for(99, t0 + Duration::from_millis(1_000)), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_group_waits_three_seconds_and_a_429_holds_its_chat() {
+        let mut p = Pacer::new(Limits::default());
+        let t0 = Instant::now();
+        p.sent(-100, t0);
+        assert_eq!(p.wait_for(-100, t0 + Duration::from_secs(1)), Duration::from_secs(2), "20 a minute in a group");
+        p.hold(7, Duration::from_secs(5), t0);
+        assert_eq!(p.wait_for(7, t0 + Duration::from_secs(1)), Duration::from_secs(4));
+        assert_eq!(p.wait_for(8, t0 + Duration::from_secs(1)), Duration::ZERO, "only that chat");
+        assert_eq!(p.wait_for(7, t0 + Duration::from_secs(6)), Duration::ZERO);
     }
 }

@@ -52,6 +52,31 @@ pub const VIEW: &str = "Ver atendimento";
 /// Button: take a role's ticket.
 pub const TAKE: &str = "🙋 Assumir";
 
+/// Several tickets for a role's group at once (a burst, or what piled up
+/// while Telegram was out of reach): one message, a few lines each.
+pub fn digest(role: &str, items: &[(Ticket, Option<String>)]) -> String {
+    let mut out = format!("📥 {} novos atendimentos para o cargo {role}\n", items.len());
+    for (i, (t, taker)) in items.iter().enumerate() {
+        out.push_str(&format!(
+            "\n{}. {} · {} · {}\n   {}\n",
+            i + 1,
+            t.protocol,
+            t.client_name,
+            t.ticket_type.name,
+            first_line(&t.problem, 80)
+        ));
+        if let Some(name) = taker {
+            out.push_str(&format!("   {}\n", taken_by(name)));
+        }
+    }
+    out
+}
+
+/// Button of a digest: take its `n`-th ticket.
+pub fn take_numbered(n: usize, t: &Ticket) -> String {
+    format!("🙋 Assumir {n} · {}", t.client_name.chars().take(24).collect::<String>())
+}
+
 /// The e-mail's subject: protocol, type and client, so that an inbox list says it all.
 pub fn email_subject(t: &Ticket) -> String {
     format!("Novo atendimento {} – {} – {}", t.protocol, t.ticket_type.name, t.client_name)

@@ -1,13 +1,14 @@
 //! Resellers, staff, roles and the catalogs.
 
 use async_trait::async_trait;
+use balcao_domain::notify::RoleGroup;
 use balcao_domain::ports::Directory;
 use balcao_domain::staff::{DEFAULT_ROLES, NewStaff, Reseller, Role, Scope, Staff};
 use balcao_domain::subscription::{DEFAULT_PLANS, Plan, RoutingPoint};
 use balcao_domain::text::search_key;
 use balcao_domain::ticket::{ContactChannel, DEFAULT_CHANNELS, DEFAULT_TICKET_TYPES, Named, TicketType};
 use balcao_domain::{
-    ChannelId, DomainError, DomainResult, Money, PlanId, ResellerId, RoutingPointId, StaffId, TicketTypeId,
+    ChannelId, DomainError, DomainResult, Money, PlanId, ResellerId, RoleId, RoutingPointId, StaffId, TicketTypeId,
 };
 use chrono::{DateTime, Utc};
 
@@ -290,5 +291,22 @@ impl Directory for Db {
             .await
             .map_err(backend)?;
         Ok(rows.into_iter().map(|(id, name)| Named { id: ChannelId(id), name }).collect())
+    }
+
+    async fn set_role_group(
+        &self,
+        role: RoleId,
+        reseller: Option<ResellerId>,
+        chat_id: i64,
+    ) -> DomainResult<RoleGroup> {
+        self.put_role_group(role, reseller, chat_id).await
+    }
+
+    async fn remove_role_group(&self, role: RoleId, reseller: Option<ResellerId>) -> DomainResult<bool> {
+        self.delete_role_group(role, reseller).await
+    }
+
+    async fn role_groups(&self) -> DomainResult<Vec<RoleGroup>> {
+        self.list_role_groups().await
     }
 }

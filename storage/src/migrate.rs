@@ -46,6 +46,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_outbox.sql"),
         postgres: include_str!("../../migrations/postgres/0004_outbox.sql"),
     },
+    Migration {
+        version: 5,
+        name: "role_groups",
+        sqlite: include_str!("../../migrations/sqlite/0005_role_groups.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_role_groups.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -3,10 +3,12 @@
 //! their outcomes.
 
 use async_trait::async_trait;
-use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind, OutboxStat};
+use balcao_domain::notify::{
+    Channel, DeliveryStatus, Notification, NotificationKind, OutboxStat, Recipient, RoleGroup,
+};
 use balcao_domain::ports::Outbox;
 use balcao_domain::ticket::Assignee;
-use balcao_domain::{DomainResult, NotificationId, StaffId, TicketId};
+use balcao_domain::{DomainError, DomainResult, NotificationId, ResellerId, RoleGroupId, RoleId, StaffId, TicketId};
 use chrono::{DateTime, Utc};
 
 use crate::tickets::Tx;
@@ -48,19 +50,38 @@ pub(crate) async fn enqueue_assignment(
         .map_err(backend)?,
     };
     let now = now_text();
+    // A role with a group chat for this reseller (or for all) hears of it there, once.
+    let group = match assignee {
+        Assignee::Role(r) if channels.telegram => group_for(tx, r.0, reseller).await?,
+        _ => None,
+    };
+    if let Some(group) = group {
+        sqlx::query(
+            "INSERT INTO outbox (event, group_id, channel, kind, ticket_id, urgent, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 1, 'pending', 0, $6, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(event)
+        .bind(group)
+        .bind(Channel::Telegram.as_str())
+        .bind(NotificationKind::TicketAssigned.as_str())
+        .bind(ticket)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
     for (recipient, on_telegram, has_email) in recipients {
         if actor.is_some_and(|a| a.0 == recipient) {
             continue;
         }
-        let wanted = [
-            (Channel::Telegram, channels.telegram && on_telegram == 1),
-            (Channel::Email, channels.email && has_email == 1),
-        ];
+        let on_telegram = on_telegram == 1 && group.is_none();
+        let wanted =
+            [(Channel::Telegram, channels.telegram && on_telegram), (Channel::Email, channels.email && has_email == 1)];
         for (channel, _) in wanted.into_iter().filter(|(_, on)| *on) {
             sqlx::query(
                 "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, \
                  next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 1, 'pending', 0, $6, $6) \
-                 ON CONFLICT (event, recipient_id, channel) DO NOTHING",
+                 ON CONFLICT DO NOTHING",
             )
             .bind(event)
             .bind(recipient)
@@ -76,6 +97,21 @@ pub(crate) async fn enqueue_assignment(
     Ok(())
 }
 
+/// The group chat where `role` hears of `reseller`'s tickets: the reseller's
+/// own, else the role's group for every reseller, else none.
+async fn group_for(tx: &mut Tx, role: i64, reseller: i64) -> DomainResult<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM role_groups WHERE role_id = $1 AND (reseller_id = $2 OR reseller_id IS NULL) \
+         AND removed_at IS NULL ORDER BY CASE WHEN reseller_id IS NULL THEN 1 ELSE 0 END LIMIT 1",
+    )
+    .bind(role)
+    .bind(reseller)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(row.map(|(id,)| id))
+}
+
 /// Writes, in the Assumir's transaction, one notification per other person who
 /// was told of the role's ticket on Telegram, so that their message says who
 /// took it. (An e-mail cannot be edited, and a second one only to say "taken"
@@ -83,10 +119,10 @@ pub(crate) async fn enqueue_assignment(
 pub(crate) async fn enqueue_taken(tx: &mut Tx, ticket: i64, taker: StaffId, event: &str) -> DomainResult<()> {
     let now = now_text();
     sqlx::query(
-        "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, next_attempt_at, \
-         created_at) SELECT DISTINCT $1, recipient_id, channel, $2, ticket_id, 0, 'pending', 0, $3, $3 FROM outbox \
-         WHERE ticket_id = $4 AND kind = $5 AND recipient_id <> $6 AND status <> 'dead' AND channel = 'telegram' \
-         ON CONFLICT (event, recipient_id, channel) DO NOTHING",
+        "INSERT INTO outbox (event, recipient_id, group_id, channel, kind, ticket_id, urgent, status, attempts, \
+         next_attempt_at, created_at) SELECT DISTINCT $1, recipient_id, group_id, channel, $2, ticket_id, 0, 'pending', \
+         0, $3, $3 FROM outbox WHERE ticket_id = $4 AND kind = $5 AND (recipient_id <> $6 OR group_id IS NOT NULL) \
+         AND status <> 'dead' AND channel = 'telegram' ON CONFLICT DO NOTHING",
     )
     .bind(event)
     .bind(NotificationKind::TicketTaken.as_str())
@@ -100,14 +136,15 @@ pub(crate) async fn enqueue_taken(tx: &mut Tx, ticket: i64, taker: StaffId, even
     Ok(())
 }
 
-const COLUMNS: &str = "id, event, recipient_id, channel, kind, ticket_id, status, attempts, last_error, \
+const COLUMNS: &str = "id, event, recipient_id, group_id, channel, kind, ticket_id, status, attempts, last_error, \
      external_id, created_at, sent_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     event: String,
-    recipient_id: i64,
+    recipient_id: Option<i64>,
+    group_id: Option<i64>,
     channel: String,
     kind: String,
     ticket_id: Option<i64>,
@@ -124,7 +161,10 @@ impl From<Row> for Notification {
         Notification {
             id: NotificationId(r.id),
             event: r.event,
-            recipient: StaffId(r.recipient_id),
+            recipient: match (r.recipient_id, r.group_id) {
+                (Some(staff), _) => Recipient::Staff(StaffId(staff)),
+                (None, group) => Recipient::Group(RoleGroupId(group.unwrap_or_default())),
+            },
             channel: Channel::from_stored(&r.channel),
             kind: NotificationKind::from_stored(&r.kind),
             ticket: r.ticket_id.map(TicketId),
@@ -219,18 +259,72 @@ impl Outbox for Db {
         Ok(())
     }
 
-    async fn delivered_assignment(&self, ticket: TicketId, recipient: StaffId) -> DomainResult<Option<String>> {
-        let row: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT external_id FROM outbox WHERE ticket_id = $1 AND recipient_id = $2 AND kind = $3 \
-             AND status = 'sent' ORDER BY id DESC LIMIT 1",
-        )
+    async fn delivered_assignment(&self, ticket: TicketId, recipient: Recipient) -> DomainResult<Option<String>> {
+        let (column, id) = match recipient {
+            Recipient::Staff(s) => ("recipient_id", s.0),
+            Recipient::Group(g) => ("group_id", g.0),
+        };
+        let row: Option<(Option<String>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT external_id FROM outbox WHERE ticket_id = $1 AND {column} = $2 AND kind = $3 \
+             AND status = 'sent' ORDER BY id DESC LIMIT 1"
+        )))
         .bind(ticket.0)
-        .bind(recipient.0)
+        .bind(id)
         .bind(NotificationKind::TicketAssigned.as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
         Ok(row.and_then(|(e,)| e))
+    }
+
+    async fn claim_group_backlog(
+        &self,
+        group: RoleGroupId,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: i64,
+    ) -> DomainResult<Vec<Notification>> {
+        let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
+        let now = instant_text(now);
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE group_id = $2 \
+             AND status = 'pending' AND kind = $3 AND (claimed_until IS NULL OR claimed_until < $4) \
+             ORDER BY id LIMIT $5{lock}) RETURNING {COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        let mut rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(until)
+            .bind(group.0)
+            .bind(NotificationKind::TicketAssigned.as_str())
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows.into_iter().map(Notification::from).collect())
+    }
+
+    async fn tickets_in_message(&self, external_id: &str) -> DomainResult<Vec<TicketId>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT ticket_id FROM outbox WHERE external_id = $1 AND kind = $2 AND status = 'sent' \
+             AND ticket_id IS NOT NULL ORDER BY id",
+        )
+        .bind(external_id)
+        .bind(NotificationKind::TicketAssigned.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.into_iter().map(|(t,)| TicketId(t)).collect())
+    }
+
+    async fn role_group(&self, id: RoleGroupId) -> DomainResult<RoleGroup> {
+        let sql = format!("{GROUP_SELECT} WHERE g.id = $1");
+        let row: Option<GroupRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(RoleGroup::from).ok_or(DomainError::NotFound("grupo"))
     }
 
     async fn mark_unreachable(&self, staff: StaffId) -> DomainResult<()> {
@@ -293,4 +387,109 @@ impl Outbox for Db {
         let done = q.execute(&self.pool).await.map_err(backend)?;
         Ok(done.rows_affected() as usize)
     }
+}
+
+const GROUP_SELECT: &str = "SELECT g.id, g.role_id, r.name AS role_name, g.reseller_id, v.name AS reseller_name, \
+     g.chat_id FROM role_groups g JOIN roles r ON r.id = g.role_id LEFT JOIN resellers v ON v.id = g.reseller_id";
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: i64,
+    role_id: i64,
+    role_name: String,
+    reseller_id: Option<i64>,
+    reseller_name: Option<String>,
+    chat_id: i64,
+}
+
+impl From<GroupRow> for RoleGroup {
+    fn from(r: GroupRow) -> RoleGroup {
+        RoleGroup {
+            id: RoleGroupId(r.id),
+            role: RoleId(r.role_id),
+            role_name: r.role_name,
+            reseller: r.reseller_id.map(ResellerId),
+            reseller_name: r.reseller_name,
+            chat_id: r.chat_id,
+        }
+    }
+}
+
+impl Db {
+    pub(crate) async fn put_role_group(
+        &self,
+        role: RoleId,
+        reseller: Option<ResellerId>,
+        chat_id: i64,
+    ) -> DomainResult<RoleGroup> {
+        if chat_id >= 0 {
+            return Err(DomainError::invalid(
+                "o id de um grupo do Telegram é negativo (por exemplo -1001234567890); envie /grupo no grupo para vê-lo",
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let current = active_group(&mut tx, role, reseller).await?;
+        let id = match current {
+            Some((id, chat)) if chat == chat_id => id,
+            _ => {
+                // Another chat: the old group is kept for the notices already
+                // sent there (an Assumir still edits them) but chosen no more.
+                if let Some((old, _)) = current {
+                    retire_group(&mut tx, old).await?;
+                }
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO role_groups (role_id, reseller_id, chat_id, created_at) VALUES ($1, $2, $3, $4) \
+                     RETURNING id",
+                )
+                .bind(role.0)
+                .bind(reseller.map(|r| r.0))
+                .bind(chat_id)
+                .bind(now_text())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                id
+            }
+        };
+        tx.commit().await.map_err(backend)?;
+        self.role_group(RoleGroupId(id)).await
+    }
+
+    pub(crate) async fn delete_role_group(&self, role: RoleId, reseller: Option<ResellerId>) -> DomainResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let Some((id, _)) = active_group(&mut tx, role, reseller).await? else { return Ok(false) };
+        retire_group(&mut tx, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    pub(crate) async fn list_role_groups(&self) -> DomainResult<Vec<RoleGroup>> {
+        let sql = format!("{GROUP_SELECT} WHERE g.removed_at IS NULL ORDER BY r.name, COALESCE(v.name, '')");
+        let rows: Vec<GroupRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(RoleGroup::from).collect())
+    }
+}
+
+/// The group `role` uses now for `reseller` (exactly that scope): its id and chat.
+async fn active_group(tx: &mut Tx, role: RoleId, reseller: Option<ResellerId>) -> DomainResult<Option<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT id, chat_id FROM role_groups WHERE role_id = $1 AND COALESCE(reseller_id, 0) = $2 \
+         AND removed_at IS NULL",
+    )
+    .bind(role.0)
+    .bind(reseller.map_or(0, |r| r.0))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(backend)
+}
+
+async fn retire_group(tx: &mut Tx, id: i64) -> DomainResult<()> {
+    sqlx::query("UPDATE role_groups SET removed_at = $1 WHERE id = $2")
+        .bind(now_text())
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }

@@ -22,7 +22,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use balcao_domain::client::Client;
-use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind};
+use balcao_domain::notify::{Channel, DeliveryStatus, Notification, NotificationKind, Recipient};
 use balcao_domain::ports::{Clients, Directory, FollowUp, Outbox, Tickets};
 use balcao_domain::staff::{Actor, Staff};
 use balcao_domain::ticket::Assignee;
@@ -119,7 +119,8 @@ async fn notification(db: &Db, id: NotificationId) -> Notification {
 
 /// The recipients of the rows written for `event`, by id.
 async fn told_of(db: &Db, event: &str) -> Vec<StaffId> {
-    let mut who: Vec<StaffId> = everything(db).await.iter().filter(|n| n.event == event).map(|n| n.recipient).collect();
+    let mut who: Vec<StaffId> =
+        everything(db).await.iter().filter(|n| n.event == event).filter_map(|n| n.recipient.staff()).collect();
     who.sort();
     who
 }
@@ -203,7 +204,7 @@ async fn a_ticket_for_a_user_notifies_exactly_that_user_when_linked(db: &Db) {
     let rows = of_ticket(db, to_ana).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_fresh(&rows[0], to_ana, &opened(to_ana), since);
-    assert_eq!(rows[0].recipient, t.ana.id);
+    assert_eq!(rows[0].recipient, Recipient::Staff(t.ana.id));
 
     let to_carla = open(db, &t.lia_acts(), &t.client_a, Assignee::User(t.carla.id)).await;
     assert_eq!(told_of(db, &opened(to_carla)).await, staff(&[&t.carla]));
@@ -296,7 +297,7 @@ async fn each_event_reaches_each_recipient_once_per_channel(db: &Db) {
     }
     let all = everything(db).await;
     assert_eq!(all.len(), 2 * (2 + 1 + 2 + 1 + 2));
-    let keys: BTreeSet<(&str, StaffId, &str)> =
+    let keys: BTreeSet<(&str, Recipient, &str)> =
         all.iter().map(|n| (n.event.as_str(), n.recipient, n.channel.as_str())).collect();
     assert_eq!(keys.len(), all.len(), "no (event, recipient, channel) twice");
 
@@ -411,9 +412,10 @@ async fn a_sent_row_records_the_message_and_is_not_claimed_again(db: &Db) {
     let ticket = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     let now = soon();
     let claimed = db.claim_due(now, 60, 10, false).await.unwrap();
-    let to_ana = claimed.iter().find(|n| n.recipient == t.ana.id).expect("Ana's row claimed").clone();
-    let to_carla = claimed.iter().find(|n| n.recipient == t.carla.id).expect("Carla's row claimed").clone();
-    assert_eq!(db.delivered_assignment(ticket, t.ana.id).await.unwrap(), None, "not sent yet");
+    let to_ana = claimed.iter().find(|n| n.recipient == Recipient::Staff(t.ana.id)).expect("Ana's row claimed").clone();
+    let to_carla =
+        claimed.iter().find(|n| n.recipient == Recipient::Staff(t.carla.id)).expect("Carla's row claimed").clone();
+    assert_eq!(db.delivered_assignment(ticket, Recipient::Staff(t.ana.id)).await.unwrap(), None, "not sent yet");
 
     let sent_at = Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap();
     db.mark_sent(to_ana.id, "7002:77", sent_at).await.unwrap();
@@ -429,8 +431,8 @@ async fn a_sent_row_records_the_message_and_is_not_claimed_again(db: &Db) {
         }
     );
     assert_eq!(notification(db, to_carla.id).await, to_carla, "the other row is untouched");
-    assert_eq!(db.delivered_assignment(ticket, t.ana.id).await.unwrap(), Some("7002:77".into()));
-    assert_eq!(db.delivered_assignment(ticket, t.carla.id).await.unwrap(), None);
+    assert_eq!(db.delivered_assignment(ticket, Recipient::Staff(t.ana.id)).await.unwrap(), Some("7002:77".into()));
+    assert_eq!(db.delivered_assignment(ticket, Recipient::Staff(t.carla.id)).await.unwrap(), None);
 
     // Long after the lease, only the unsent row is claimed.
     assert_eq!(ids(&db.claim_due(after(now, 3_600), 60, 10, false).await.unwrap()), [to_carla.id]);
@@ -569,7 +571,7 @@ async fn a_member_who_blocked_the_bot_is_not_notified_of_later_tickets(db: &Db) 
     // Only Ana: the others of her reseller and the provider's are still reachable.
     let by_system = open(db, &Actor::system(), &t.client_a, Assignee::Role(t.n1)).await;
     assert_eq!(told_of(db, &opened(by_system)).await, staff(&[&t.lia, &t.carla]));
-    assert!(!everything(db).await.iter().any(|n| n.recipient == t.dino.id), "disabled staff never");
+    assert!(!everything(db).await.iter().any(|n| n.recipient == Recipient::Staff(t.dino.id)), "disabled staff never");
 }
 
 async fn assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours(db: &Db) {
@@ -577,14 +579,17 @@ async fn assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours(db: &
     let ticket = open(db, &Actor::system(), &t.client_a, Assignee::Role(t.n1)).await;
     let now = soon();
     for n in db.claim_due(now, 60, 10, false).await.unwrap() {
-        db.mark_sent(n.id, &format!("{}:1", n.recipient), now).await.unwrap();
+        db.mark_sent(n.id, &format!("{}:1", n.recipient.staff().map_or(0, |s| s.0)), now).await.unwrap();
     }
     db.take(&t.lia_acts(), ticket).await.unwrap();
     let taken: Vec<Notification> =
         of_ticket(db, ticket).await.into_iter().filter(|n| n.kind == NotificationKind::TicketTaken).collect();
-    let told: BTreeSet<StaffId> = taken.iter().map(|n| n.recipient).collect();
+    let told: BTreeSet<StaffId> = taken.iter().filter_map(|n| n.recipient.staff()).collect();
     assert_eq!(told, staff(&[&t.ana, &t.carla]).into_iter().collect(), "everyone told of it but the taker");
-    assert_eq!(db.delivered_assignment(ticket, t.ana.id).await.unwrap().as_deref(), Some(&*format!("{}:1", t.ana.id)));
+    assert_eq!(
+        db.delivered_assignment(ticket, Recipient::Staff(t.ana.id)).await.unwrap().as_deref(),
+        Some(&*format!("{}:1", t.ana.id))
+    );
     // The edits are not urgent: in quiet hours they wait.
     assert!(db.claim_due(after(now, 1), 60, 10, true).await.unwrap().is_empty());
     assert_eq!(db.claim_due(after(now, 1), 60, 10, false).await.unwrap().len(), 2);
@@ -611,7 +616,8 @@ async fn e_mail_rows_are_written_only_when_e_mail_is_configured_and_assumir_edit
     let ticket = open(&both, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     let rows = of_ticket(db, ticket).await;
     let on = |channel: Channel| {
-        let mut who: Vec<StaffId> = rows.iter().filter(|n| n.channel == channel).map(|n| n.recipient).collect();
+        let mut who: Vec<StaffId> =
+            rows.iter().filter(|n| n.channel == channel).filter_map(|n| n.recipient.staff()).collect();
         who.sort();
         who
     };
@@ -623,22 +629,109 @@ async fn e_mail_rows_are_written_only_when_e_mail_is_configured_and_assumir_edit
     let email_only = db.clone().with_channels(balcao_storage::Channels { telegram: false, email: true });
     let by_mail = open(&email_only, &t.lia_acts(), &t.client_a, Assignee::User(rui.id)).await;
     let rows = of_ticket(db, by_mail).await;
-    assert_eq!(rows.iter().map(|n| (n.recipient, n.channel)).collect::<Vec<_>>(), [(rui.id, Channel::Email)]);
+    assert_eq!(
+        rows.iter().map(|n| (n.recipient, n.channel)).collect::<Vec<_>>(),
+        [(Recipient::Staff(rui.id), Channel::Email)]
+    );
 
     // Assumir edits the Telegram messages; an e-mail cannot be edited and gets no follow-up.
     let now = soon();
     for n in db.claim_due(now, 60, 100, false).await.unwrap() {
-        db.mark_sent(n.id, &format!("{}:1", n.recipient), now).await.unwrap();
+        db.mark_sent(n.id, &format!("{}:1", n.recipient.staff().map_or(0, |s| s.0)), now).await.unwrap();
     }
     db.take(&Actor::of(&t.ana), ticket).await.unwrap();
     let taken: Vec<Notification> =
         of_ticket(db, ticket).await.into_iter().filter(|n| n.kind == NotificationKind::TicketTaken).collect();
     assert!(taken.iter().all(|n| n.channel == Channel::Telegram), "{taken:?}");
-    let told: BTreeSet<StaffId> = taken.iter().map(|n| n.recipient).collect();
+    let told: BTreeSet<StaffId> = taken.iter().filter_map(|n| n.recipient.staff()).collect();
     assert_eq!(told, staff(&[&t.carla, &rui]).into_iter().collect());
 }
 
+async fn a_role_with_a_group_chat_hears_of_its_tickets_there_once(db: &Db) {
+    let t = team(db).await;
+    assert!(db.set_role_group(t.n1, Some(t.a.reseller.id), 42).await.is_err(), "a group's id is negative");
+    let of_a = db.set_role_group(t.n1, Some(t.a.reseller.id), -1001).await.unwrap();
+    let everyone = db.set_role_group(t.n1, None, -1002).await.unwrap();
+    assert_eq!(
+        (of_a.role_name.as_str(), of_a.reseller_name.as_deref(), of_a.chat_id),
+        ("Suporte N1", Some("Revenda A"), -1001)
+    );
+    assert_eq!(db.role_groups().await.unwrap().len(), 2);
+    let group_rows = |rows: &[Notification]| {
+        rows.iter().filter(|n| matches!(n.recipient, Recipient::Group(_))).map(|n| n.recipient).collect::<Vec<_>>()
+    };
+
+    // A's ticket goes to A's group, once, and to no member privately.
+    let ticket = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
+    let rows = of_ticket(db, ticket).await;
+    assert_eq!(group_rows(&rows), [Recipient::Group(of_a.id)]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    // B has no group of its own: the role's group for every reseller hears of it.
+    let of_b = open(db, &t.b.actor, &t.client_b, Assignee::Role(t.n1)).await;
+    assert_eq!(group_rows(&of_ticket(db, of_b).await), [Recipient::Group(everyone.id)]);
+    // A user's ticket is still for the user.
+    let to_ana = open(db, &t.lia_acts(), &t.client_a, Assignee::User(t.ana.id)).await;
+    assert_eq!(
+        of_ticket(db, to_ana).await.iter().map(|n| n.recipient).collect::<Vec<_>>(),
+        [Recipient::Staff(t.ana.id)]
+    );
+
+    // Ana takes it from the group: the group's message is to be edited.
+    let now = soon();
+    for n in db.claim_due(now, 60, 100, false).await.unwrap() {
+        db.mark_sent(n.id, "-1001:77", now).await.unwrap();
+    }
+    assert_eq!(db.tickets_in_message("-1001:77").await.unwrap().len(), 3);
+    assert_eq!(db.delivered_assignment(ticket, Recipient::Group(of_a.id)).await.unwrap().as_deref(), Some("-1001:77"));
+    db.take(&Actor::of(&t.ana), ticket).await.unwrap();
+    let taken: Vec<Notification> =
+        of_ticket(db, ticket).await.into_iter().filter(|n| n.kind == NotificationKind::TicketTaken).collect();
+    assert_eq!(taken.iter().map(|n| n.recipient).collect::<Vec<_>>(), [Recipient::Group(of_a.id)]);
+
+    // Another chat for A: later tickets go there; the old group stays for what was sent to it.
+    let moved = db.set_role_group(t.n1, Some(t.a.reseller.id), -1003).await.unwrap();
+    assert_ne!(moved.id, of_a.id);
+    assert_eq!(db.role_group(of_a.id).await.unwrap().chat_id, -1001);
+    let later = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
+    assert_eq!(group_rows(&of_ticket(db, later).await), [Recipient::Group(moved.id)]);
+    // Without groups, the members hear of it privately again.
+    assert!(db.remove_role_group(t.n1, Some(t.a.reseller.id)).await.unwrap());
+    assert!(db.remove_role_group(t.n1, None).await.unwrap());
+    assert!(!db.remove_role_group(t.n1, None).await.unwrap());
+    assert!(db.role_groups().await.unwrap().is_empty());
+    let private = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
+    assert_eq!(told_of(db, &opened(private)).await, staff(&[&t.ana, &t.carla]));
+}
+
+async fn a_group_s_backlog_is_claimed_whole_even_while_held_by_back_off(db: &Db) {
+    let t = team(db).await;
+    let group = db.set_role_group(t.n1, None, -1009).await.unwrap();
+    let mut tickets = Vec::new();
+    for _ in 0..4 {
+        tickets.push(open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await);
+    }
+    let now = soon();
+    let first = db.claim_due(now, 60, 1, false).await.unwrap();
+    assert_eq!(first.len(), 1);
+    // Two more failed and wait for their back-off; one is due.
+    let others = db.claim_due(now, 60, 2, false).await.unwrap();
+    for n in &others {
+        db.mark_retry(n.id, "Telegram fora do ar", after(now, 3_600), true).await.unwrap();
+    }
+    let backlog = db.claim_group_backlog(group.id, now, 60, 100).await.unwrap();
+    assert_eq!(backlog.len(), 3, "all but the one already claimed: {backlog:?}");
+    assert!(backlog.iter().all(|n| n.recipient == Recipient::Group(group.id)));
+    assert!(db.claim_group_backlog(group.id, now, 60, 100).await.unwrap().is_empty(), "held by the claim");
+    assert_eq!(
+        db.claim_group_backlog(group.id, after(now, 61), 60, 100).await.unwrap().len(),
+        4,
+        "every lease ran out"
+    );
+}
+
 common::contract_tests!(
+    a_role_with_a_group_chat_hears_of_its_tickets_there_once,
+    a_group_s_backlog_is_claimed_whole_even_while_held_by_back_off,
     e_mail_rows_are_written_only_when_e_mail_is_configured_and_assumir_edits_only_telegram,
     assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours,
     a_ticket_for_a_role_notifies_its_linked_active_members_who_serve_the_clients_reseller,

@@ -174,13 +174,18 @@ impl FakeTelegram {
     /// Queues a text message from a user in their private chat (chat id = user id) and returns its
     /// update id. A text starting with `/` carries a `bot_command` entity, as Telegram sends it.
     pub fn send_text(&self, user_id: i64, first_name: &str, text: &str) -> i64 {
+        self.send_text_in(user_id, user_id, first_name, text)
+    }
+
+    /// Queues a text message from a user in `chat_id` (a group when negative) and returns its update id.
+    pub fn send_text_in(&self, chat_id: i64, user_id: i64, first_name: &str, text: &str) -> i64 {
         let mut state = self.shared.lock();
         state.names.insert(user_id, first_name.to_owned());
-        let message_id = state.next_message_id(user_id);
+        let message_id = state.next_message_id(chat_id);
         let mut message = json!({
             "message_id": message_id,
             "date": unix_now(),
-            "chat": state.chat(user_id),
+            "chat": state.chat(chat_id),
             "from": user_json(user_id, first_name),
             "text": text,
         });
@@ -197,12 +202,18 @@ impl FakeTelegram {
     /// `message_id` in the user's private chat, and returns its update id. The query carries the
     /// message as the bot last sent or edited it; a message the fake never saw gets a stub text.
     pub fn tap(&self, user_id: i64, message_id: i64, data: &str) -> i64 {
+        self.tap_in(user_id, user_id, message_id, data)
+    }
+
+    /// Queues a tap by `user_id` on the bot's message `message_id` in `chat_id` (a group when
+    /// negative), and returns its update id.
+    pub fn tap_in(&self, chat_id: i64, user_id: i64, message_id: i64, data: &str) -> i64 {
         let mut state = self.shared.lock();
         let first_name = state.first_name(user_id);
-        let chat = state.chat(user_id);
+        let chat = state.chat(chat_id);
         let message = state
             .bot_messages
-            .entry((user_id, message_id))
+            .entry((chat_id, message_id))
             .or_insert_with(|| {
                 json!({ "message_id": message_id, "date": unix_now(), "chat": chat, "from": bot_user(), "text": "..." })
             })
