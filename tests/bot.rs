@@ -220,6 +220,8 @@ impl TestApp {
         // The seeded ticket's notice reaches Carla (Suporte N1, linked) first,
         // so that later waits see only what each test causes.
         t.tg.wait_for(0, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA) && !c.failed).await;
+        // And its O.S. reaches Téo, the technician.
+        t.tg.wait_for(0, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO) && !c.failed).await;
         Some(t)
     }
 
@@ -1069,6 +1071,26 @@ async fn assumir_race_has_one_winner_and_both_messages_say_who(store: Store) {
     t.finish().await;
 }
 
+async fn a_technician_hears_of_the_o_s_scheduled_for_them_and_opens_it(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let notice =
+        t.tg.calls()
+            .into_iter()
+            .find(|c| c.is("sendMessage") && c.chat_id() == Some(TEO) && !c.failed)
+            .expect("Téo was told at start-up");
+    let text = notice.text().unwrap();
+    let tomorrow = balcao_domain::finance::format_date(chrono::Utc::now().date_naive() + chrono::Duration::days(1));
+    assert!(text.starts_with("🛠 Nova O.S. para você"), "{text}");
+    assert!(text.contains(&format!("Quando: {tomorrow}, das 08:00 às 12:00")), "{text}");
+    assert!(text.contains("Cliente: Maria da Conceição Souza") && text.contains("Tarefa: Trocar o conector da ONU"));
+    assert!(!text.contains("98765") && !text.contains("529.982"), "no phone, no document: {text}");
+    let open = has_button(&notice, "Ver O.S.").expect("a button to the O.S.");
+    let screen = t.tap_edit(TEO, &notice, &open).await;
+    assert!(screen.text().unwrap().contains("Trocar o conector da ONU"), "{screen:?}");
+    assert!(has_button(&screen, "Iniciar").is_some(), "{screen:?}");
+    t.finish().await;
+}
+
 async fn a_technician_gives_an_o_s_back_with_a_reason(store: Store) {
     let Some(t) = TestApp::start(store).await else { return };
     let menu = t.say(TEO, "/menu").await;
@@ -1207,6 +1229,7 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    a_technician_hears_of_the_o_s_scheduled_for_them_and_opens_it,
     a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it,
     a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest,
     a_stranger_is_refused_and_learns_nothing,

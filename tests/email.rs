@@ -141,6 +141,22 @@ impl MailApp {
 
     /// Opens a ticket for Maria, for a role or for the staff member named.
     async fn open_ticket(&self, assignee: &str, problem: &str) -> TicketId {
+        self.open_ticket_with_visit(assignee, problem, None).await
+    }
+
+    /// Opens a ticket with an O.S. for the technician named, when one is.
+    async fn open_ticket_with_visit(&self, assignee: &str, problem: &str, technician: Option<&str>) -> TicketId {
+        let work_order = match technician {
+            Some(name) => Some(balcao_domain::ticket::NewWorkOrder {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                window_start: balcao_domain::ticket::parse_time("13:00").unwrap(),
+                window_end: balcao_domain::ticket::parse_time("17:00").unwrap(),
+                technician: Some(self.staff_id(name).await),
+                address: "Rua das Flores, 12 - Santos".into(),
+                task: "Trocar a ONU".into(),
+            }),
+            None => None,
+        };
         let assignee = match self.store.roles().await.unwrap().into_iter().find(|r| r.name == assignee) {
             Some(role) => Assignee::Role(role.id),
             None => Assignee::User(self.staff_id(assignee).await),
@@ -158,7 +174,7 @@ impl MailApp {
             assignee,
             checks: String::new(),
             resolution: None,
-            work_order: None,
+            work_order,
         };
         self.store.open_ticket(&Actor::system(), &new, chrono::Utc::now().date_naive()).await.unwrap().id
     }
@@ -254,6 +270,24 @@ async fn a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once(store: 
     // Nothing goes twice.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(t.sink.received().len(), 3);
+    t.finish().await;
+}
+
+async fn a_technician_gets_an_e_mail_of_the_o_s_scheduled_for_them(store: Store) {
+    let Some(t) = MailApp::start(store).await else { return };
+    let ticket = t.open_ticket_with_visit("Suporte N1", "Sem sinal.", Some("Téo Técnico")).await;
+    t.settled_emails(ticket, WAIT).await;
+    let mails = t.sink.wait_for(3, WAIT).await;
+    let to_teo: Vec<&Received> = mails.iter().filter(|m| m.to == ["teo@provedor.test"]).collect();
+    assert_eq!(to_teo.len(), 1, "{mails:?}");
+    let m = parse(to_teo[0]);
+    assert!(m.subject().unwrap().starts_with("Nova O.S. 01/12/2026 – Maria da Conceição Souza"), "{:?}", m.subject());
+    let text = m.body_text(0).unwrap();
+    assert!(
+        text.contains("Quando: 01/12/2026, das 13:00 às 17:00") && text.contains("Onde: Rua das Flores, 12 - Santos")
+    );
+    assert!(text.contains("Trocar a ONU"), "{text}");
+    assert_eq!(header(&m, "In-Reply-To"), format!("<balcao.t{}@provedor.test>", ticket.0), "threads with the ticket");
     t.finish().await;
 }
 
@@ -373,6 +407,7 @@ macro_rules! on_both_stores {
 
 on_both_stores!(
     a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once,
+    a_technician_gets_an_e_mail_of_the_o_s_scheduled_for_them,
     a_relay_that_is_down_gets_the_e_mail_once_when_it_is_back,
     a_relay_refusing_for_good_leaves_the_e_mail_dead_with_the_reason,
     a_dispatcher_that_dies_mid_dispatch_loses_no_e_mail_and_sends_none_twice,

@@ -95,6 +95,9 @@ pub enum NotificationKind {
     /// A role's ticket the recipient was told of was taken by someone
     /// (Assumir): their message is edited to say who.
     TicketTaken,
+    /// A work order (O.S.) was scheduled for the recipient, a technician.
+    /// Not urgent: in quiet hours it waits for morning.
+    WorkOrderScheduled,
 }
 
 impl NotificationKind {
@@ -103,12 +106,17 @@ impl NotificationKind {
         match self {
             NotificationKind::TicketAssigned => "ticket_assigned",
             NotificationKind::TicketTaken => "ticket_taken",
+            NotificationKind::WorkOrderScheduled => "work_order_scheduled",
         }
     }
 
     /// From the stored form.
     pub fn from_stored(s: &str) -> Self {
-        if s == "ticket_taken" { NotificationKind::TicketTaken } else { NotificationKind::TicketAssigned }
+        match s {
+            "ticket_taken" => NotificationKind::TicketTaken,
+            "work_order_scheduled" => NotificationKind::WorkOrderScheduled,
+            _ => NotificationKind::TicketAssigned,
+        }
     }
 }
 
@@ -158,7 +166,8 @@ impl DeliveryStatus {
 pub struct Notification {
     /// Its id.
     pub id: NotificationId,
-    /// What caused it, e.g. "ticket:42:opened"; unique with recipient and channel.
+    /// What caused it, e.g. "ticket:42:opened" or "work_order:7:scheduled";
+    /// unique with recipient and channel.
     pub event: String,
     /// Who must hear of it.
     pub recipient: Recipient,
@@ -228,6 +237,12 @@ impl QuietHours {
     }
 }
 
+/// The work order a notification's event names ("work_order:7:scheduled").
+pub fn work_order_of_event(event: &str) -> Option<crate::ids::WorkOrderId> {
+    let rest = event.strip_prefix("work_order:")?;
+    rest.split(':').next()?.parse().ok().map(crate::ids::WorkOrderId)
+}
+
 /// Attempts after which a temporary failure becomes permanent.
 pub const MAX_ATTEMPTS: i64 = 10;
 
@@ -253,6 +268,13 @@ mod tests {
         let lunch = QuietHours::parse("12:00-13:30").unwrap();
         assert!(lunch.contains(t("12:45")) && !lunch.contains(t("13:30")));
         assert!(QuietHours::parse("22:00").is_err() && QuietHours::parse("10:00-10:00").is_err());
+    }
+
+    #[test]
+    fn a_work_order_event_names_its_work_order() {
+        assert_eq!(work_order_of_event("work_order:7:scheduled"), Some(crate::ids::WorkOrderId(7)));
+        assert_eq!(work_order_of_event("ticket:7:opened"), None);
+        assert_eq!(work_order_of_event("work_order:x:scheduled"), None);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use balcao_domain::notify::{
     Channel, DIGEST_FROM, DIGEST_MAX, MAX_ATTEMPTS, Notification, NotificationKind, Recipient, RoleGroup,
-    backoff_seconds,
+    backoff_seconds, work_order_of_event,
 };
 use balcao_domain::ports::{Directory, Outbox, Tickets};
 use balcao_domain::staff::Actor;
@@ -220,6 +220,18 @@ async fn notice(store: &dyn NotifyStore, n: &Notification) -> DomainResult<Notic
     Ok(Notice { ticket, audience, taken_by })
 }
 
+/// The ticket and the work order a work-order notice is about, as they are now.
+async fn work_order_notice(
+    store: &dyn NotifyStore,
+    n: &Notification,
+) -> DomainResult<(balcao_domain::ticket::Ticket, balcao_domain::ticket::WorkOrder)> {
+    let id = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
+    let wanted = work_order_of_event(&n.event).ok_or(DomainError::NotFound("O.S."))?;
+    let detail = store.ticket(&Actor::system(), id).await?;
+    let wo = detail.work_orders.into_iter().find(|w| w.id == wanted).ok_or(DomainError::NotFound("O.S."))?;
+    Ok((detail.ticket, wo))
+}
+
 /// Delivers one e-mail notification.
 async fn deliver_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notification) -> Outcome {
     let Some(recipient) = n.recipient.staff() else {
@@ -233,20 +245,28 @@ async fn deliver_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notif
     let Some(address) = staff.email.filter(|e| staff.active && !e.trim().is_empty()) else {
         return Outcome::Dead("destinatário sem e-mail ou desativado".into());
     };
-    let notice = match notice(store, n).await {
-        Ok(notice) => notice,
-        Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento não existe mais".into()),
+    let rendered = match n.kind {
+        NotificationKind::WorkOrderScheduled => work_order_notice(store, n).await.map(|(t, wo)| {
+            (text::work_order_subject(&t, &wo), text::work_order_text(&t, &wo), text::work_order_html(&t, &wo), t.id)
+        }),
+        NotificationKind::TicketAssigned | NotificationKind::TicketTaken => notice(store, n).await.map(|notice| {
+            let t = &notice.ticket;
+            (text::email_subject(t), text::email_text(t, &notice.audience), text::email_html(t, &notice.audience), t.id)
+        }),
+    };
+    let (subject, body, html, ticket) = match rendered {
+        Ok(r) => r,
+        Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento ou O.S. não existe mais".into()),
         Err(e) => return store_failed(&e),
     };
-    let t = &notice.ticket;
     let email = mail::Email {
         to_name: staff.name,
         to_address: address,
-        subject: text::email_subject(t),
-        text: text::email_text(t, &notice.audience),
-        html: text::email_html(t, &notice.audience),
-        message_key: format!("balcao.n{}.t{}", n.id.0, t.id.0),
-        thread_key: format!("balcao.t{}", t.id.0),
+        subject,
+        text: body,
+        html,
+        message_key: format!("balcao.n{}.t{}", n.id.0, ticket.0),
+        thread_key: format!("balcao.t{}", ticket.0),
     };
     match mailer.send(&email).await {
         Ok(()) => Outcome::Sent(mailer.message_id(&email.message_key)),
@@ -392,9 +412,17 @@ impl Dispatcher {
             Ok(found) => found,
             Err(outcome) => return outcome,
         };
-        let (mut text, mut keyboard) = match notice(store, n).await {
-            Ok(notice) => telegram_message(&notice),
-            Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento não existe mais".into()),
+        let rendered = match n.kind {
+            NotificationKind::WorkOrderScheduled => {
+                work_order_notice(store, n).await.map(|(t, wo)| telegram_work_order(&t, &wo))
+            }
+            NotificationKind::TicketAssigned | NotificationKind::TicketTaken => {
+                notice(store, n).await.map(|notice| telegram_message(&notice))
+            }
+        };
+        let (mut text, mut keyboard) = match rendered {
+            Ok(r) => r,
+            Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento ou O.S. não existe mais".into()),
             Err(e) => return store_failed(&e),
         };
         // Assumir edits the message the person or group got; nothing to edit when it never went out.
@@ -575,6 +603,15 @@ fn telegram_outcome(sent: Result<i32, RequestError>, chat: i64, attempts: i64) -
         Err(RequestError::Api(e)) => Outcome::Dead(format!("Telegram recusou: {e}")),
         Err(e) => backoff(format!("falha de rede: {e}"), attempts),
     }
+}
+
+/// The Telegram message of a work order scheduled for the recipient.
+fn telegram_work_order(
+    t: &balcao_domain::ticket::Ticket,
+    wo: &balcao_domain::ticket::WorkOrder,
+) -> (String, InlineKeyboardMarkup) {
+    let view = InlineKeyboardButton::callback(text::VIEW_WORK_ORDER, format!("wod:{}", wo.id.0));
+    (text::work_order_scheduled(t, wo), InlineKeyboardMarkup::new(vec![vec![view]]))
 }
 
 /// The Telegram message of a notice, with its buttons.

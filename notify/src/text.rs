@@ -3,7 +3,8 @@
 //! recipient may read on the ticket screen: name, protocol, type, problem;
 //! never a document, phone or address.
 
-use balcao_domain::ticket::Ticket;
+use balcao_domain::finance::format_date;
+use balcao_domain::ticket::{Ticket, WorkOrder};
 
 /// Whom a ticket notice speaks to.
 #[derive(Debug, Clone)]
@@ -141,6 +142,60 @@ pub fn email_html(t: &Ticket, audience: &Audience) -> String {
         contact = row("Contato", &t.channel.name),
         problem = html(&problem_for_email(&t.problem)),
         how = html(HOW_TO_ACT),
+        signature = html(SIGNATURE),
+    )
+}
+
+/// Button: open the work order.
+pub const VIEW_WORK_ORDER: &str = "Ver O.S.";
+
+fn when(wo: &WorkOrder) -> String {
+    format!("{}, das {} às {}", format_date(wo.date), wo.window_start.format("%H:%M"), wo.window_end.format("%H:%M"))
+}
+
+/// A work order scheduled for the recipient, for Telegram: when, where, what.
+pub fn work_order_scheduled(t: &Ticket, wo: &WorkOrder) -> String {
+    format!(
+        "🛠 Nova O.S. para você\nProtocolo: {}\nCliente: {}\nQuando: {}\nOnde: {}\nTarefa: {}",
+        t.protocol,
+        t.client_name,
+        when(wo),
+        wo.address,
+        first_line(&wo.task, 200)
+    )
+}
+
+/// The work order e-mail's subject.
+pub fn work_order_subject(t: &Ticket, wo: &WorkOrder) -> String {
+    format!("Nova O.S. {} – {} – {}", format_date(wo.date), t.client_name, t.protocol)
+}
+
+/// The work order e-mail's plain-text body.
+pub fn work_order_text(t: &Ticket, wo: &WorkOrder) -> String {
+    format!(
+        "Nova O.S. para você.\n\nProtocolo: {}\nCliente: {}\nQuando: {}\nOnde: {}\n\nTarefa:\n{}\n\n\
+         No balcão, no Telegram, a O.S. está em /menu > Minhas O.S.\n\n-- \n{SIGNATURE}\n",
+        t.protocol,
+        t.client_name,
+        when(wo),
+        wo.address,
+        problem_for_email(&wo.task)
+    )
+}
+
+/// The work order e-mail's HTML body.
+pub fn work_order_html(t: &Ticket, wo: &WorkOrder) -> String {
+    let row = |label: &str, value: &str| format!("<tr><th align=\"left\">{label}</th><td>{}</td></tr>\n", html(value));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
+         <p><strong>Nova O.S. para você.</strong></p>\n<table cellpadding=\"4\">\n{protocol}{client}{when}{place}</table>\n\
+         <p><strong>Tarefa:</strong><br>\n{task}</p>\n<p style=\"color:#666\">{signature}</p>\n</body></html>\n",
+        title = html(&work_order_subject(t, wo)),
+        protocol = row("Protocolo", &t.protocol),
+        client = row("Cliente", &t.client_name),
+        when = row("Quando", &when(wo)),
+        place = row("Onde", &wo.address),
+        task = html(&problem_for_email(&wo.task)),
         signature = html(SIGNATURE),
     )
 }

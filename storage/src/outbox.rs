@@ -97,6 +97,48 @@ pub(crate) async fn enqueue_assignment(
     Ok(())
 }
 
+/// Writes, in the scheduling's transaction, the notice of a work order to its
+/// technician: one row per configured channel they can be reached on. Not
+/// urgent: in quiet hours it waits for morning.
+pub(crate) async fn enqueue_work_order(
+    tx: &mut Tx,
+    channels: Channels,
+    ticket: i64,
+    work_order: i64,
+    technician: StaffId,
+) -> DomainResult<()> {
+    let reach: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT CASE WHEN telegram_id IS NOT NULL AND telegram_unreachable = 0 THEN 1 ELSE 0 END, \
+         CASE WHEN email IS NOT NULL AND email <> '' THEN 1 ELSE 0 END FROM staff WHERE id = $1 AND active = 1",
+    )
+    .bind(technician.0)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let Some((on_telegram, has_email)) = reach else { return Ok(()) };
+    let now = now_text();
+    let wanted = [
+        (Channel::Telegram, channels.telegram && on_telegram == 1),
+        (Channel::Email, channels.email && has_email == 1),
+    ];
+    for (channel, _) in wanted.into_iter().filter(|(_, on)| *on) {
+        sqlx::query(
+            "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, 'pending', 0, $6, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("work_order:{work_order}:scheduled"))
+        .bind(technician.0)
+        .bind(channel.as_str())
+        .bind(NotificationKind::WorkOrderScheduled.as_str())
+        .bind(ticket)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
 /// The group chat where `role` hears of `reseller`'s tickets: the reseller's
 /// own, else the role's group for every reseller, else none.
 async fn group_for(tx: &mut Tx, role: i64, reseller: i64) -> DomainResult<Option<i64>> {

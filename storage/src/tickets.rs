@@ -10,7 +10,7 @@ use balcao_domain::{ClientId, DomainError, DomainResult, StaffId, TicketId};
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 
-use crate::outbox::enqueue_assignment;
+use crate::outbox::{enqueue_assignment, enqueue_work_order};
 use crate::rows::{TICKET_COLUMNS, TICKET_FROM, TicketRow, WORK_ORDER_COLUMNS, WorkOrderRow};
 use crate::{Db, backend, date_text, now_text, parse_instant, scope_clause};
 
@@ -148,10 +148,10 @@ impl Tickets for Db {
             }
             let address =
                 if wo.address.trim().is_empty() { client.address.one_line() } else { wo.address.trim().to_owned() };
-            sqlx::query(
+            let (work_order,): (i64,) = sqlx::query_as(
                 "INSERT INTO work_orders (ticket_id, reseller_id, client_id, visit_date, window_start, window_end, \
                  technician_id, address, task, status, outcome, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', $11, $11)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', $11, $11) RETURNING id",
             )
             .bind(id)
             .bind(client.reseller_id.0)
@@ -164,9 +164,12 @@ impl Tickets for Db {
             .bind(wo.task.trim())
             .bind(WorkOrderStatus::Scheduled.as_str())
             .bind(&now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(backend)?;
+            if let Some(technician) = wo.technician.filter(|t| acting(actor) != Some(*t)) {
+                enqueue_work_order(&mut tx, self.channels, id, work_order, technician).await?;
+            }
             let detail = format!(
                 "O.S. agendada para {} das {} às {}: {}",
                 balcao_domain::finance::format_date(wo.date),

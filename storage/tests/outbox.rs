@@ -729,7 +729,50 @@ async fn a_group_s_backlog_is_claimed_whole_even_while_held_by_back_off(db: &Db)
     );
 }
 
+async fn a_work_order_scheduled_for_a_technician_tells_them_when_it_is_not_quiet(db: &Db) {
+    let t = team(db).await;
+    let teo = hire(db, "Téo Técnico", Some("Revenda A"), &["Técnico de campo"], Some(7201)).await;
+    let visit = |technician: Option<StaffId>| balcao_domain::ticket::NewWorkOrder {
+        date: day(2026, 12, 1),
+        window_start: balcao_domain::ticket::parse_time("08:00").unwrap(),
+        window_end: balcao_domain::ticket::parse_time("12:00").unwrap(),
+        technician,
+        address: String::new(),
+        task: "Trocar o conector da ONU".into(),
+    };
+    let mut new = ticket_for(db, t.client_a.id).await;
+    new.work_order = Some(visit(Some(teo.id)));
+    let ticket = db.open_ticket(&t.lia_acts(), &new, opening_day()).await.unwrap();
+    let detail = db.ticket(&Actor::system(), ticket.id).await.unwrap();
+    let rows: Vec<Notification> =
+        of_ticket(db, ticket.id).await.into_iter().filter(|n| n.kind == NotificationKind::WorkOrderScheduled).collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].recipient, Recipient::Staff(teo.id));
+    assert_eq!(rows[0].event, format!("work_order:{}:scheduled", detail.work_orders[0].id.0));
+    assert_eq!(
+        balcao_domain::notify::work_order_of_event(&rows[0].event),
+        Some(detail.work_orders[0].id),
+        "the dispatcher finds the O.S. from the event"
+    );
+    // Not urgent: quiet hours hold it; the ticket's own notices still go.
+    let quiet = db.claim_due(soon(), 60, 100, true).await.unwrap();
+    assert!(quiet.iter().all(|n| n.kind == NotificationKind::TicketAssigned) && !quiet.is_empty(), "{quiet:?}");
+    assert_eq!(ids(&db.claim_due(soon(), 60, 100, false).await.unwrap()), ids(&rows));
+
+    // Nobody is told of an O.S. they scheduled for themselves, or of one without a technician.
+    let mut own = ticket_for(db, t.client_a.id).await;
+    own.work_order = Some(visit(Some(teo.id)));
+    let own = db.open_ticket(&Actor::of(&teo), &own, opening_day()).await.unwrap();
+    let mut later = ticket_for(db, t.client_a.id).await;
+    later.work_order = Some(visit(None));
+    let later = db.open_ticket(&t.lia_acts(), &later, opening_day()).await.unwrap();
+    for id in [own.id, later.id] {
+        assert!(of_ticket(db, id).await.iter().all(|n| n.kind != NotificationKind::WorkOrderScheduled));
+    }
+}
+
 common::contract_tests!(
+    a_work_order_scheduled_for_a_technician_tells_them_when_it_is_not_quiet,
     a_role_with_a_group_chat_hears_of_its_tickets_there_once,
     a_group_s_backlog_is_claimed_whole_even_while_held_by_back_off,
     e_mail_rows_are_written_only_when_e_mail_is_configured_and_assumir_edits_only_telegram,
