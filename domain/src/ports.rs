@@ -245,6 +245,8 @@ pub trait Outbox: Send + Sync {
         next_at: DateTime<Utc>,
         counts: bool,
     ) -> DomainResult<()>;
+    /// Gives claimed notifications back to the queue untouched, for the next claim.
+    async fn release(&self, ids: &[NotificationId]) -> DomainResult<()>;
     /// Gives up on a notification, saying why.
     async fn mark_dead(&self, id: NotificationId, reason: &str) -> DomainResult<()>;
     /// The channel's id of the assignment notice of `ticket` delivered to

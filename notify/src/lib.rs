@@ -170,6 +170,20 @@ fn store_failed(e: &DomainError) -> Outcome {
     Outcome::Retry { error: format!("{e:?}"), after: Duration::from_secs(30), counts: true }
 }
 
+/// How long a claim holds its rows.
+const LEASE_SECONDS: i64 = 120;
+
+/// Claimed rows not started in time go back to the queue.
+async fn give_back(store: &dyn NotifyStore, ids: &[balcao_domain::NotificationId]) {
+    if ids.is_empty() {
+        return;
+    }
+    tracing::info!(count = ids.len(), "notifications given back to the queue: their claim is running out");
+    if let Err(e) = store.release(ids).await {
+        tracing::error!(cause = ?e, "could not give notifications back; their claim will expire");
+    }
+}
+
 /// Records how a delivery ended.
 async fn record(store: &dyn NotifyStore, n: &Notification, outcome: Outcome) {
     let id = n.id;
@@ -338,7 +352,10 @@ impl Dispatcher {
     /// e-mails go at the same time, up to the SMTP pool's size.
     pub async fn drain_once(&mut self) -> DomainResult<usize> {
         let now = Utc::now();
-        let batch = self.store.claim_due(now, 120, 50, (self.quiet)(now)).await?;
+        let batch = self.store.claim_due(now, LEASE_SECONDS, 50, (self.quiet)(now)).await?;
+        // Nothing is started once half the lease is gone: another instance
+        // may claim these rows when it ends, and must not find one in flight.
+        let deadline = Instant::now() + Duration::from_secs(LEASE_SECONDS as u64 / 2);
         let n = batch.len();
         let (emails, telegrams): (Vec<_>, Vec<_>) = batch.into_iter().partition(|n| n.channel == Channel::Email);
         let store = self.store.clone();
@@ -352,8 +369,13 @@ impl Dispatcher {
             };
             let slots = Arc::new(tokio::sync::Semaphore::new(mailer.pool_size() as usize));
             let mut running = tokio::task::JoinSet::new();
+            let mut late = Vec::new();
             for n in emails {
                 let Ok(slot) = slots.clone().acquire_owned().await else { break };
+                if Instant::now() > deadline {
+                    late.push(n.id);
+                    continue;
+                }
                 let (store, mailer) = (store.clone(), mailer.clone());
                 running.spawn(async move {
                     let outcome = deliver_email(&*store, &mailer, &n).await;
@@ -362,10 +384,16 @@ impl Dispatcher {
                 });
             }
             while running.join_next().await.is_some() {}
+            give_back(&*store, &late).await;
         };
         let telegram_work = async {
             let mut queue: std::collections::VecDeque<Notification> = telegrams.into();
             while let Some(n) = queue.pop_front() {
+                if Instant::now() > deadline {
+                    let late: Vec<_> = std::iter::once(n.id).chain(queue.iter().map(|m| m.id)).collect();
+                    give_back(&*self.store, &late).await;
+                    break;
+                }
                 let Recipient::Group(group) = n.recipient else {
                     let outcome = self.deliver_telegram(&n).await;
                     record(&*self.store, &n, outcome).await;
@@ -381,7 +409,7 @@ impl Dispatcher {
                     m.recipient == Recipient::Group(group) && m.kind == NotificationKind::TicketAssigned
                 });
                 queue = rest.into();
-                match self.store.claim_group_backlog(group, Utc::now(), 120, 100).await {
+                match self.store.claim_group_backlog(group, Utc::now(), LEASE_SECONDS, 100).await {
                     Ok(more) => burst.extend(more),
                     Err(e) => tracing::error!(cause = ?e, "could not claim a group's waiting notices"),
                 }

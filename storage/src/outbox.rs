@@ -288,6 +288,17 @@ impl Outbox for Db {
         Ok(())
     }
 
+    async fn release(&self, ids: &[NotificationId]) -> DomainResult<()> {
+        for id in ids {
+            sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE id = $1 AND status = 'pending'")
+                .bind(id.0)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
     async fn mark_dead(&self, id: NotificationId, reason: &str) -> DomainResult<()> {
         sqlx::query(
             "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2, claimed_until = NULL \

@@ -349,6 +349,11 @@ async fn a_claimed_row_is_claimed_again_only_once_its_lease_expires(db: &Db) {
     assert_eq!(ids(&db.claim_due(after(now, 61), 60, 10, false).await.unwrap()), all);
     assert!(db.claim_due(after(now, 90), 60, 10, false).await.unwrap().is_empty());
     assert_eq!(ids(&db.claim_due(after(now, 122), 60, 10, false).await.unwrap()), all);
+    // Given back before the lease ends (the dispatcher ran out of time), they are claimed at once.
+    db.mark_sent(all[0], "7002:1", after(now, 123)).await.unwrap();
+    db.release(&all).await.unwrap();
+    assert_eq!(ids(&db.claim_due(after(now, 124), 60, 10, false).await.unwrap()), all[1..]);
+    assert_eq!(notification(db, all[0]).await.status, DeliveryStatus::Sent, "a sent row stays sent");
 }
 
 async fn rows_not_yet_due_are_not_claimed(db: &Db) {
