@@ -31,7 +31,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let members: usize = std::env::var("BALCAO_BENCH_NOTIFY_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     let path = format!("/var/tmp/balcao-bench-notify-{}.db", std::process::id());
-    let env = [("BALCAO_DATABASE__URL", format!("sqlite:{path}"))];
+    // The token makes the store write Telegram notifications, as `serve` with a bot would.
+    let tg = FakeTelegram::start().await;
+    let env = [
+        ("BALCAO_DATABASE__URL", format!("sqlite:{path}")),
+        ("BALCAO_TELEGRAM__TOKEN", tg.token().to_owned()),
+        ("BALCAO_TELEGRAM__API_URL", tg.api_url()),
+    ];
     let app = App::open(Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v)))?).await?;
     let reseller = app.db.ensure_reseller("Litoral Net").await?;
     for i in 0..members {
@@ -90,8 +96,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let total = members * TICKETS;
     eprintln!("  wrote {total} notifications with {TICKETS} tickets in {:.1}s", written.elapsed().as_secs_f64());
+    let (written_rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(app.db.pool()).await?;
+    assert_eq!(written_rows as usize, total, "every member got a notification row");
 
-    let tg = FakeTelegram::start().await;
     tg.enforce_limits(30, Duration::from_secs(1));
     let bot = balcao_bot::telegram::bot(tg.token(), &tg.api_url()).map_err(anyhow::Error::msg)?;
     let dispatcher =

@@ -502,14 +502,26 @@ async fn roles_command(app: &App, command: RolesCommand) -> anyhow::Result<()> {
                 .reseller_name
                 .map_or("de todas as revendas sem grupo próprio".to_owned(), |r| format!("da revenda {r}"));
             println!("Os atendimentos do cargo {} {scope} vão para o grupo {}.", g.role_name, g.chat_id);
+            println!(
+                "Quem estiver no grupo lê o nome do cliente e o problema: deixe nele só a equipe desse cargo e dessa revenda."
+            );
         }
         RolesCommand::Ungroup { role, reseller } => {
             let role = role_named(&role)?;
             let reseller = reseller_named(reseller).await?;
-            if app.db.remove_role_group(role.id, reseller.as_ref().map(|r| r.id)).await? {
-                println!("Os membros do cargo {} voltam a receber os atendimentos no privado.", role.name);
-            } else {
-                println!("O cargo {} não tinha grupo para essa revenda.", role.name);
+            let scope =
+                reseller.as_ref().map_or("de todas as revendas".to_owned(), |r| format!("da revenda {}", r.name));
+            if !app.db.remove_role_group(role.id, reseller.as_ref().map(|r| r.id)).await? {
+                println!("O cargo {} não tinha grupo para os atendimentos {scope}.", role.name);
+                return Ok(());
+            }
+            let fallback = app.db.role_groups().await?.into_iter().find(|g| g.role == role.id && g.reseller.is_none());
+            match fallback {
+                Some(g) if reseller.is_some() => println!(
+                    "Os atendimentos do cargo {} {scope} passam para o grupo {} (de todas as revendas sem grupo próprio).",
+                    role.name, g.chat_id
+                ),
+                _ => println!("Os membros do cargo {} voltam a receber no privado os atendimentos {scope}.", role.name),
             }
         }
     }

@@ -245,7 +245,11 @@ fn a_role_s_tickets_go_to_a_telegram_group_set_from_the_command_line() {
     assert!(!ok && err.contains("revenda \"Ninguém\" não existe"), "{err}");
 
     let out = w.ok(&["roles", "ungroup", "Suporte N1", "--reseller", "Litoral Net"]);
-    assert!(out.contains("voltam a receber os atendimentos no privado"), "{out}");
+    assert!(out.contains("da revenda Litoral Net passam para o grupo -1009"), "{out}");
     let list = w.ok(&["roles", "list"]);
     assert!(!list.contains("-1001234567890") && list.contains("-1009"), "{list}");
+    let out = w.ok(&["roles", "ungroup", "Suporte N1"]);
+    assert!(out.contains("voltam a receber no privado os atendimentos de todas as revendas"), "{out}");
+    let out = w.ok(&["roles", "ungroup", "Suporte N1"]);
+    assert!(out.contains("não tinha grupo"), "{out}");
 }

@@ -155,14 +155,19 @@ impl Desk {
             Err(cause) => {
                 tracing::error!(cause = ?cause, "update failed");
                 let mut replies = Vec::new();
-                if let Event::Tap { callback_id, .. } = &input.event {
-                    replies.push(Reply::Answer {
-                        callback_id: callback_id.clone(),
-                        notice: Some(text::FAILURE.into()),
-                        alert: true,
-                    });
-                } else {
-                    replies.push(Reply::Send { text: text::FAILURE.into(), keyboard: render::menu_button() });
+                match &input.event {
+                    Event::Tap { callback_id, .. } | Event::GroupTap { callback_id, .. } => {
+                        replies.push(Reply::Answer {
+                            callback_id: callback_id.clone(),
+                            notice: Some(text::FAILURE.into()),
+                            alert: true,
+                        });
+                    }
+                    // Nothing is said in a group about our own failures.
+                    Event::GroupCommand { .. } => {}
+                    Event::Text(_) => {
+                        replies.push(Reply::Send { text: text::FAILURE.into(), keyboard: render::menu_button() })
+                    }
                 }
                 replies
             }
@@ -173,8 +178,10 @@ impl Desk {
         let Some(staff) = self.store.staff_by_telegram(input.user_id).await? else {
             return self.stranger(input).await;
         };
-        if staff.telegram_unreachable {
-            // They blocked the bot once; writing again means they are back.
+        let private = matches!(input.event, Event::Text(_) | Event::Tap { .. });
+        if staff.telegram_unreachable && private {
+            // They blocked the bot once; writing to it again means they are back.
+            // (Something done in a group proves nothing about their private chat.)
             self.store.mark_reachable(staff.id).await?;
         }
         let actor = Actor::of(&staff);

@@ -161,8 +161,10 @@ fn backoff(error: String, attempts: i64) -> Outcome {
 
 /// The chat's turn is far (a group's pace, a 429): back to the queue until
 /// then, without counting an attempt.
-fn not_yet(wait: Duration) -> Outcome {
-    Outcome::Retry { error: "aguardando a vez deste chat no Telegram".into(), after: wait, counts: false }
+fn not_yet(n: &Notification, wait: Duration) -> Outcome {
+    // The last real failure stays on record; a wait for our turn is not one.
+    let error = if n.last_error.is_empty() { "aguardando a vez deste chat no Telegram" } else { &n.last_error };
+    Outcome::Retry { error: error.to_owned(), after: wait, counts: false }
 }
 
 /// The store failed us: try again soon.
@@ -265,7 +267,13 @@ async fn deliver_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notif
         }),
         NotificationKind::TicketAssigned | NotificationKind::TicketTaken => notice(store, n).await.map(|notice| {
             let t = &notice.ticket;
-            (text::email_subject(t), text::email_text(t, &notice.audience), text::email_html(t, &notice.audience), t.id)
+            let taken_by = notice.taken_by.as_deref();
+            (
+                text::email_subject(t),
+                text::email_text(t, &notice.audience, taken_by),
+                text::email_html(t, &notice.audience, taken_by),
+                t.id,
+            )
         }),
     };
     let (subject, body, html, ticket) = match rendered {
@@ -353,9 +361,12 @@ impl Dispatcher {
     pub async fn drain_once(&mut self) -> DomainResult<usize> {
         let now = Utc::now();
         let batch = self.store.claim_due(now, LEASE_SECONDS, 50, (self.quiet)(now)).await?;
-        // Nothing is started once half the lease is gone: another instance
-        // may claim these rows when it ends, and must not find one in flight.
-        let deadline = Instant::now() + Duration::from_secs(LEASE_SECONDS as u64 / 2);
+        // Nothing is started once half the lease is gone, and nothing still
+        // runs when it ends: another instance may claim these rows then, and
+        // must not find one in flight.
+        let claimed = Instant::now();
+        let deadline = claimed + Duration::from_secs(LEASE_SECONDS as u64 / 2);
+        let must_end = tokio::time::Instant::from_std(claimed + Duration::from_secs(LEASE_SECONDS as u64 - 15));
         let n = batch.len();
         let (emails, telegrams): (Vec<_>, Vec<_>) = batch.into_iter().partition(|n| n.channel == Channel::Email);
         let store = self.store.clone();
@@ -378,7 +389,9 @@ impl Dispatcher {
                 }
                 let (store, mailer) = (store.clone(), mailer.clone());
                 running.spawn(async move {
-                    let outcome = deliver_email(&*store, &mailer, &n).await;
+                    let outcome = tokio::time::timeout_at(must_end, deliver_email(&*store, &mailer, &n))
+                        .await
+                        .unwrap_or_else(|_| backoff("servidor de e-mail não respondeu a tempo".into(), n.attempts));
                     record(&*store, &n, outcome).await;
                     drop(slot);
                 });
@@ -394,16 +407,12 @@ impl Dispatcher {
                     give_back(&*self.store, &late).await;
                     break;
                 }
-                let Recipient::Group(group) = n.recipient else {
-                    let outcome = self.deliver_telegram(&n).await;
-                    record(&*self.store, &n, outcome).await;
-                    continue;
-                };
-                if n.kind != NotificationKind::TicketAssigned {
-                    let outcome = self.deliver_telegram(&n).await;
+                if !matches!(n.recipient, Recipient::Group(_)) || n.kind != NotificationKind::TicketAssigned {
+                    let outcome = self.deliver_telegram_in_time(&n, must_end).await;
                     record(&*self.store, &n, outcome).await;
                     continue;
                 }
+                let Recipient::Group(group) = n.recipient else { continue };
                 // Every notice waiting for this group: the batch's and those held by back-off.
                 let (mut burst, rest): (Vec<_>, Vec<_>) = std::iter::once(n).chain(queue.drain(..)).partition(|m| {
                     m.recipient == Recipient::Group(group) && m.kind == NotificationKind::TicketAssigned
@@ -417,11 +426,11 @@ impl Dispatcher {
                 burst.dedup_by_key(|m| m.id);
                 if burst.len() >= DIGEST_FROM {
                     for part in burst.chunks(DIGEST_MAX) {
-                        self.deliver_digest(group, part).await;
+                        self.deliver_digest(group, part, must_end).await;
                     }
                 } else {
                     for m in &burst {
-                        let outcome = self.deliver_telegram(m).await;
+                        let outcome = self.deliver_telegram_in_time(m, must_end).await;
                         record(&*self.store, m, outcome).await;
                     }
                 }
@@ -429,6 +438,13 @@ impl Dispatcher {
         };
         tokio::join!(email_work, telegram_work);
         Ok(n)
+    }
+
+    /// [`Self::deliver_telegram`], given up as a temporary failure at `must_end`.
+    async fn deliver_telegram_in_time(&mut self, n: &Notification, must_end: tokio::time::Instant) -> Outcome {
+        tokio::time::timeout_at(must_end, self.deliver_telegram(n))
+            .await
+            .unwrap_or_else(|_| backoff("Telegram não respondeu a tempo".into(), n.attempts))
     }
 
     async fn deliver_telegram(&mut self, n: &Notification) -> Outcome {
@@ -480,7 +496,7 @@ impl Dispatcher {
             None
         };
         if let Err(wait) = pacer.turn(chat).await {
-            return not_yet(wait);
+            return not_yet(n, wait);
         }
         let sent = match edit {
             Some(message) => bot
@@ -501,7 +517,7 @@ impl Dispatcher {
 
     /// One message to a group for several tickets, recorded as sent (or
     /// failed) for each of their notices.
-    async fn deliver_digest(&mut self, group: RoleGroupId, rows: &[Notification]) {
+    async fn deliver_digest(&mut self, group: RoleGroupId, rows: &[Notification], must_end: tokio::time::Instant) {
         let store = &*self.store;
         let Some((bot, pacer)) = self.telegram.as_mut() else {
             for n in rows {
@@ -535,14 +551,17 @@ impl Dispatcher {
         let chat = role_group.chat_id;
         if let Err(wait) = pacer.turn(chat).await {
             for n in rows {
-                record(store, n, not_yet(wait)).await;
+                record(store, n, not_yet(n, wait)).await;
             }
             return;
         }
-        let sent = bot.send_message(ChatId(chat), text).reply_markup(keyboard).send().await.map(|m| m.id.0);
-        pacer.sent(chat, Instant::now());
         let attempts = rows.iter().map(|n| n.attempts).max().unwrap_or(0);
-        let outcome = telegram_outcome(sent, chat, attempts);
+        let sending = bot.send_message(ChatId(chat), text).reply_markup(keyboard).send();
+        let outcome = match tokio::time::timeout_at(must_end, sending).await {
+            Ok(sent) => telegram_outcome(sent.map(|m| m.id.0), chat, attempts),
+            Err(_) => backoff("Telegram não respondeu a tempo".into(), attempts),
+        };
+        pacer.sent(chat, Instant::now());
         if let Outcome::Retry { counts: false, after, .. } = &outcome {
             pacer.hold(chat, *after, Instant::now());
         }

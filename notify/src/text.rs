@@ -1,7 +1,8 @@
 //! What notifications say, in pt-BR: the Telegram message, and the e-mail's
 //! subject, text and HTML bodies. Nothing about the client beyond what the
-//! recipient may read on the ticket screen: name, protocol, type, problem;
-//! never a document, phone or address.
+//! recipient may read on their screens: for a ticket the name, protocol, type
+//! and problem; for an O.S., also the address of the visit. Never a document,
+//! a phone or the client's e-mail.
 
 use balcao_domain::finance::format_date;
 use balcao_domain::ticket::{Ticket, WorkOrder};
@@ -56,7 +57,10 @@ pub const TAKE: &str = "🙋 Assumir";
 /// Several tickets for a role's group at once (a burst, or what piled up
 /// while Telegram was out of reach): one message, a few lines each.
 pub fn digest(role: &str, items: &[(Ticket, Option<String>)]) -> String {
-    let mut out = format!("📥 {} novos atendimentos para o cargo {role}\n", items.len());
+    let mut out = match items.len() {
+        1 => format!("📥 1 atendimento para o cargo {role}\n"),
+        n => format!("📥 {n} novos atendimentos para o cargo {role}\n"),
+    };
     for (i, (t, taker)) in items.iter().enumerate() {
         out.push_str(&format!(
             "\n{}. {} · {} · {}\n   {}\n",
@@ -97,10 +101,16 @@ const HOW_TO_ACT: &str = "Para atender, abra o balcão no Telegram: o atendiment
      (ou procure o cliente pelo nome).";
 const SIGNATURE: &str = "Mensagem automática do balcão.";
 
-/// The e-mail's plain-text body.
-pub fn email_text(t: &Ticket, audience: &Audience) -> String {
+/// What an e-mail says instead of how to act, when a colleague already took the ticket.
+fn already_taken(name: &str) -> String {
+    format!("Este atendimento já foi assumido por {name}.")
+}
+
+/// The e-mail's plain-text body; `taken_by` names who already took it, if anyone.
+pub fn email_text(t: &Ticket, audience: &Audience, taken_by: Option<&str>) -> String {
+    let act = taken_by.map_or_else(|| HOW_TO_ACT.to_owned(), already_taken);
     format!(
-        "Novo atendimento {}.\n\nProtocolo: {}\nCliente: {}\nTipo: {}\nContato: {}\n\nProblema:\n{}\n\n{HOW_TO_ACT}\n\n-- \n{SIGNATURE}\n",
+        "Novo atendimento {}.\n\nProtocolo: {}\nCliente: {}\nTipo: {}\nContato: {}\n\nProblema:\n{}\n\n{act}\n\n-- \n{SIGNATURE}\n",
         audience.to(),
         t.protocol,
         t.client_name,
@@ -128,7 +138,8 @@ fn html(s: &str) -> String {
 }
 
 /// The e-mail's HTML body: the same content, laid out as a small table.
-pub fn email_html(t: &Ticket, audience: &Audience) -> String {
+pub fn email_html(t: &Ticket, audience: &Audience, taken_by: Option<&str>) -> String {
+    let act = taken_by.map_or_else(|| HOW_TO_ACT.to_owned(), already_taken);
     let row = |label: &str, value: &str| format!("<tr><th align=\"left\">{label}</th><td>{}</td></tr>\n", html(value));
     format!(
         "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
@@ -141,7 +152,7 @@ pub fn email_html(t: &Ticket, audience: &Audience) -> String {
         kind = row("Tipo", &t.ticket_type.name),
         contact = row("Contato", &t.channel.name),
         problem = html(&problem_for_email(&t.problem)),
-        how = html(HOW_TO_ACT),
+        how = html(&act),
         signature = html(SIGNATURE),
     )
 }

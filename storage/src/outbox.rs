@@ -319,7 +319,7 @@ impl Outbox for Db {
         };
         let row: Option<(Option<String>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT external_id FROM outbox WHERE ticket_id = $1 AND {column} = $2 AND kind = $3 \
-             AND status = 'sent' ORDER BY id DESC LIMIT 1"
+             AND status = 'sent' AND channel = 'telegram' ORDER BY id DESC LIMIT 1"
         )))
         .bind(ticket.0)
         .bind(id)
@@ -501,6 +501,18 @@ impl Db {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;
+                // Notices not yet sent to the old chat go to the new one.
+                if let Some((old, _)) = current {
+                    sqlx::query(
+                        "UPDATE outbox SET group_id = $1 WHERE group_id = $2 AND status = 'pending' AND kind = $3",
+                    )
+                    .bind(id)
+                    .bind(old)
+                    .bind(NotificationKind::TicketAssigned.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
                 id
             }
         };

@@ -642,8 +642,14 @@ async fn e_mail_rows_are_written_only_when_e_mail_is_configured_and_assumir_edit
     // Assumir edits the Telegram messages; an e-mail cannot be edited and gets no follow-up.
     let now = soon();
     for n in db.claim_due(now, 60, 100, false).await.unwrap() {
-        db.mark_sent(n.id, &format!("{}:1", n.recipient.staff().map_or(0, |s| s.0)), now).await.unwrap();
+        let external = match n.channel {
+            Channel::Telegram => format!("{}:1", n.recipient.staff().map_or(0, |s| s.0)),
+            Channel::Email => format!("<balcao.n{}@revenda-a.test>", n.id),
+        };
+        db.mark_sent(n.id, &external, now).await.unwrap();
     }
+    // Rui got both: the message Assumir edits is his Telegram one.
+    assert_eq!(db.delivered_assignment(ticket, Recipient::Staff(rui.id)).await.unwrap(), Some(format!("{}:1", rui.id)));
     db.take(&Actor::of(&t.ana), ticket).await.unwrap();
     let taken: Vec<Notification> =
         of_ticket(db, ticket).await.into_iter().filter(|n| n.kind == NotificationKind::TicketTaken).collect();
@@ -693,10 +699,15 @@ async fn a_role_with_a_group_chat_hears_of_its_tickets_there_once(db: &Db) {
         of_ticket(db, ticket).await.into_iter().filter(|n| n.kind == NotificationKind::TicketTaken).collect();
     assert_eq!(taken.iter().map(|n| n.recipient).collect::<Vec<_>>(), [Recipient::Group(of_a.id)]);
 
-    // Another chat for A: later tickets go there; the old group stays for what was sent to it.
+    // Another chat for A: later tickets go there, and so do notices not sent yet;
+    // the old group stays for what was sent to it (the Assumir edit goes there).
+    let unsent = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     let moved = db.set_role_group(t.n1, Some(t.a.reseller.id), -1003).await.unwrap();
     assert_ne!(moved.id, of_a.id);
     assert_eq!(db.role_group(of_a.id).await.unwrap().chat_id, -1001);
+    assert_eq!(group_rows(&of_ticket(db, unsent).await), [Recipient::Group(moved.id)]);
+    assert_eq!(taken[0].recipient, Recipient::Group(of_a.id), "the edit stays with the message");
+    assert_eq!(notification(db, taken[0].id).await.recipient, Recipient::Group(of_a.id));
     let later = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n1)).await;
     assert_eq!(group_rows(&of_ticket(db, later).await), [Recipient::Group(moved.id)]);
     // Without groups, the members hear of it privately again.
