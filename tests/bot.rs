@@ -1071,6 +1071,42 @@ async fn assumir_race_has_one_winner_and_both_messages_say_who(store: Store) {
     t.finish().await;
 }
 
+async fn viewing_a_ticket_from_its_notice_keeps_the_notice_for_later_news(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let since = t.tg.call_count();
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let notice =
+        t.tg.wait_for(since, WAIT, |c| {
+            c.is("sendMessage") && !c.failed && c.chat_id() == Some(BRUNO) && c.text().unwrap_or("").starts_with("📥")
+        })
+        .await;
+    // Bruno looks at the ticket: it opens in a new message; the notice stays as it was.
+    let looked = t.tg.call_count();
+    t.tg.tap(BRUNO, notice.result_message_id().unwrap(), &format!("tk:{}", ticket.0));
+    let screen = t.tg.wait_for(looked, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(BRUNO)).await;
+    assert!(screen.text().unwrap().contains("Lentidão à noite"), "{screen:?}");
+    assert_eq!(t.edits_since(looked), 0, "the notice is not turned into the screen");
+    // The screen works as any other: its buttons edit it in place.
+    let back = t.tap_edit(BRUNO, &screen, "menu").await;
+    assert_eq!(back.message_id(), screen.result_message_id());
+    // Carla takes the ticket: the news lands on Bruno's notice, not on his screen.
+    let carla_notice =
+        t.tg.wait_for(since, WAIT, |c| {
+            c.is("sendMessage")
+                && !c.failed
+                && c.chat_id() == Some(CARLA)
+                && c.text().unwrap_or("").contains("Lentidão")
+        })
+        .await;
+    let taken = t.tg.call_count();
+    t.tg.tap(CARLA, carla_notice.result_message_id().unwrap(), &format!("tt:{}", ticket.0));
+    let news = t.tg.wait_for(taken, WAIT, |c| c.is("editMessageText") && c.chat_id() == Some(BRUNO)).await;
+    assert_eq!(news.message_id(), notice.result_message_id());
+    assert!(news.text().unwrap().contains("✅ Assumido por Carla Plantão"), "{news:?}");
+    t.finish().await;
+}
+
 async fn a_technician_hears_of_the_o_s_scheduled_for_them_and_opens_it(store: Store) {
     let Some(t) = TestApp::start(store).await else { return };
     let notice =
@@ -1214,26 +1250,8 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
     t.finish().await;
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Store::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if std::env::var("BALCAO_TEST_POSTGRES_URL").is_err() {
-                    eprintln!("BALCAO_TEST_POSTGRES_URL not set: skipping the PostgreSQL run");
-                    return;
-                }
-                super::$name(super::Store::Postgres).await
-            })*
-        }
-    };
-}
-
-on_both_stores!(
+support::on_both_stores!(
+    viewing_a_ticket_from_its_notice_keeps_the_notice_for_later_news,
     a_technician_hears_of_the_o_s_scheduled_for_them_and_opens_it,
     a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it,
     a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest,

@@ -386,26 +386,7 @@ async fn the_mailer_tells_a_temporary_refusal_from_a_permanent_one() {
     assert!(matches!(nobody.send(&email).await, Err(MailFailure::Temporary(_))));
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Store::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if std::env::var("BALCAO_TEST_POSTGRES_URL").is_err() {
-                    eprintln!("BALCAO_TEST_POSTGRES_URL not set: skipping the PostgreSQL run");
-                    return;
-                }
-                super::$name(super::Store::Postgres).await
-            })*
-        }
-    };
-}
-
-on_both_stores!(
+support::on_both_stores!(
     a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once,
     a_technician_gets_an_e_mail_of_the_o_s_scheduled_for_them,
     a_relay_that_is_down_gets_the_e_mail_once_when_it_is_back,

@@ -203,9 +203,17 @@ impl Desk {
                 // A notice with a new screen reports what was done; without one, why nothing was.
                 let alert = screen.is_none();
                 let mut replies = vec![Reply::Answer { callback_id: callback_id.clone(), notice, alert }];
-                if let Some(s) = screen {
-                    state.screen = Some(*message_id);
-                    replies.push(Reply::Edit { message_id: *message_id, text: s.text, keyboard: s.keyboard });
+                // "Ver atendimento" on a message that is not the chat's screen (a
+                // notification) opens the ticket below it: the notification stays,
+                // so that news of who took the ticket still lands on it.
+                let keep_tapped = data.starts_with("tk:") && state.screen != Some(*message_id);
+                match screen {
+                    Some(s) if keep_tapped => replies.push(Reply::Send { text: s.text, keyboard: s.keyboard }),
+                    Some(s) => {
+                        state.screen = Some(*message_id);
+                        replies.push(Reply::Edit { message_id: *message_id, text: s.text, keyboard: s.keyboard });
+                    }
+                    None => {}
                 }
                 replies.extend(others);
                 replies

@@ -29,8 +29,6 @@ pub(crate) async fn enqueue_assignment(
     actor: Option<StaffId>,
     event: &str,
 ) -> DomainResult<()> {
-    const REACH: &str = "s.id, CASE WHEN s.telegram_id IS NOT NULL AND s.telegram_unreachable = 0 THEN 1 ELSE 0 END, \
-         CASE WHEN s.email IS NOT NULL AND s.email <> '' THEN 1 ELSE 0 END";
     let recipients: Vec<(i64, i64, i64)> = match assignee {
         Assignee::User(s) => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {REACH} FROM staff s WHERE s.id = $1 AND s.active = 1")))
@@ -49,49 +47,29 @@ pub(crate) async fn enqueue_assignment(
         .await
         .map_err(backend)?,
     };
-    let now = now_text();
+    let row = |to| NewRow {
+        event,
+        to,
+        channel: Channel::Telegram,
+        kind: NotificationKind::TicketAssigned,
+        ticket,
+        urgent: true,
+    };
     // A role with a group chat for this reseller (or for all) hears of it there, once.
     let group = match assignee {
         Assignee::Role(r) if channels.telegram => group_for(tx, r.0, reseller).await?,
         _ => None,
     };
     if let Some(group) = group {
-        sqlx::query(
-            "INSERT INTO outbox (event, group_id, channel, kind, ticket_id, urgent, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 1, 'pending', 0, $6, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(event)
-        .bind(group)
-        .bind(Channel::Telegram.as_str())
-        .bind(NotificationKind::TicketAssigned.as_str())
-        .bind(ticket)
-        .bind(&now)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+        insert_row(tx, row(Recipient::Group(RoleGroupId(group)))).await?;
     }
     for (recipient, on_telegram, has_email) in recipients {
         if actor.is_some_and(|a| a.0 == recipient) {
             continue;
         }
-        let on_telegram = on_telegram == 1 && group.is_none();
-        let wanted =
-            [(Channel::Telegram, channels.telegram && on_telegram), (Channel::Email, channels.email && has_email == 1)];
-        for (channel, _) in wanted.into_iter().filter(|(_, on)| *on) {
-            sqlx::query(
-                "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 1, 'pending', 0, $6, $6) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(event)
-            .bind(recipient)
-            .bind(channel.as_str())
-            .bind(NotificationKind::TicketAssigned.as_str())
-            .bind(ticket)
-            .bind(&now)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
+        let reach = Reach { telegram: on_telegram == 1 && group.is_none(), email: has_email == 1 };
+        for channel in reach.channels(channels) {
+            insert_row(tx, NewRow { channel, ..row(Recipient::Staff(StaffId(recipient))) }).await?;
         }
     }
     Ok(())
@@ -107,35 +85,80 @@ pub(crate) async fn enqueue_work_order(
     work_order: i64,
     technician: StaffId,
 ) -> DomainResult<()> {
-    let reach: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT CASE WHEN telegram_id IS NOT NULL AND telegram_unreachable = 0 THEN 1 ELSE 0 END, \
-         CASE WHEN email IS NOT NULL AND email <> '' THEN 1 ELSE 0 END FROM staff WHERE id = $1 AND active = 1",
+    let reach: Option<(i64, i64, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {REACH} FROM staff s WHERE s.id = $1 AND s.active = 1")))
+            .bind(technician.0)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(backend)?;
+    let Some((_, on_telegram, has_email)) = reach else { return Ok(()) };
+    let event = format!("work_order:{work_order}:scheduled");
+    for channel in (Reach { telegram: on_telegram == 1, email: has_email == 1 }).channels(channels) {
+        let row = NewRow {
+            event: &event,
+            to: Recipient::Staff(technician),
+            channel,
+            kind: NotificationKind::WorkOrderScheduled,
+            ticket,
+            urgent: false,
+        };
+        insert_row(tx, row).await?;
+    }
+    Ok(())
+}
+
+/// A staff member's id, and whether they can be reached on Telegram (linked
+/// and reachable) and by e-mail (an address), as 0/1.
+const REACH: &str = "s.id, CASE WHEN s.telegram_id IS NOT NULL AND s.telegram_unreachable = 0 THEN 1 ELSE 0 END, \
+     CASE WHEN s.email IS NOT NULL AND s.email <> '' THEN 1 ELSE 0 END";
+
+/// Where a staff member can be reached.
+struct Reach {
+    telegram: bool,
+    email: bool,
+}
+
+impl Reach {
+    /// The configured channels among those.
+    fn channels(&self, configured: Channels) -> impl Iterator<Item = Channel> {
+        [(Channel::Telegram, configured.telegram && self.telegram), (Channel::Email, configured.email && self.email)]
+            .into_iter()
+            .filter_map(|(channel, on)| on.then_some(channel))
+    }
+}
+
+/// One outbox row to write.
+struct NewRow<'a> {
+    event: &'a str,
+    to: Recipient,
+    channel: Channel,
+    kind: NotificationKind,
+    ticket: i64,
+    urgent: bool,
+}
+
+/// Writes a pending row; one already written for the same event, recipient and channel wins.
+async fn insert_row(tx: &mut Tx, row: NewRow<'_>) -> DomainResult<()> {
+    let (staff, group) = match row.to {
+        Recipient::Staff(s) => (Some(s.0), None),
+        Recipient::Group(g) => (None, Some(g.0)),
+    };
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO outbox (event, recipient_id, group_id, channel, kind, ticket_id, urgent, status, attempts, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) ON CONFLICT DO NOTHING",
     )
-    .bind(technician.0)
-    .fetch_optional(&mut **tx)
+    .bind(row.event)
+    .bind(staff)
+    .bind(group)
+    .bind(row.channel.as_str())
+    .bind(row.kind.as_str())
+    .bind(row.ticket)
+    .bind(i64::from(row.urgent))
+    .bind(now)
+    .execute(&mut **tx)
     .await
     .map_err(backend)?;
-    let Some((on_telegram, has_email)) = reach else { return Ok(()) };
-    let now = now_text();
-    let wanted = [
-        (Channel::Telegram, channels.telegram && on_telegram == 1),
-        (Channel::Email, channels.email && has_email == 1),
-    ];
-    for (channel, _) in wanted.into_iter().filter(|(_, on)| *on) {
-        sqlx::query(
-            "INSERT INTO outbox (event, recipient_id, channel, kind, ticket_id, urgent, status, attempts, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, 'pending', 0, $6, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(format!("work_order:{work_order}:scheduled"))
-        .bind(technician.0)
-        .bind(channel.as_str())
-        .bind(NotificationKind::WorkOrderScheduled.as_str())
-        .bind(ticket)
-        .bind(&now)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
     Ok(())
 }
 
