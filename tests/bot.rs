@@ -1138,6 +1138,34 @@ async fn a_technician_gives_an_o_s_back_with_a_reason(store: Store) {
     let back = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;
     let text = back.text().unwrap();
     assert!(text.starts_with("O.S. devolvida.") && text.contains("Nenhuma O.S. para você"), "{text}");
+
+    // At the desk, Bruno gives it to a technician again from the ticket's screen.
+    t.linked_bruno().await;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let ticket = db.client_tickets(&Actor::system(), t.maria).await.unwrap()[0].id;
+    let detail = db.ticket(&Actor::system(), ticket).await.unwrap();
+    let wo = detail.work_orders[0].id;
+    assert_eq!(detail.work_orders[0].technician, None, "given back");
+    let sergio = db.staff_by_telegram(SERGIO).await.unwrap().unwrap().id;
+    db.close().await;
+    let menu = t.say(BRUNO, "/menu").await;
+    let screen = t.tap_edit(BRUNO, &menu, &format!("tk:{}", ticket.0)).await;
+    let pick = press_as(&t, BRUNO, &screen, "Definir técnico").await;
+    assert!(pick.text().unwrap().contains("Para qual técnico?"), "{pick:?}");
+    assert_eq!(pick.buttons().len(), 2, "Téo, and Voltar: {pick:?}");
+    // A forged choice (Sérgio is of another reseller, and no technician) changes nothing.
+    let forged = t.tap(BRUNO, &pick, &format!("wta:{}:{}", wo.0, sergio.0)).await;
+    assert!(forged.params["show_alert"] == true, "{forged:?}");
+    let since = t.tg.call_count();
+    let done = press_as(&t, BRUNO, &pick, "Téo Técnico").await;
+    assert!(done.text().unwrap().contains(&format!("O.S. {}", wo.0)), "{done:?}");
+    assert!(has_button(&done, "Trocar técnico").is_some(), "{done:?}");
+    let notice =
+        t.tg.wait_for(since, WAIT, |c| {
+            c.is("sendMessage") && c.chat_id() == Some(TEO) && c.text().unwrap_or("").starts_with("🛠 Nova O.S.")
+        })
+        .await;
+    assert!(has_button(&notice, "Ver O.S.").is_some(), "{notice:?}");
     t.finish().await;
 }
 

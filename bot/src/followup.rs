@@ -119,6 +119,21 @@ impl Desk {
                     self.store.take(actor, t).await?;
                     Ok((Some("Você assumiu o atendimento.".into()), self.ticket_screen(actor, t).await?, Vec::new()))
                 }
+                "wt" => {
+                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
+                    let (wo, technicians) = self.technicians_for(actor, w).await?;
+                    Ok((None, render::pick_technician(&wo, &technicians, b.unwrap_or(0).max(0) as usize), Vec::new()))
+                }
+                "wta" => {
+                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
+                    let s = b.map(StaffId).ok_or(DomainError::NotFound("tela"))?;
+                    // Only a technician the picker could have shown: a forged id gets nowhere.
+                    let (_, technicians) = self.technicians_for(actor, w).await?;
+                    let chosen = technicians.iter().find(|t| t.id == s).ok_or(DomainError::NotFound("técnico"))?;
+                    let detail = self.store.assign_work_order(actor, w, s).await?;
+                    let notice = format!("O.S. {} para {}", w.0, chosen.name);
+                    Ok((Some(notice), self.ticket_screen(actor, detail.ticket.id).await?, Vec::new()))
+                }
                 "wo" => {
                     state.step = Step::Idle;
                     let list = self.store.my_work_orders(actor).await?;
@@ -145,9 +160,26 @@ impl Desk {
         };
         match verb {
             "tk" | "tn" | "tv" | "to" | "ts" | "tss" | "tr" | "tru" | "trr" | "tt" | "wo" | "wod" | "wos" | "wof"
-            | "wob" => Some(result.await),
+            | "wob" | "wt" | "wta" => Some(result.await),
             _ => None,
         }
+    }
+
+    /// A work order of a ticket the actor may see, and the technicians (staff
+    /// of the role Técnico de campo) who serve its client's reseller.
+    async fn technicians_for(
+        &self,
+        actor: &Actor,
+        id: WorkOrderId,
+    ) -> Result<(WorkOrder, Vec<balcao_domain::staff::Staff>), DomainError> {
+        let wo = self.store.work_order(actor, id).await?;
+        let reseller = self.store.ticket(actor, wo.ticket_id).await?.ticket.reseller_id;
+        let staff = self.store.assignable_staff(actor, reseller).await?;
+        let technicians = staff
+            .into_iter()
+            .filter(|s| s.roles.iter().any(|r| r.name == balcao_domain::staff::TECHNICIAN_ROLE))
+            .collect();
+        Ok((wo, technicians))
     }
 
     async fn my_work_order(&self, actor: &Actor, id: WorkOrderId) -> Result<WorkOrder, DomainError> {

@@ -407,6 +407,10 @@ pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balc
             button("Encaminhar", format!("tr:{id}")),
             button("✅ Atendimento Resolvido", format!("tv:{id}")),
         ]);
+        for wo in d.work_orders.iter().filter(|w| w.status == balcao_domain::ticket::WorkOrderStatus::Scheduled) {
+            let label = if wo.technician.is_some() { "Trocar técnico" } else { "Definir técnico" };
+            rows.push(vec![button(format!("🔧 {label} da O.S. {}", wo.id), format!("wt:{}:0", wo.id.0))]);
+        }
     }
     rows.extend(s.keyboard);
     s.keyboard = rows;
@@ -445,6 +449,39 @@ pub(crate) fn pick_assignee(
     );
     keyboard.push(vec![button(text::BACK, format!("tk:{id}"))]);
     screen("Encaminhar para (Destino: Cargo ou Usuário):".into(), keyboard)
+}
+
+/// Which technician to give a work order to, a page at a time.
+pub(crate) fn pick_technician(
+    wo: &balcao_domain::ticket::WorkOrder,
+    technicians: &[balcao_domain::staff::Staff],
+    page: usize,
+) -> Screen {
+    let back = vec![button(text::BACK, format!("tk:{}", wo.ticket_id.0))];
+    if technicians.is_empty() {
+        return screen(format!("O.S. {}: nenhum técnico de campo atende esta revenda.", wo.id), vec![back]);
+    }
+    let (shown, page, pages) = page_of(technicians, page, PAGE);
+    let mut t = format!(
+        "O.S. {} - {} das {} às {}\nPara qual técnico?",
+        wo.id,
+        format_date(wo.date),
+        wo.window_start.format("%H:%M"),
+        wo.window_end.format("%H:%M")
+    );
+    if pages > 1 {
+        let _ = write!(t, "\n(página {} de {})", page + 1, pages);
+    }
+    let mut keyboard: Keyboard = shown
+        .iter()
+        .map(|s| {
+            let mark = if wo.technician == Some(s.id) { "✓ " } else { "" };
+            vec![button(format!("{mark}{}", s.name), format!("wta:{}:{}", wo.id.0, s.id.0))]
+        })
+        .collect();
+    keyboard.extend(nav_row(page, pages, |p| format!("wt:{}:{p}", wo.id.0)));
+    keyboard.push(back);
+    screen(t, keyboard)
 }
 
 /// Minhas O.S., a page at a time.

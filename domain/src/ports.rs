@@ -172,6 +172,17 @@ pub trait FollowUp: Send + Sync {
     /// The technician gives the work order back (it returns to scheduled with
     /// no technician), saying why.
     async fn give_back_work_order(&self, actor: &Actor, id: WorkOrderId, reason: &str) -> DomainResult<WorkOrder>;
+    /// A work order of a client in the actor's scope.
+    async fn work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder>;
+    /// Gives a scheduled work order to a technician who serves the client's
+    /// reseller (for one that has none, was given back, or changes hands);
+    /// the technician is told.
+    async fn assign_work_order(
+        &self,
+        actor: &Actor,
+        id: WorkOrderId,
+        technician: StaffId,
+    ) -> DomainResult<TicketDetail>;
     /// Active staff who may act on the reseller's tickets (its own and
     /// provider-wide staff), by name; only for a reseller in the actor's scope.
     async fn assignable_staff(&self, actor: &Actor, reseller: ResellerId) -> DomainResult<Vec<Staff>>;

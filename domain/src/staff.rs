@@ -43,12 +43,15 @@ impl Scope {
     }
 }
 
+/// The role whose members do the work orders (O.S.) in the field.
+pub const TECHNICIAN_ROLE: &str = "Técnico de campo";
+
 /// The default roles every installation starts with.
 pub const DEFAULT_ROLES: [(&str, bool); 5] = [
     ("Suporte N1", false),
     ("Suporte N2", false),
     ("Financeiro", true),
-    ("Técnico de campo", false),
+    (TECHNICIAN_ROLE, false),
     ("Supervisor", true),
 ];
 

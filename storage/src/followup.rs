@@ -15,7 +15,7 @@ use balcao_domain::text::search_key;
 use balcao_domain::ticket::{Assignee, TicketDetail, TicketStatus, WorkOrder, WorkOrderStatus};
 use balcao_domain::{DomainError, DomainResult, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
 
-use crate::outbox::{enqueue_assignment, enqueue_taken};
+use crate::outbox::{enqueue_assignment, enqueue_taken, enqueue_work_order};
 use crate::rows::{WORK_ORDER_COLUMNS, WorkOrderRow};
 use crate::tickets::{Tx, acting, add_event, staff_scope};
 use crate::{Db, Dialect, backend, now_text, scope_clause};
@@ -118,7 +118,7 @@ impl Db {
     }
 
     /// A work order inside the actor's scope, whoever its technician.
-    async fn work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder> {
+    async fn scoped_work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder> {
         let sql = format!(
             "SELECT {WORK_ORDER_COLUMNS} FROM work_orders w JOIN clients c ON c.id = w.client_id WHERE w.id = $1{}",
             scope_clause(actor.scope, 2)
@@ -160,7 +160,7 @@ impl Db {
         touch_ticket(&mut tx, state.ticket_id, &now).await?;
         add_event(&mut tx, state.ticket_id, acting(actor), kind, &detail).await?;
         tx.commit().await.map_err(backend)?;
-        self.work_order(actor, id).await
+        self.scoped_work_order(actor, id).await
     }
 }
 
@@ -393,6 +393,57 @@ impl FollowUp for Db {
             other => Err(work_order_refusal(other)),
         })
         .await
+    }
+
+    async fn work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder> {
+        self.scoped_work_order(actor, id).await
+    }
+
+    async fn assign_work_order(
+        &self,
+        actor: &Actor,
+        id: WorkOrderId,
+        technician: StaffId,
+    ) -> DomainResult<TicketDetail> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(i64, String, Option<i64>)> =
+            sqlx::query_as("SELECT ticket_id, status, technician_id FROM work_orders WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let (ticket, status, current) = row.ok_or(DomainError::NotFound("O.S."))?;
+        // Outside the actor's scope, the O.S. does not exist for them.
+        let state = self.ticket_state(&mut tx, actor, TicketId(ticket)).await.map_err(|e| match e {
+            DomainError::NotFound(_) => DomainError::NotFound("O.S."),
+            e => e,
+        })?;
+        match WorkOrderStatus::from_stored(&status) {
+            WorkOrderStatus::Scheduled => {}
+            other => return Err(work_order_refusal(other)),
+        }
+        if !staff_scope(&mut tx, technician, "técnico").await?.covers(ResellerId(state.reseller_id)) {
+            return Err(DomainError::invalid("este técnico não atende a revenda do cliente"));
+        }
+        if current != Some(technician.0) {
+            let now = now_text();
+            sqlx::query("UPDATE work_orders SET technician_id = $1, updated_at = $2 WHERE id = $3")
+                .bind(technician.0)
+                .bind(&now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            touch_ticket(&mut tx, ticket, &now).await?;
+            let detail = format!("O.S. {} para {}", id.0, staff_name(&mut tx, technician.0).await?);
+            let event_id = add_event(&mut tx, ticket, acting(actor), "work_order_assigned", &detail).await?;
+            if acting(actor) != Some(technician) {
+                let event = format!("work_order:{}:assigned:{event_id}", id.0);
+                enqueue_work_order(&mut tx, self.channels, ticket, id.0, technician, &event).await?;
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        self.ticket(actor, TicketId(ticket)).await
     }
 
     async fn assignable_staff(&self, actor: &Actor, reseller: ResellerId) -> DomainResult<Vec<Staff>> {

@@ -77,13 +77,15 @@ pub(crate) async fn enqueue_assignment(
 
 /// Writes, in the scheduling's transaction, the notice of a work order to its
 /// technician: one row per configured channel they can be reached on. Not
-/// urgent: in quiet hours it waits for morning.
+/// urgent: in quiet hours it waits for morning. `event` names the work order
+/// ("work_order:7:scheduled", "work_order:7:assigned:31").
 pub(crate) async fn enqueue_work_order(
     tx: &mut Tx,
     channels: Channels,
     ticket: i64,
     work_order: i64,
     technician: StaffId,
+    event: &str,
 ) -> DomainResult<()> {
     let reach: Option<(i64, i64, i64)> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {REACH} FROM staff s WHERE s.id = $1 AND s.active = 1")))
@@ -92,10 +94,10 @@ pub(crate) async fn enqueue_work_order(
             .await
             .map_err(backend)?;
     let Some((_, on_telegram, has_email)) = reach else { return Ok(()) };
-    let event = format!("work_order:{work_order}:scheduled");
+    debug_assert_eq!(balcao_domain::notify::work_order_of_event(event).map(|w| w.0), Some(work_order));
     for channel in (Reach { telegram: on_telegram == 1, email: has_email == 1 }).channels(channels) {
         let row = NewRow {
-            event: &event,
+            event,
             to: Recipient::Staff(technician),
             channel,
             kind: NotificationKind::WorkOrderScheduled,

@@ -168,7 +168,8 @@ impl Tickets for Db {
             .await
             .map_err(backend)?;
             if let Some(technician) = wo.technician.filter(|t| acting(actor) != Some(*t)) {
-                enqueue_work_order(&mut tx, self.channels, id, work_order, technician).await?;
+                let event = format!("work_order:{work_order}:scheduled");
+                enqueue_work_order(&mut tx, self.channels, id, work_order, technician, &event).await?;
             }
             let detail = format!(
                 "O.S. agendada para {} das {} às {}: {}",

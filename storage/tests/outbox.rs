@@ -785,6 +785,28 @@ async fn a_work_order_scheduled_for_a_technician_tells_them_when_it_is_not_quiet
     for id in [own.id, later.id] {
         assert!(of_ticket(db, id).await.iter().all(|n| n.kind != NotificationKind::WorkOrderScheduled));
     }
+
+    // The O.S. without a technician gets one later: they are told, once.
+    let wo = db.ticket(&Actor::system(), later.id).await.unwrap().work_orders[0].id;
+    let other_tech = hire(db, "Bia Técnica da B", Some("Revenda B"), &["Técnico de campo"], Some(7202)).await;
+    let refused = db.assign_work_order(&t.lia_acts(), wo, other_tech.id).await;
+    assert!(invalid_message(refused).contains("não atende a revenda"));
+    assert_not_found(db.assign_work_order(&t.b.actor, wo, teo.id).await);
+    let detail = db.assign_work_order(&t.lia_acts(), wo, teo.id).await.unwrap();
+    assert_eq!(detail.work_orders[0].technician, Some(teo.id));
+    assert!(
+        detail.history.iter().any(|e| e.detail == format!("O.S. {} para Téo Técnico", wo.0)),
+        "{:?}",
+        detail.history
+    );
+    db.assign_work_order(&t.lia_acts(), wo, teo.id).await.unwrap();
+    let told: Vec<Notification> =
+        of_ticket(db, later.id).await.into_iter().filter(|n| n.kind == NotificationKind::WorkOrderScheduled).collect();
+    assert_eq!(told.len(), 1, "the same technician again changes nothing: {told:?}");
+    assert_eq!(balcao_domain::notify::work_order_of_event(&told[0].event), Some(wo));
+    // Once started, the O.S. stays with its technician.
+    db.start_work_order(&Actor::of(&teo), wo).await.unwrap();
+    assert!(db.assign_work_order(&t.lia_acts(), wo, t.ana.id).await.is_err());
 }
 
 common::contract_tests!(
