@@ -554,6 +554,53 @@ async fn adicionar_plano_adds_the_chosen_plan(store: Store) {
     t.finish().await;
 }
 
+async fn long_lists_of_people_are_paged_in_wizards_and_in_encaminhar(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    for i in 0..30 {
+        let new = NewStaff {
+            name: format!("Atendente {i:02}"),
+            reseller: Some("Litoral Net".into()),
+            roles: vec!["Suporte N2".into()],
+            email: None,
+            telegram_id: None,
+        };
+        db.add_staff(&new, None).await.unwrap();
+    }
+    db.close().await;
+    t.linked_bruno().await;
+    // Adicionar Plano's Vendedor: 34 people, 16 a page.
+    let results = t.say(BRUNO, "maria").await;
+    let card = t.tap_edit(BRUNO, &results, &has_button(&results, "Maria").unwrap()).await;
+    let plans = press(&t, &card, "Planos").await;
+    let pick = press(&t, &plans, "Adicionar Plano").await;
+    let billing = press(&t, &pick, "Fibra 300 Mega").await;
+    press(&t, &billing, "PIX").await;
+    let seller = t.say(BRUNO, "12").await;
+    assert!(seller.text().unwrap().contains("(página 1 de 3)"), "{seller:?}");
+    assert!(seller.buttons().len() <= 16 + 4, "{seller:?}");
+    assert!(has_button(&seller, "Atendente 20").is_none(), "not on the first page");
+    let second = press(&t, &seller, "▶").await;
+    assert!(second.text().unwrap().contains("(página 2 de 3)"), "{second:?}");
+    let summary = press(&t, &second, "Atendente 20").await;
+    assert!(summary.text().unwrap().contains("Vendedor: Atendente 20"), "{summary:?}");
+    press(&t, &summary, "Confirmar").await;
+
+    // Encaminhar: the roles, then the users a page at a time.
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let menu = t.say(BRUNO, "/menu").await;
+    let screen = t.tap_edit(BRUNO, &menu, &format!("tk:{}", ticket.0)).await;
+    let to = press(&t, &screen, "Encaminhar").await;
+    assert!(to.text().unwrap().contains("(usuários: página 1 de 3)"), "{to:?}");
+    assert!(has_button(&to, "Cargo Suporte N2").is_some(), "{to:?}");
+    let last = t.tap_edit(BRUNO, &to, &format!("tr:{}:2", ticket.0)).await;
+    assert!(last.text().unwrap().contains("(usuários: página 3 de 3)"), "{last:?}");
+    assert!(has_button(&last, "Atendente").is_none(), "the last page holds what sorts last: {last:?}");
+    let done = press(&t, &last, "Téo Técnico").await;
+    assert!(done.text().unwrap().contains("Destino: Téo Técnico"), "{done:?}");
+    t.finish().await;
+}
+
 async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refused(store: Store) {
     let Some(t) = TestApp::start(store).await else { return };
     let welcome = t.linked_bruno().await;
@@ -1279,6 +1326,7 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    long_lists_of_people_are_paged_in_wizards_and_in_encaminhar,
     viewing_a_ticket_from_its_notice_keeps_the_notice_for_later_news,
     a_technician_hears_of_the_o_s_scheduled_for_them_and_opens_it,
     a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it,

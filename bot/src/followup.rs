@@ -101,7 +101,8 @@ impl Desk {
                     let detail = self.store.ticket(actor, t).await?;
                     let staff = self.store.assignable_staff(actor, detail.ticket.reseller_id).await?;
                     let roles = self.store.roles().await?;
-                    Ok((None, render::pick_assignee(t, &staff, &roles), Vec::new()))
+                    let page = b.unwrap_or(0).max(0) as usize;
+                    Ok((None, render::pick_assignee(t, &staff, &roles, page), Vec::new()))
                 }
                 "tru" | "trr" => {
                     let t = need(ticket)?;

@@ -47,7 +47,14 @@ pub struct Form {
     pub values: BTreeMap<String, (String, String)>,
     /// The field being asked; past the last one, the summary.
     pub at: usize,
+    /// The page of the field's options shown, when they do not fit one screen.
+    #[serde(default)]
+    pub page: usize,
 }
+
+/// Options of a field on one screen (8 rows of 2): Telegram refuses a
+/// message with too many buttons, and a long list is hard to read anyway.
+const OPTIONS_PER_PAGE: usize = 16;
 
 /// A text check: the stored value, or why the input is refused.
 type Check = fn(&str) -> Result<String, String>;
@@ -174,7 +181,7 @@ impl Desk {
             // The client must be in scope before anything is asked about it.
             self.store.client(actor, c).await?;
         }
-        let mut form = Form { kind, client, values: BTreeMap::new(), at: 0 };
+        let mut form = Form { kind, client, values: BTreeMap::new(), at: 0, page: 0 };
         form.at = self.next_field(actor, &form, 0);
         let screen = self.form_screen(actor, &form, None).await?;
         Ok((form, screen))
@@ -413,22 +420,28 @@ impl Desk {
             return Ok(Screen { text: t, keyboard: vec![vec![button("✔ Confirmar", "fw:ok")], nav] });
         }
         let field = self.field(actor, form).await?;
-        let mut keyboard: Keyboard = field
-            .options
+        let (shown, page, pages) = render::page_of(&field.options, form.page, OPTIONS_PER_PAGE);
+        let first = page * OPTIONS_PER_PAGE;
+        let mut keyboard: Keyboard = shown
             .chunks(2)
             .enumerate()
             .map(|(row, pair)| {
                 pair.iter()
                     .enumerate()
-                    .map(|(i, (label, _))| button(label.clone(), format!("fw:v:{}", row * 2 + i)))
+                    .map(|(i, (label, _))| button(label.clone(), format!("fw:v:{}", first + row * 2 + i)))
                     .collect()
             })
             .collect();
+        keyboard.extend(render::nav_row(page, pages, |p| format!("fw:p:{p}")));
         if field.optional {
             keyboard.push(vec![button("Pular", "fw:skip")]);
         }
         keyboard.push(nav);
-        Ok(Screen { text: format!("{lead}{} - passo {step} de {total}\n\n{}", form.title(), field.prompt), keyboard })
+        let mut prompt = field.prompt;
+        if pages > 1 {
+            prompt.push_str(&format!("\n(página {} de {})", page + 1, pages));
+        }
+        Ok(Screen { text: format!("{lead}{} - passo {step} de {total}\n\n{prompt}", form.title()), keyboard })
     }
 
     /// Typed text while a form is open.
@@ -438,6 +451,7 @@ impl Desk {
         form: &mut Form,
         typed: &str,
     ) -> Result<FormOutcome, DomainError> {
+        form.page = 0;
         if form.at >= form.len() {
             return Ok(FormOutcome::Screen(
                 self.form_screen(actor, form, Some("Use os botões para confirmar ou voltar.")).await?,
@@ -475,6 +489,12 @@ impl Desk {
 
     /// A button while a form is open ("fw:...").
     pub(crate) async fn form_tap(&self, actor: &Actor, form: &mut Form, arg: &str) -> Result<FormOutcome, DomainError> {
+        if let Some(page) = arg.strip_prefix("p:") {
+            form.page = page.parse().map_err(|_| DomainError::NotFound("tela"))?;
+            return Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?));
+        }
+        // Any other step leaves the options' pages behind.
+        form.page = 0;
         match arg {
             "cancel" => Ok(FormOutcome::Cancelled),
             "back" => match self.previous_field(actor, form) {

@@ -31,7 +31,7 @@ const PAGE: usize = 8;
 
 /// The slice of `items` on `page` (clamped; `usize::MAX` is the last page),
 /// the page shown and how many pages there are.
-fn page_of<T>(items: &[T], page: usize, per: usize) -> (&[T], usize, usize) {
+pub(crate) fn page_of<T>(items: &[T], page: usize, per: usize) -> (&[T], usize, usize) {
     let pages = items.len().div_ceil(per).max(1);
     let page = page.min(pages - 1);
     let end = ((page + 1) * per).min(items.len());
@@ -39,7 +39,7 @@ fn page_of<T>(items: &[T], page: usize, per: usize) -> (&[T], usize, usize) {
 }
 
 /// ◀ ▶ between pages, with the page in the button's data.
-fn nav_row(page: usize, pages: usize, data: impl Fn(usize) -> String) -> Option<Vec<crate::desk::Button>> {
+pub(crate) fn nav_row(page: usize, pages: usize, data: impl Fn(usize) -> String) -> Option<Vec<crate::desk::Button>> {
     let mut row = Vec::new();
     if page > 0 {
         row.push(button(text::PREV, data(page - 1)));
@@ -436,19 +436,27 @@ pub(crate) fn pick_assignee(
     t: balcao_domain::TicketId,
     staff: &[balcao_domain::staff::Staff],
     roles: &[balcao_domain::staff::Role],
+    page: usize,
 ) -> Screen {
     let id = t.0;
     let mut keyboard: Keyboard = roles
         .chunks(2)
         .map(|pair| pair.iter().map(|r| button(format!("Cargo {}", r.name), format!("trr:{id}:{}", r.id.0))).collect())
         .collect();
+    // Users a page at a time: a big reseller's staff would not fit one message's buttons.
+    let (shown, page, pages) = page_of(staff, page, 2 * PAGE);
     keyboard.extend(
-        staff
+        shown
             .chunks(2)
             .map(|pair| pair.iter().map(|s| button(s.name.clone(), format!("tru:{id}:{}", s.id.0))).collect()),
     );
+    keyboard.extend(nav_row(page, pages, |p| format!("tr:{id}:{p}")));
     keyboard.push(vec![button(text::BACK, format!("tk:{id}"))]);
-    screen("Encaminhar para (Destino: Cargo ou Usuário):".into(), keyboard)
+    let mut t = "Encaminhar para (Destino: Cargo ou Usuário):".to_owned();
+    if pages > 1 {
+        let _ = write!(t, "\n(usuários: página {} de {})", page + 1, pages);
+    }
+    screen(t, keyboard)
 }
 
 /// Which technician to give a work order to, a page at a time.
