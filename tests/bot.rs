@@ -514,6 +514,30 @@ async fn novo_cliente_checks_each_answer_and_lands_on_the_new_card(store: Store)
     t.finish().await;
 }
 
+async fn a_wizard_left_half_way_waits_on_the_menu_to_be_continued(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let menu = t.linked_bruno().await;
+    let kind = press(&t, &menu, "Novo Cliente").await;
+    press(&t, &kind, "Pessoa física").await;
+    let doc = t.say(BRUNO, "Ana Paula Simões").await;
+    assert!(doc.text().unwrap().contains("Digite o CPF"), "{doc:?}");
+    // A call comes in: Bruno searches someone else; the wizard is set aside, not lost.
+    let results = t.say(BRUNO, "/buscar").await;
+    assert!(has_button(&results, "Nome").is_some(), "{results:?}");
+    let menu = t.say(BRUNO, "/menu").await;
+    let resume = has_button(&menu, "Continuar Novo Cliente").expect("the menu offers to continue");
+    let again = t.tap_edit(BRUNO, &menu, &resume).await;
+    assert!(again.text().unwrap().contains("Digite o CPF"), "back where it was: {again:?}");
+    let phone = t.say(BRUNO, "935.411.347-80").await;
+    assert!(phone.text().unwrap().contains("telefone com DDD"), "{phone:?}");
+    // Continued, it is no longer offered; /cancelar drops a paused one for good.
+    let menu = t.say(BRUNO, "/cancelar").await;
+    assert!(has_button(&menu, "Continuar").is_none(), "{menu:?}");
+    let menu = t.say(BRUNO, "/menu").await;
+    assert!(has_button(&menu, "Continuar").is_none(), "{menu:?}");
+    t.finish().await;
+}
+
 async fn novo_cliente_offers_the_client_already_registered_with_the_document(store: Store) {
     let Some(t) = TestApp::start(store).await else { return };
     let menu = t.linked_bruno().await;
@@ -1326,6 +1350,7 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    a_wizard_left_half_way_waits_on_the_menu_to_be_continued,
     long_lists_of_people_are_paged_in_wizards_and_in_encaminhar,
     viewing_a_ticket_from_its_notice_keeps_the_notice_for_later_news,
     a_technician_hears_of_the_o_s_scheduled_for_them_and_opens_it,

@@ -131,6 +131,15 @@ impl std::fmt::Debug for Desk {
     }
 }
 
+/// The menu's buttons, with "Continuar" first when a wizard was left half-way.
+fn menu_keyboard(state: &ChatState) -> Keyboard {
+    let mut keyboard = render::menu().keyboard;
+    if let Some(form) = &state.paused {
+        keyboard.insert(0, vec![button(format!("↩ Continuar {}", form.title()), "rs")]);
+    }
+    keyboard
+}
+
 /// Results per page of a search.
 const PER_PAGE: usize = 8;
 
@@ -309,23 +318,24 @@ impl Desk {
         });
         let screen = match command.as_deref() {
             Some("start") | Some("menu") => {
-                state.step = Step::Idle;
+                state.leave();
                 if typed.starts_with("/start") {
-                    Screen { text: text::welcome(&staff.name), keyboard: render::menu().keyboard }
+                    Screen { text: text::welcome(&staff.name), keyboard: menu_keyboard(state) }
                 } else {
-                    render::menu()
+                    Screen { keyboard: menu_keyboard(state), ..render::menu() }
                 }
             }
             Some("buscar") => {
-                state.step = Step::Idle;
+                state.leave();
                 render::pick_filter()
             }
             Some("meus") => {
-                state.step = Step::Idle;
+                state.leave();
                 render::my_tickets(&self.store.my_tickets(actor).await?, 0)
             }
             Some("cancelar") => {
                 state.step = Step::Idle;
+                state.paused = None;
                 Screen {
                     text: format!("{}\n\n{}", text::CANCELLED, text::menu_title()),
                     keyboard: render::menu().keyboard,
@@ -395,8 +405,9 @@ impl Desk {
             return Ok((None, screen, others));
         }
         if !matches!(state.step, Step::Idle | Step::SearchTerm { .. } | Step::Results { .. }) && verb != "sp" {
-            // Leaving a wizard or a question by any other button abandons it.
-            state.step = Step::Idle;
+            // Leaving a question by any other button abandons it; a wizard
+            // waits on the menu's "Continuar".
+            state.leave();
         }
         if let Some(outcome) = self.followup_tap(actor, state, verb, arg).await {
             return match outcome {
@@ -424,9 +435,17 @@ impl Desk {
                 None => Err(DomainError::NotFound("tela")),
             },
             "menu" => {
-                state.step = Step::Idle;
-                Ok(render::menu())
+                state.leave();
+                Ok(Screen { keyboard: menu_keyboard(state), ..render::menu() })
             }
+            "rs" => match state.paused.take() {
+                Some(form) => {
+                    let screen = self.form_screen(actor, &form, None).await?;
+                    state.step = Step::Form(form);
+                    Ok(screen)
+                }
+                None => Err(DomainError::NotFound("tela")),
+            },
             "sfp" => {
                 state.step = Step::Idle;
                 Ok(render::pick_filter())

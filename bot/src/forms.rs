@@ -139,7 +139,7 @@ impl Form {
         self.value(key).and_then(|v| v.parse().ok()).map(wrap)
     }
 
-    fn title(&self) -> &'static str {
+    pub(crate) fn title(&self) -> &'static str {
         match self.kind {
             FormKind::NewClient => "Novo Cliente",
             FormKind::AddPlan => "Adicionar Plano",

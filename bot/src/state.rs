@@ -65,6 +65,10 @@ pub struct ChatState {
     /// When the person last did something here.
     #[serde(default)]
     pub touched: Option<chrono::DateTime<chrono::Utc>>,
+    /// A wizard left half-way by another command or button, kept so that the
+    /// menu can offer to continue it.
+    #[serde(default)]
+    pub paused: Option<Form>,
 }
 
 /// How long a question (a wizard step, "Digite a anotação") waits for its
@@ -83,6 +87,16 @@ impl ChatState {
         let old = self.touched.is_some_and(|t| now - t > chrono::Duration::minutes(QUESTION_TTL_MINUTES));
         if old && !matches!(self.step, Step::Idle | Step::Results { .. }) {
             self.step = Step::Idle;
+        }
+        if old {
+            self.paused = None;
+        }
+    }
+
+    /// Leaves whatever question is open; a wizard is kept aside to continue later.
+    pub fn leave(&mut self) {
+        if let Step::Form(form) = std::mem::take(&mut self.step) {
+            self.paused = Some(form);
         }
     }
 
@@ -110,5 +124,20 @@ mod tests {
         state.touched = Some(now - chrono::Duration::minutes(QUESTION_TTL_MINUTES + 1));
         state.expire_question(now);
         assert_eq!(state.step, Step::Idle);
+    }
+
+    #[test]
+    fn a_wizard_left_is_kept_aside_until_it_is_too_old() {
+        let now = chrono::Utc::now();
+        let form =
+            Form { kind: crate::forms::FormKind::NewClient, client: None, values: Default::default(), at: 3, page: 0 };
+        let mut state = ChatState { step: Step::Form(form.clone()), touched: Some(now), ..ChatState::default() };
+        state.leave();
+        assert_eq!((state.step.clone(), state.paused.clone()), (Step::Idle, Some(form)));
+        let stored = ChatState::from_stored(Some(&state.to_stored()));
+        assert_eq!(stored, state, "kept across a restart");
+        state.touched = Some(now - chrono::Duration::minutes(QUESTION_TTL_MINUTES + 1));
+        state.expire_question(now);
+        assert_eq!(state.paused, None);
     }
 }
