@@ -215,11 +215,15 @@ pub trait Chats: Send + Sync {
 /// "ok" and handled afterwards, so an acknowledged update is never lost.
 #[async_trait]
 pub trait UpdateInbox: Send + Sync {
-    /// Stores an update under its Telegram id; `false` when it was already
-    /// stored (Telegram resends until it hears "ok").
-    async fn store_update(&self, update_id: i64, payload: &str) -> DomainResult<bool>;
+    /// Stores an update under its Telegram id, with the Telegram user it
+    /// comes from when it has one; `false` when it was already stored
+    /// (Telegram resends until it hears "ok").
+    async fn store_update(&self, update_id: i64, sender: Option<i64>, payload: &str) -> DomainResult<bool>;
     /// Claims up to `limit` unhandled updates, oldest first, for `lease`
-    /// seconds; updates claimed by a worker that died are claimed again after it.
+    /// seconds; updates claimed by a worker that died are claimed again after
+    /// it. An update waits while an older one of the same sender is not done,
+    /// so one person's updates are handled in order, one at a time, whatever
+    /// the number of instances.
     async fn claim_updates(
         &self,
         now: DateTime<Utc>,

@@ -77,14 +77,15 @@ impl Chats for Db {
 
 #[async_trait]
 impl UpdateInbox for Db {
-    async fn store_update(&self, update_id: i64, payload: &str) -> DomainResult<bool> {
+    async fn store_update(&self, update_id: i64, sender: Option<i64>, payload: &str) -> DomainResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO telegram_updates (update_id, payload, received_at) VALUES ($1, $2, $3) \
+            "INSERT INTO telegram_updates (update_id, payload, received_at, sender_id) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (update_id) DO NOTHING",
         )
         .bind(update_id)
         .bind(payload)
         .bind(now_text())
+        .bind(sender)
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -100,24 +101,25 @@ impl UpdateInbox for Db {
         let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
         let now = instant_text(now);
         // On PostgreSQL, SKIP LOCKED lets several instances claim side by
-        // side; SQLite's write lock already makes the claim exclusive.
-        let sql = match self.dialect {
-            Dialect::Postgres => {
-                "UPDATE telegram_updates SET claimed_until = $1 WHERE update_id IN (\
-                 SELECT update_id FROM telegram_updates WHERE done_at IS NULL \
-                 AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY update_id LIMIT $3 \
-                 FOR UPDATE SKIP LOCKED) RETURNING update_id, payload"
-            }
-            Dialect::Sqlite => {
-                "UPDATE telegram_updates SET claimed_until = $1 WHERE update_id IN (\
-                 SELECT update_id FROM telegram_updates WHERE done_at IS NULL \
-                 AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY update_id LIMIT $3) \
-                 RETURNING update_id, payload"
-            }
-        };
+        // side; SQLite's write lock already makes the claim exclusive. Only
+        // the oldest unhandled update of each sender can be claimed.
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE telegram_updates SET claimed_until = $1 WHERE update_id IN (\
+             SELECT u.update_id FROM telegram_updates u WHERE u.done_at IS NULL \
+             AND (u.claimed_until IS NULL OR u.claimed_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM telegram_updates e WHERE e.sender_id = u.sender_id \
+             AND e.done_at IS NULL AND e.update_id < u.update_id) \
+             ORDER BY u.update_id LIMIT $3{lock}) RETURNING update_id, payload"
+        );
         let mut tx = self.begin_write().await?;
-        let mut rows: Vec<(i64, String)> =
-            sqlx::query_as(sql).bind(until).bind(now).bind(limit).fetch_all(&mut *tx).await.map_err(backend)?;
+        let mut rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         rows.sort_by_key(|(id, _)| *id);
         Ok(rows)

@@ -52,6 +52,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0005_role_groups.sql"),
         postgres: include_str!("../../migrations/postgres/0005_role_groups.sql"),
     },
+    Migration {
+        version: 6,
+        name: "update_order",
+        sqlite: include_str!("../../migrations/sqlite/0006_update_order.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_update_order.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -1058,7 +1058,30 @@ async fn client_tickets_list_open_ones_first_newest_first(db: &Db) {
     assert_eq!(listed, [opened[3], opened[1], opened[2], opened[0]]);
 }
 
+async fn webhook_updates_of_one_person_are_handled_in_order_one_at_a_time(db: &Db) {
+    use balcao_domain::ports::UpdateInbox;
+    let now = chrono::Utc::now();
+    assert!(db.store_update(10, Some(5001), "{\"a\":1}").await.unwrap());
+    assert!(!db.store_update(10, Some(5001), "{\"a\":1}").await.unwrap(), "Telegram's resend is stored once");
+    db.store_update(11, Some(5001), "{\"a\":2}").await.unwrap();
+    db.store_update(12, Some(5003), "{\"c\":1}").await.unwrap();
+    db.store_update(13, None, "{\"x\":1}").await.unwrap();
+    // One instance claims: the oldest of each person, and what has no sender.
+    let first: Vec<i64> = db.claim_updates(now, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(first, [10, 12, 13]);
+    // Another instance at the same time gets nothing: 11 waits for 10.
+    assert!(db.claim_updates(now, 60, 10).await.unwrap().is_empty());
+    db.finish_update(10, now).await.unwrap();
+    let next: Vec<i64> = db.claim_updates(now, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(next, [11]);
+    // A worker that died: after its lease, its updates are claimed again, still in order.
+    let later = now + chrono::Duration::seconds(61);
+    let again: Vec<i64> = db.claim_updates(later, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(again, [11, 12, 13]);
+}
+
 common::contract_tests!(
+    webhook_updates_of_one_person_are_handled_in_order_one_at_a_time,
     a_client_moved_to_another_reseller_by_import_takes_its_tickets_along,
     a_document_already_registered_in_the_reseller_is_refused_even_when_both_race,
     migrating_again_applies_nothing_and_keeps_data,

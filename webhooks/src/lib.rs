@@ -107,6 +107,12 @@ fn secret_matches(secrets: &[String], given: &[u8]) -> bool {
     secrets.iter().fold(false, |found, s| found | bool::from(s.as_bytes().ct_eq(given)))
 }
 
+/// The Telegram user an update comes from (a message's or a tap's `from`),
+/// whose updates are handled in order.
+fn sender_of(update: &serde_json::Value) -> Option<i64> {
+    update.as_object()?.values().find_map(|part| part.get("from")?.get("id")?.as_i64())
+}
+
 /// Stores the update, then answers 200; answers 5xx when it cannot store it,
 /// so Telegram delivers it again.
 async fn telegram_update(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -117,14 +123,14 @@ async fn telegram_update(State(state): State<AppState>, headers: HeaderMap, body
         return error(StatusCode::UNAUTHORIZED, "token secreto inválido");
     }
     let Ok(text) = std::str::from_utf8(&body) else { return error(StatusCode::BAD_REQUEST, "corpo não é UTF-8") };
-    let update_id = match serde_json::from_str::<serde_json::Value>(text) {
+    let (update_id, sender) = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) => match v.get("update_id").and_then(serde_json::Value::as_i64) {
-            Some(id) => id,
+            Some(id) => (id, sender_of(&v)),
             None => return error(StatusCode::BAD_REQUEST, "update_id ausente"),
         },
         Err(_) => return error(StatusCode::BAD_REQUEST, "JSON inválido"),
     };
-    match telegram.inbox.store_update(update_id, text).await {
+    match telegram.inbox.store_update(update_id, sender, text).await {
         Ok(_) => {
             telegram.wake.notify_one();
             (StatusCode::OK, Json(json!({ "ok": true }))).into_response()
