@@ -502,15 +502,19 @@ async fn roles_command(app: &App, command: RolesCommand) -> anyhow::Result<()> {
                 .reseller_name
                 .map_or("de todas as revendas sem grupo próprio".to_owned(), |r| format!("da revenda {r}"));
             println!("Os atendimentos do cargo {} {scope} vão para o grupo {}.", g.role_name, g.chat_id);
-            println!(
-                "Quem estiver no grupo lê o nome do cliente e o problema: deixe nele só a equipe desse cargo e dessa revenda."
-            );
+            let who = if g.reseller.is_some() {
+                "só a equipe desse cargo e dessa revenda"
+            } else {
+                "só a equipe do provedor (ele recebe clientes de várias revendas)"
+            };
+            println!("Quem estiver no grupo lê o nome do cliente e o problema: deixe nele {who}.");
         }
         RolesCommand::Ungroup { role, reseller } => {
             let role = role_named(&role)?;
             let reseller = reseller_named(reseller).await?;
-            let scope =
-                reseller.as_ref().map_or("de todas as revendas".to_owned(), |r| format!("da revenda {}", r.name));
+            let scope = reseller
+                .as_ref()
+                .map_or("das revendas sem grupo próprio".to_owned(), |r| format!("da revenda {}", r.name));
             if !app.db.remove_role_group(role.id, reseller.as_ref().map(|r| r.id)).await? {
                 println!("O cargo {} não tinha grupo para os atendimentos {scope}.", role.name);
                 return Ok(());

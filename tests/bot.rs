@@ -530,9 +530,10 @@ async fn a_wizard_left_half_way_waits_on_the_menu_to_be_continued(store: Store) 
     assert!(again.text().unwrap().contains("Digite o CPF"), "back where it was: {again:?}");
     let phone = t.say(BRUNO, "935.411.347-80").await;
     assert!(phone.text().unwrap().contains("telefone com DDD"), "{phone:?}");
-    // Continued, it is no longer offered; /cancelar drops a paused one for good.
-    let menu = t.say(BRUNO, "/cancelar").await;
-    assert!(has_button(&menu, "Continuar").is_none(), "{menu:?}");
+    // Set aside again, then /cancelar: dropped for good.
+    let menu = t.say(BRUNO, "/menu").await;
+    assert!(has_button(&menu, "Continuar Novo Cliente").is_some(), "{menu:?}");
+    t.say(BRUNO, "/cancelar").await;
     let menu = t.say(BRUNO, "/menu").await;
     assert!(has_button(&menu, "Continuar").is_none(), "{menu:?}");
     t.finish().await;

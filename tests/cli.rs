@@ -230,6 +230,7 @@ fn a_role_s_tickets_go_to_a_telegram_group_set_from_the_command_line() {
     assert!(out.contains("Suporte N1 da revenda Litoral Net vão para o grupo -1001234567890"), "{out}");
     let out = w.ok(&["roles", "group", "Suporte N1", "-1009"]);
     assert!(out.contains("de todas as revendas sem grupo próprio"), "{out}");
+    assert!(out.contains("deixe nele só a equipe do provedor"), "{out}");
     let list = w.ok(&["roles", "list"]);
     assert!(list.contains("grupo -1001234567890 (revenda Litoral Net)"), "{list}");
     assert!(list.contains("grupo -1009 (todas as revendas sem grupo próprio)"), "{list}");
@@ -249,7 +250,7 @@ fn a_role_s_tickets_go_to_a_telegram_group_set_from_the_command_line() {
     let list = w.ok(&["roles", "list"]);
     assert!(!list.contains("-1001234567890") && list.contains("-1009"), "{list}");
     let out = w.ok(&["roles", "ungroup", "Suporte N1"]);
-    assert!(out.contains("voltam a receber no privado os atendimentos de todas as revendas"), "{out}");
+    assert!(out.contains("voltam a receber no privado os atendimentos das revendas sem grupo próprio"), "{out}");
     let out = w.ok(&["roles", "ungroup", "Suporte N1"]);
     assert!(out.contains("não tinha grupo"), "{out}");
 }

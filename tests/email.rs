@@ -14,7 +14,7 @@ use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
 use balcao_domain::document::Document;
 use balcao_domain::notify::{Channel, DeliveryStatus, Notification};
 use balcao_domain::phone::Phone;
-use balcao_domain::ports::{Clients, Directory, Imports, Outbox, Tickets};
+use balcao_domain::ports::{Clients, Directory, FollowUp, Imports, Outbox, Tickets};
 use balcao_domain::staff::{Actor, NewStaff};
 use balcao_domain::ticket::{Assignee, NewTicket};
 use balcao_domain::{ClientId, TicketId};
@@ -291,6 +291,25 @@ async fn a_technician_gets_an_e_mail_of_the_o_s_scheduled_for_them(store: Store)
     t.finish().await;
 }
 
+async fn an_o_s_given_back_before_its_notice_went_out_is_not_announced(store: Store) {
+    let Some(mut t) = MailApp::start(store).await else { return };
+    t.shutdown().await;
+    let ticket = t.open_ticket_with_visit("Téo Técnico", "Sem sinal.", Some("Téo Técnico")).await;
+    // Téo gives it back (from another device) before the dispatcher ran.
+    let teo = t.store.staff_member(t.staff_id("Téo Técnico").await).await.unwrap();
+    let wo = t.store.ticket(&Actor::system(), ticket).await.unwrap().work_orders[0].id;
+    t.store.give_back_work_order(&Actor::of(&teo), wo, "Cliente viajou").await.unwrap();
+    t.restart().await;
+    let rows = t.settled_emails(ticket, WAIT).await;
+    let stale: Vec<&Notification> = rows.iter().filter(|n| n.event.starts_with("work_order:")).collect();
+    assert_eq!(stale.len(), 1, "{rows:?}");
+    assert_eq!(stale[0].status, DeliveryStatus::Dead);
+    assert!(stale[0].last_error.contains("O.S. agendada para este técnico"), "{stale:?}");
+    let mails = t.sink.received();
+    assert!(mails.iter().all(|m| !parse(m).subject().unwrap_or("").starts_with("Nova O.S.")), "{mails:?}");
+    t.finish().await;
+}
+
 async fn a_relay_that_is_down_gets_the_e_mail_once_when_it_is_back(store: Store) {
     let Some(mut t) = MailApp::start(store).await else { return };
     t.sink.down().await;
@@ -389,6 +408,7 @@ async fn the_mailer_tells_a_temporary_refusal_from_a_permanent_one() {
 support::on_both_stores!(
     a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once,
     a_technician_gets_an_e_mail_of_the_o_s_scheduled_for_them,
+    an_o_s_given_back_before_its_notice_went_out_is_not_announced,
     a_relay_that_is_down_gets_the_e_mail_once_when_it_is_back,
     a_relay_refusing_for_good_leaves_the_e_mail_dead_with_the_reason,
     a_dispatcher_that_dies_mid_dispatch_loses_no_e_mail_and_sends_none_twice,

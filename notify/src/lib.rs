@@ -245,6 +245,10 @@ async fn work_order_notice(
     let wanted = work_order_of_event(&n.event).ok_or(DomainError::NotFound("O.S."))?;
     let detail = store.ticket(&Actor::system(), id).await?;
     let wo = detail.work_orders.into_iter().find(|w| w.id == wanted).ok_or(DomainError::NotFound("O.S."))?;
+    // Given to someone else, or already under way, since: the news is stale.
+    if wo.technician != n.recipient.staff() || wo.status != balcao_domain::ticket::WorkOrderStatus::Scheduled {
+        return Err(DomainError::NotFound("O.S. agendada para este técnico"));
+    }
     Ok((detail.ticket, wo))
 }
 
@@ -278,7 +282,7 @@ async fn deliver_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notif
     };
     let (subject, body, html, ticket) = match rendered {
         Ok(r) => r,
-        Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento ou O.S. não existe mais".into()),
+        Err(e @ DomainError::NotFound(_)) => return Outcome::Dead(format!("não enviada: {e}")),
         Err(e) => return store_failed(&e),
     };
     let email = mail::Email {
@@ -466,7 +470,7 @@ impl Dispatcher {
         };
         let (mut text, mut keyboard) = match rendered {
             Ok(r) => r,
-            Err(DomainError::NotFound(_)) => return Outcome::Dead("atendimento ou O.S. não existe mais".into()),
+            Err(e @ DomainError::NotFound(_)) => return Outcome::Dead(format!("não enviada: {e}")),
             Err(e) => return store_failed(&e),
         };
         // Assumir edits the message the person or group got; nothing to edit when it never went out.

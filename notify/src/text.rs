@@ -58,7 +58,7 @@ pub const TAKE: &str = "🙋 Assumir";
 /// while Telegram was out of reach): one message, a few lines each.
 pub fn digest(role: &str, items: &[(Ticket, Option<String>)]) -> String {
     let mut out = match items.len() {
-        1 => format!("📥 1 atendimento para o cargo {role}\n"),
+        1 => format!("📥 1 novo atendimento para o cargo {role}\n"),
         n => format!("📥 {n} novos atendimentos para o cargo {role}\n"),
     };
     for (i, (t, taker)) in items.iter().enumerate() {

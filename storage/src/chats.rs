@@ -126,8 +126,8 @@ impl UpdateInbox for Db {
     }
 
     async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()> {
-        // What people typed is not kept once handled: the id stays, so a resend is still recognised.
-        sqlx::query("UPDATE telegram_updates SET done_at = $2, payload = '' WHERE update_id = $1")
+        // What people typed, and who, is not kept once handled: the id stays, so a resend is still recognised.
+        sqlx::query("UPDATE telegram_updates SET done_at = $2, payload = '', sender_id = NULL WHERE update_id = $1")
             .bind(update_id)
             .bind(instant_text(now))
             .execute(&self.pool)

@@ -406,18 +406,20 @@ impl FollowUp for Db {
         technician: StaffId,
     ) -> DomainResult<TicketDetail> {
         let mut tx = self.begin_write().await?;
+        // Locked: a technician starting this O.S. at the same moment waits, then is refused or wins.
+        let sql =
+            format!("SELECT ticket_id, status, technician_id FROM work_orders w WHERE id = $1{}", self.row_lock("w"));
         let row: Option<(i64, String, Option<i64>)> =
-            sqlx::query_as("SELECT ticket_id, status, technician_id FROM work_orders WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&mut *tx).await.map_err(backend)?;
         let (ticket, status, current) = row.ok_or(DomainError::NotFound("O.S."))?;
         // Outside the actor's scope, the O.S. does not exist for them.
         let state = self.ticket_state(&mut tx, actor, TicketId(ticket)).await.map_err(|e| match e {
             DomainError::NotFound(_) => DomainError::NotFound("O.S."),
             e => e,
         })?;
+        if TicketStatus::from_stored(&state.status) == TicketStatus::Resolved {
+            return Err(DomainError::invalid("o atendimento está resolvido; reabra-o antes"));
+        }
         match WorkOrderStatus::from_stored(&status) {
             WorkOrderStatus::Scheduled => {}
             other => return Err(work_order_refusal(other)),
@@ -427,13 +429,18 @@ impl FollowUp for Db {
         }
         if current != Some(technician.0) {
             let now = now_text();
-            sqlx::query("UPDATE work_orders SET technician_id = $1, updated_at = $2 WHERE id = $3")
-                .bind(technician.0)
-                .bind(&now)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+            let changed =
+                sqlx::query("UPDATE work_orders SET technician_id = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+                    .bind(technician.0)
+                    .bind(&now)
+                    .bind(id.0)
+                    .bind(WorkOrderStatus::Scheduled.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            if changed.rows_affected() == 0 {
+                return Err(DomainError::Conflict("a O.S. acabou de mudar; abra o atendimento de novo".into()));
+            }
             touch_ticket(&mut tx, ticket, &now).await?;
             let detail = format!("O.S. {} para {}", id.0, staff_name(&mut tx, technician.0).await?);
             let event_id = add_event(&mut tx, ticket, acting(actor), "work_order_assigned", &detail).await?;

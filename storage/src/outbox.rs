@@ -528,12 +528,15 @@ impl Db {
                 .map_err(backend)?;
                 // Notices not yet sent to the old chat go to the new one.
                 if let Some((old, _)) = current {
+                    // Not one a dispatcher holds now: it may be on its way to the old chat.
                     sqlx::query(
-                        "UPDATE outbox SET group_id = $1 WHERE group_id = $2 AND status = 'pending' AND kind = $3",
+                        "UPDATE outbox SET group_id = $1 WHERE group_id = $2 AND status = 'pending' AND kind = $3 \
+                         AND (claimed_until IS NULL OR claimed_until < $4)",
                     )
                     .bind(id)
                     .bind(old)
                     .bind(NotificationKind::TicketAssigned.as_str())
+                    .bind(now_text())
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;

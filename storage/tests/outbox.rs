@@ -806,7 +806,7 @@ async fn a_work_order_scheduled_for_a_technician_tells_them_when_it_is_not_quiet
     assert_eq!(balcao_domain::notify::work_order_of_event(&told[0].event), Some(wo));
     // Once started, the O.S. stays with its technician.
     db.start_work_order(&Actor::of(&teo), wo).await.unwrap();
-    assert!(db.assign_work_order(&t.lia_acts(), wo, t.ana.id).await.is_err());
+    assert_eq!(invalid_message(db.assign_work_order(&t.lia_acts(), wo, t.ana.id).await), "a O.S. já está em execução");
 }
 
 common::contract_tests!(
