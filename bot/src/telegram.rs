@@ -116,6 +116,9 @@ async fn on_callback(bot: Bot, desk: Desk, q: CallbackQuery) -> ResponseResult<(
     Ok(())
 }
 
+/// How long a worker holds the stored updates it claimed, renewed while it handles one.
+const LEASE_SECONDS: i64 = 60;
+
 /// Webhook mode: registers the webhook with Telegram, then handles the
 /// updates our HTTP route stored, oldest first, until `shutdown` resolves.
 /// An update is marked handled only after its replies went out (or failed
@@ -150,7 +153,7 @@ pub async fn run_webhook(
     tracing::info!("Telegram bot handling updates from the webhook");
     tokio::pin!(shutdown);
     loop {
-        let batch = match inbox.claim_updates(chrono::Utc::now(), 60, 50).await {
+        let batch = match inbox.claim_updates(chrono::Utc::now(), LEASE_SECONDS, 50).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(cause = ?e, "could not claim stored Telegram updates");
@@ -165,8 +168,27 @@ pub async fn run_webhook(
             }
             continue;
         }
-        for (update_id, payload) in batch {
-            handle_stored(&bot, &desk, update_id, &payload).await;
+        let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+        for (at, (update_id, payload)) in batch.into_iter().enumerate() {
+            // While one is handled (a 429 may make us wait long), the claims of
+            // it and of the rest of the batch are renewed, so no other instance
+            // takes them meanwhile.
+            let handling = handle_stored(&bot, &desk, update_id, &payload);
+            tokio::pin!(handling);
+            let mut renew = tokio::time::interval(Duration::from_secs(LEASE_SECONDS as u64 / 3));
+            renew.tick().await;
+            loop {
+                tokio::select! {
+                    () = &mut handling => break,
+                    _ = renew.tick() => {
+                        for id in &ids[at..] {
+                            if let Err(e) = inbox.extend_claim(*id, chrono::Utc::now(), LEASE_SECONDS).await {
+                                tracing::error!(update_id = id, cause = ?e, "could not renew a Telegram update's claim");
+                            }
+                        }
+                    }
+                }
+            }
             if let Err(e) = inbox.finish_update(update_id, chrono::Utc::now()).await {
                 tracing::error!(update_id, cause = ?e, "could not mark a Telegram update handled");
             }

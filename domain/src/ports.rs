@@ -232,6 +232,9 @@ pub trait UpdateInbox: Send + Sync {
     ) -> DomainResult<Vec<(i64, String)>>;
     /// Marks an update handled.
     async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()>;
+    /// Holds a claimed update for `lease_seconds` more from `now`, while its
+    /// handling waits (Telegram asked to slow down): no other worker takes it.
+    async fn extend_claim(&self, update_id: i64, now: DateTime<Utc>, lease_seconds: i64) -> DomainResult<()>;
 }
 
 /// The notification outbox: rows are written by the stores' use cases in

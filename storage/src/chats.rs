@@ -125,6 +125,16 @@ impl UpdateInbox for Db {
         Ok(rows)
     }
 
+    async fn extend_claim(&self, update_id: i64, now: DateTime<Utc>, lease_seconds: i64) -> DomainResult<()> {
+        sqlx::query("UPDATE telegram_updates SET claimed_until = $2 WHERE update_id = $1 AND done_at IS NULL")
+            .bind(update_id)
+            .bind(instant_text(now + chrono::Duration::seconds(lease_seconds)))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()> {
         // What people typed, and who, is not kept once handled: the id stays, so a resend is still recognised.
         sqlx::query("UPDATE telegram_updates SET done_at = $2, payload = '', sender_id = NULL WHERE update_id = $1")

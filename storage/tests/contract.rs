@@ -1074,10 +1074,30 @@ async fn webhook_updates_of_one_person_are_handled_in_order_one_at_a_time(db: &D
     db.finish_update(10, now).await.unwrap();
     let next: Vec<i64> = db.claim_updates(now, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
     assert_eq!(next, [11]);
+    // A worker still busy renews its claim: nobody takes 12 from it.
+    db.extend_claim(12, now + chrono::Duration::seconds(50), 60).await.unwrap();
+    let renewed: Vec<i64> = db
+        .claim_updates(now + chrono::Duration::seconds(61), 60, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(renewed, [11, 13]);
     // A worker that died: after its lease, its updates are claimed again, still in order.
-    let later = now + chrono::Duration::seconds(61);
+    let later = now + chrono::Duration::seconds(200);
     let again: Vec<i64> = db.claim_updates(later, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
     assert_eq!(again, [11, 12, 13]);
+    db.finish_update(12, later).await.unwrap();
+    db.extend_claim(12, later, 60).await.unwrap();
+    let done: Vec<i64> = db
+        .claim_updates(later + chrono::Duration::seconds(61), 60, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(done, [11, 13], "a handled update is never claimed again");
 }
 
 common::contract_tests!(
