@@ -10,6 +10,9 @@
 //! `cargo bench --bench email` (env `BALCAO_BENCH_EMAIL_MEMBERS` changes the
 //! 100 members; the e-mails are members × 20 tickets).
 
+#[path = "common/role_tickets.rs"]
+mod role_tickets;
+
 #[path = "../tests/support/smtp_sink.rs"]
 mod smtp_sink;
 
@@ -18,10 +21,7 @@ use std::time::{Duration, Instant};
 
 use balcao::App;
 use balcao::settings::Settings;
-use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
-use balcao_domain::ports::{Clients, Directory, Outbox, Tickets};
-use balcao_domain::staff::{Actor, NewStaff};
-use balcao_domain::ticket::{Assignee, NewTicket};
+use balcao_domain::ports::Outbox;
 use balcao_notify::mail::{Email, Mailer};
 use smtp_sink::SmtpSink;
 
@@ -35,51 +35,8 @@ async fn outbox_with_emails(path: &str, sink: &SmtpSink, members: usize) -> anyh
     }
     let env = [("BALCAO_DATABASE__URL", format!("sqlite:{path}")), ("BALCAO_SMTP__URL", sink.url())];
     let app = App::open(Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v)))?).await?;
-    let reseller = app.db.ensure_reseller("Litoral Net").await?;
-    for i in 0..members {
-        let new = NewStaff {
-            name: format!("Atendente {i:03}"),
-            reseller: Some("Litoral Net".into()),
-            roles: vec!["Suporte N1".into()],
-            email: Some(format!("atendente{i:03}@provedor.test")),
-            telegram_id: None,
-        };
-        app.db.add_staff(&new, None).await?;
-    }
-    let client = NewClient {
-        code: String::new(),
-        reseller_id: reseller.id,
-        kind: ClientKind::Person,
-        name: "Maria da Conceição Souza".into(),
-        trade_name: String::new(),
-        document: None,
-        rg_ie: String::new(),
-        birth_date: None,
-        address: Address { city: "Ubatuba".into(), state: "SP".into(), ..Address::default() },
-        phones: vec![],
-        emails: vec![],
-        notes: String::new(),
-        status: ClientStatus::Active,
-    };
-    let client = app.db.create_client(&Actor::system(), &client).await?;
-    let role = app.db.roles().await?.into_iter().find(|r| r.name == "Suporte N1").map(|r| r.id).expect("role");
-    let (types, channels) = (app.db.ticket_types().await?, app.db.channels().await?);
-    for i in 0..TICKETS {
-        let new = NewTicket {
-            client_id: client.id,
-            subscription_id: None,
-            routing_point_id: None,
-            contact_name: "Maria".into(),
-            problem: format!("Sem conexão desde a manhã, chamado {i}.\nJá reiniciou a ONU."),
-            channel_id: channels[3].id,
-            ticket_type_id: types[0].id,
-            assignee: Assignee::Role(role),
-            checks: String::new(),
-            resolution: None,
-            work_order: None,
-        };
-        app.db.open_ticket(&Actor::system(), &new, app.today()).await?;
-    }
+    role_tickets::hire(&app, members, |i| (Some(format!("atendente{i:03}@provedor.test")), None)).await?;
+    role_tickets::open_for_role(&app, TICKETS).await?;
     Ok(app)
 }
 

@@ -9,6 +9,9 @@
 //! 100 members; the notifications are members × 100 tickets). It takes about
 //! six minutes: the limits, not the machine, set the pace.
 
+#[path = "common/role_tickets.rs"]
+mod role_tickets;
+
 #[path = "../tests/support/fake_telegram.rs"]
 mod fake_telegram;
 
@@ -16,10 +19,6 @@ use std::time::{Duration, Instant};
 
 use balcao::App;
 use balcao::settings::Settings;
-use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
-use balcao_domain::ports::{Clients, Directory, Tickets};
-use balcao_domain::staff::{Actor, NewStaff};
-use balcao_domain::ticket::{Assignee, NewTicket};
 use fake_telegram::FakeTelegram;
 
 const TICKETS: usize = 100;
@@ -39,61 +38,9 @@ async fn main() -> anyhow::Result<()> {
         ("BALCAO_TELEGRAM__API_URL", tg.api_url()),
     ];
     let app = App::open(Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v)))?).await?;
-    let reseller = app.db.ensure_reseller("Litoral Net").await?;
-    for i in 0..members {
-        app.db
-            .add_staff(
-                &NewStaff {
-                    name: format!("Atendente {i:03}"),
-                    reseller: Some("Litoral Net".into()),
-                    roles: vec!["Suporte N1".into()],
-                    email: None,
-                    telegram_id: Some(100_000 + i as i64),
-                },
-                None,
-            )
-            .await?;
-    }
-    let client = app
-        .db
-        .create_client(
-            &Actor::system(),
-            &NewClient {
-                code: String::new(),
-                reseller_id: reseller.id,
-                kind: ClientKind::Person,
-                name: "Maria da Conceição Souza".into(),
-                trade_name: String::new(),
-                document: None,
-                rg_ie: String::new(),
-                birth_date: None,
-                address: Address { city: "Ubatuba".into(), state: "SP".into(), ..Address::default() },
-                phones: vec![],
-                emails: vec![],
-                notes: String::new(),
-                status: ClientStatus::Active,
-            },
-        )
-        .await?;
-    let role = app.db.roles().await?.into_iter().find(|r| r.name == "Suporte N1").map(|r| r.id).expect("role");
-    let (types, channels) = (app.db.ticket_types().await?, app.db.channels().await?);
+    role_tickets::hire(&app, members, |i| (None, Some(100_000 + i as i64))).await?;
     let written = Instant::now();
-    for i in 0..TICKETS {
-        let new = NewTicket {
-            client_id: client.id,
-            subscription_id: None,
-            routing_point_id: None,
-            contact_name: "Maria".into(),
-            problem: format!("Sem conexão, chamado {i}"),
-            channel_id: channels[3].id,
-            ticket_type_id: types[0].id,
-            assignee: Assignee::Role(role),
-            checks: String::new(),
-            resolution: None,
-            work_order: None,
-        };
-        app.db.open_ticket(&Actor::system(), &new, app.today()).await?;
-    }
+    role_tickets::open_for_role(&app, TICKETS).await?;
     let total = members * TICKETS;
     eprintln!("  wrote {total} notifications with {TICKETS} tickets in {:.1}s", written.elapsed().as_secs_f64());
     let (written_rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(app.db.pool()).await?;
