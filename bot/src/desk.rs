@@ -201,7 +201,9 @@ impl Desk {
             }
             Event::Text(_) | Event::Tap { .. } => {}
         }
-        let mut state = ChatState::from_stored(self.store.conversation(input.chat_id).await?.as_deref());
+        let stored = self.store.conversation(input.chat_id).await?;
+        let before = ChatState::from_stored(stored.as_deref());
+        let mut state = before.clone();
         let now = Utc::now();
         state.expire_question(now);
         state.touched = Some(now);
@@ -229,7 +231,14 @@ impl Desk {
             }
             Event::GroupTap { .. } | Event::GroupCommand { .. } => Vec::new(),
         };
-        self.store.save_conversation(input.chat_id, &state.to_stored()).await?;
+        // Browsing (a client card, a page of Financeiro) changes nothing worth
+        // remembering: with no question open, not even when it happened. Such
+        // updates skip the write.
+        let idle = state.step == Step::Idle && state.paused.is_none();
+        let same = ChatState { touched: before.touched, ..state.clone() } == before;
+        if !(stored.is_some() && idle && same) {
+            self.store.save_conversation(input.chat_id, &state.to_stored()).await?;
+        }
         Ok(replies)
     }
 
