@@ -234,7 +234,7 @@ impl Desk {
         // Browsing (a client card, a page of Financeiro) changes nothing worth
         // remembering: with no question open, not even when it happened. Such
         // updates skip the write.
-        let idle = state.step == Step::Idle && state.paused.is_none();
+        let idle = matches!(state.step, Step::Idle | Step::Results { .. }) && state.paused.is_none();
         let same = ChatState { touched: before.touched, ..state.clone() } == before;
         if !(stored.is_some() && idle && same) {
             self.store.save_conversation(input.chat_id, &state.to_stored()).await?;
