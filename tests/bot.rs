@@ -1292,7 +1292,7 @@ async fn a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it(store: S
         let tapped = t.tg.call_count();
         t.tg.tap_in(GROUP, SERGIO, in_group, &data);
         let refused = t.tg.wait_for(tapped, WAIT, |c| c.is("answerCallbackQuery")).await;
-        assert!(refused.text().unwrap().contains("não está ao seu alcance"), "{refused:?}");
+        assert!(refused.text().unwrap().contains("Você não tem acesso a este atendimento"), "{refused:?}");
     }
     // Nor do a stranger's.
     let tapped = t.tg.call_count();

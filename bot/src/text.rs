@@ -131,7 +131,7 @@ pub const TAKEN_FROM_GROUP: &str = "Você assumiu o atendimento. Ele está na su
 /// Answer to "Ver atendimento" tapped in a role's group.
 pub const SENT_PRIVATELY: &str = "Enviei o atendimento na sua conversa com o bot.";
 /// A group button for a ticket the person may not see.
-pub const GROUP_NOT_YOURS: &str = "Este atendimento não está ao seu alcance.";
+pub const GROUP_NOT_YOURS: &str = "Você não tem acesso a este atendimento.";
 /// A group button that no longer means anything.
 pub const GROUP_STALE: &str = "Este botão não vale mais.";
 
