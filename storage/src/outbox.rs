@@ -254,28 +254,10 @@ impl Outbox for Db {
         limit: i64,
         urgent_only: bool,
     ) -> DomainResult<Vec<Notification>> {
-        let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
-        let now = instant_text(now);
-        // SKIP LOCKED lets several PostgreSQL instances claim side by side;
-        // SQLite's write lock already makes the claim exclusive.
-        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
-             AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) AND (urgent = 1 OR $4 = 0) \
-             ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING {COLUMNS}"
-        );
-        let mut tx = self.begin_write().await?;
-        let mut rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(until)
-            .bind(now)
-            .bind(limit)
-            .bind(i64::from(urgent_only))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
-        rows.sort_by_key(|r| r.id);
-        Ok(rows.into_iter().map(Notification::from).collect())
+        let due = "status = 'pending' AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
+             AND (urgent = 1 OR $4 = 0)";
+        let extra = [ClaimArg::Int(i64::from(urgent_only))];
+        self.claim_rows(due, "next_attempt_at, id", now, lease_seconds, limit, &extra).await
     }
 
     async fn mark_sent(&self, id: NotificationId, external_id: &str, now: DateTime<Utc>) -> DomainResult<()> {
@@ -362,27 +344,10 @@ impl Outbox for Db {
         lease_seconds: i64,
         limit: i64,
     ) -> DomainResult<Vec<Notification>> {
-        let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
-        let now = instant_text(now);
-        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE group_id = $2 \
-             AND status = 'pending' AND kind = $3 AND (claimed_until IS NULL OR claimed_until < $4) \
-             ORDER BY id LIMIT $5{lock}) RETURNING {COLUMNS}"
-        );
-        let mut tx = self.begin_write().await?;
-        let mut rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(until)
-            .bind(group.0)
-            .bind(NotificationKind::TicketAssigned.as_str())
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
-        rows.sort_by_key(|r| r.id);
-        Ok(rows.into_iter().map(Notification::from).collect())
+        let waiting = "group_id = $4 AND status = 'pending' AND kind = $5 \
+             AND (claimed_until IS NULL OR claimed_until < $2)";
+        let extra = [ClaimArg::Int(group.0), ClaimArg::Text(NotificationKind::TicketAssigned.as_str())];
+        self.claim_rows(waiting, "id", now, lease_seconds, limit, &extra).await
     }
 
     async fn tickets_in_message(&self, external_id: &str) -> DomainResult<Vec<TicketId>> {
@@ -464,6 +429,49 @@ impl Outbox for Db {
         }
         let done = q.execute(&self.pool).await.map_err(backend)?;
         Ok(done.rows_affected() as usize)
+    }
+}
+
+/// A value bound after a claim's own three ($1 until, $2 now, $3 limit).
+enum ClaimArg {
+    Int(i64),
+    Text(&'static str),
+}
+
+impl Db {
+    /// Claims, for `lease_seconds` from `now`, up to `limit` rows matching
+    /// `condition` in `order`, returned by id. SKIP LOCKED lets several
+    /// PostgreSQL instances claim side by side; SQLite's write lock already
+    /// makes the claim exclusive.
+    async fn claim_rows(
+        &self,
+        condition: &str,
+        order: &str,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+        limit: i64,
+        extra: &[ClaimArg],
+    ) -> DomainResult<Vec<Notification>> {
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE {condition} \
+             ORDER BY {order} LIMIT $3{lock}) RETURNING {COLUMNS}"
+        );
+        let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(instant_text(now + chrono::Duration::seconds(lease_seconds)))
+            .bind(instant_text(now))
+            .bind(limit);
+        for arg in extra {
+            q = match arg {
+                ClaimArg::Int(i) => q.bind(*i),
+                ClaimArg::Text(t) => q.bind(*t),
+            };
+        }
+        let mut tx = self.begin_write().await?;
+        let mut rows = q.fetch_all(&mut *tx).await.map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows.into_iter().map(Notification::from).collect())
     }
 }
 
