@@ -13,16 +13,45 @@ use anyhow::Context;
 use balcao_domain::ports::Directory;
 use balcao_domain::staff::{AddedStaff, NewStaff};
 use balcao_storage::Db;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use settings::{Settings, redact_url};
 
-/// The running application: its settings and its store.
+/// The running application: its settings, its store and its clock.
 #[derive(Debug, Clone)]
 pub struct App {
     /// Checked settings.
     pub settings: Settings,
     /// The store, behind every port.
     pub db: Arc<Db>,
+    /// What time it is (the system's clock; tests may set another).
+    pub clock: Clock,
+}
+
+/// What time it is, injected so that tests can set it.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    /// The system's clock.
+    pub fn system() -> Self {
+        Clock(Arc::new(Utc::now))
+    }
+
+    /// A clock that asks `now`.
+    pub fn new(now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(now))
+    }
+
+    /// Now.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
 }
 
 impl App {
@@ -43,13 +72,13 @@ impl App {
             tracing::info!(?applied, "database migrated");
         }
         db.ensure_defaults().await.context("falha ao criar os cargos e tipos padrão")?;
-        Ok(App { settings, db: Arc::new(db) })
+        Ok(App { settings, db: Arc::new(db), clock: Clock::system() })
     }
 
     /// Today in the provider's zone.
     pub fn today(&self) -> NaiveDate {
         let tz = self.settings.tz().unwrap_or(chrono_tz::America::Sao_Paulo);
-        Utc::now().with_timezone(&tz).date_naive()
+        self.clock.now().with_timezone(&tz).date_naive()
     }
 
     /// Adds a staff member; when no Telegram id is given, creates the one-time
@@ -70,10 +99,11 @@ impl App {
     /// The bot's desk over this App's store.
     pub fn desk(&self) -> balcao_bot::Desk {
         let tz = self.settings.tz().unwrap_or(chrono_tz::America::Sao_Paulo);
+        let clock = self.clock.clone();
         balcao_bot::Desk::new(
             self.db.clone(),
             self.settings.fee_policy(),
-            Arc::new(move || Utc::now().with_timezone(&tz).date_naive()),
+            Arc::new(move || clock.now().with_timezone(&tz).date_naive()),
         )
     }
 
@@ -95,6 +125,8 @@ impl App {
         let telegram = &self.settings.telegram;
         let smtp = &self.settings.smtp;
         let mut webhook = None;
+        let mut workers = Vec::new();
+        let mut bot_failures: Option<Arc<dyn Fn() -> u64 + Send + Sync>> = None;
         let dispatcher_task = if telegram.token.is_empty() && smtp.url.is_empty() {
             None
         } else {
@@ -113,14 +145,25 @@ impl App {
                     .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?;
                 dispatcher = dispatcher.with_mailer(mailer);
             }
-            Some(tokio::spawn(dispatcher.run(std::time::Duration::from_millis(250), stopped(stop_rx.clone()))))
+            let (worker, running) = balcao_webhooks::Worker::start("dispatcher");
+            workers.push(worker);
+            let run = dispatcher.run(std::time::Duration::from_millis(250), stopped(stop_rx.clone()));
+            Some(tokio::spawn(async move {
+                let _running = running;
+                run.await
+            }))
         };
         let bot_task = if telegram.token.is_empty() {
             tracing::info!("telegram.token is empty: the bot is not started");
             None
         } else {
             let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
-            if telegram.mode == "webhook" {
+            let desk = self.desk();
+            let counted = desk.clone();
+            bot_failures = Some(Arc::new(move || counted.failures()));
+            let (worker, running) = balcao_webhooks::Worker::start("bot");
+            workers.push(worker);
+            let task = if telegram.mode == "webhook" {
                 let wake = Arc::new(tokio::sync::Notify::new());
                 let inbox: Arc<dyn balcao_domain::ports::UpdateInbox> = self.db.clone();
                 webhook = Some(balcao_webhooks::TelegramWebhook {
@@ -128,18 +171,29 @@ impl App {
                     inbox: inbox.clone(),
                     wake: wake.clone(),
                 });
-                Some(tokio::spawn(balcao_bot::telegram::run_webhook(
+                let owner = instance_name(&self.settings.http.addr);
+                let run = balcao_bot::telegram::run_webhook(
                     bot,
-                    self.desk(),
+                    desk,
                     inbox,
                     wake,
                     telegram.webhook_url.clone(),
                     telegram.webhook_secret.clone(),
+                    owner,
                     stopped(stop_rx.clone()),
-                )))
+                );
+                tokio::spawn(async move {
+                    let _running = running;
+                    run.await
+                })
             } else {
-                Some(tokio::spawn(balcao_bot::telegram::run_polling(bot, self.desk(), stopped(stop_rx.clone()))))
-            }
+                let run = balcao_bot::telegram::run_polling(bot, desk, stopped(stop_rx.clone()));
+                tokio::spawn(async move {
+                    let _running = running;
+                    run.await
+                })
+            };
+            Some(task)
         };
         let db = self.db.clone();
         let health: balcao_webhooks::HealthCheck = Arc::new(move || {
@@ -147,15 +201,28 @@ impl App {
             Box::pin(async move { db.ping().await.map_err(|e| format!("{e:?}")) })
         });
         tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
-        axum::serve(listener, balcao_webhooks::router(health, webhook, self.db.clone()))
-            .with_graceful_shutdown(stopped(stop_rx))
-            .await?;
+        let service =
+            balcao_webhooks::Service { health, telegram: webhook, outbox: self.db.clone(), workers, bot_failures };
+        axum::serve(listener, balcao_webhooks::router(service)).with_graceful_shutdown(stopped(stop_rx)).await?;
         for task in [bot_task, dispatcher_task].into_iter().flatten() {
             let _ = task.await;
         }
         self.db.close().await;
         Ok(())
     }
+}
+
+/// This instance's name in the claims it holds: the machine's name and the
+/// address it serves on, the same after a restart, so that it takes back at
+/// once what it held when it stopped.
+pub fn instance_name(addr: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "balcao".to_owned());
+    format!("{host}:{addr}")
 }
 
 /// A one-time code people can read aloud and retype: eight characters from

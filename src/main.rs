@@ -8,7 +8,7 @@ use balcao::import::{self, Kind};
 use balcao::settings::Settings;
 use balcao::{App, render, seed};
 use balcao_domain::finance::{Period, ReceivableDetail, Statement, parse_date};
-use balcao_domain::ports::{Clients, Directory, Finance, Outbox, Tickets};
+use balcao_domain::ports::{Clients, Directory, Finance, Outbox, Tickets, UpdateInbox};
 use balcao_domain::search::{SearchFilter, SearchTerm};
 use balcao_domain::staff::{Actor, NewStaff};
 use balcao_domain::{DomainError, ReceivableId};
@@ -80,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Telegram updates received by the webhook (webhook mode).
+    Updates {
+        #[command(subcommand)]
+        command: UpdatesCommand,
+    },
     /// Roles and the Telegram groups where they hear of their tickets.
     Roles {
         #[command(subcommand)]
@@ -93,6 +98,16 @@ enum Command {
     },
     /// Checks the configuration and the database connection, and says what is set.
     CheckConfig,
+}
+
+#[derive(Subcommand)]
+enum UpdatesCommand {
+    /// Lists the updates set aside as failed (the person was told; the cause is in the log).
+    Failed {
+        /// How many, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -223,6 +238,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    std::panic::set_hook(Box::new(on_panic));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -237,6 +253,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A panic anywhere is logged once, with where it happened; the task it
+/// happened in is given up and the service goes on (the bot answers the
+/// person, `/healthz` reports a stopped worker). Output piped to a command
+/// that stopped reading (`balcao ... | head`) ends the command quietly.
+fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+        std::process::exit(0);
+    }
+    let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+    tracing::error!(%location, panic = %message, "a task panicked and was given up; the rest goes on");
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
@@ -348,6 +382,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let n = app.db.retry_dead(id, chrono::Utc::now()).await?;
             println!("{n} notificação(ões) de volta à fila.");
         }
+        Command::Updates { command: UpdatesCommand::Failed { limit } } => {
+            let list = app.db.failed_updates(limit).await?;
+            if list.is_empty() {
+                println!("Nenhuma atualização do Telegram falhou.");
+            }
+            let tz = app.settings.tz()?;
+            for u in list {
+                println!(
+                    "atualização {} - recebida {} - deixada de lado {} - {} tentativa(s) - {}",
+                    u.update_id,
+                    u.received_at.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S"),
+                    u.failed_at.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S"),
+                    u.attempts,
+                    u.reason
+                );
+            }
+        }
         Command::Roles { command } => roles_command(&app, command).await?,
         Command::Staff { command: StaffCommand::Disable { id } } => {
             let s = app.db.set_staff_active(balcao_domain::StaffId(id), false).await.map_err(staff_not_found(id))?;
@@ -395,7 +446,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 if receivable.client_id != client.id {
                     bail!("o débito {id} não é do cliente {code}");
                 }
-                let d = ReceivableDetail::build(receivable, settlements, &app.settings.fee_policy(), today);
+                let d = ReceivableDetail::build(receivable, settlements, &app.settings.fee_policy(), today)?;
                 if json { print_json(&d)? } else { print!("{}", render::receivable_detail(&d)) }
             } else {
                 let period = Period {
@@ -404,7 +455,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     open_only: open,
                 };
                 let receivables = app.db.receivables(&admin, client.id, &period).await?;
-                let s = Statement::build(period, receivables, today);
+                let s = Statement::build(period, receivables, today)?;
                 if json {
                     print_json(&s)?
                 } else {

@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use balcao::App;
@@ -13,7 +15,7 @@ use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
 use balcao_domain::document::Document;
 use balcao_domain::finance::{NewReceivable, parse_date};
 use balcao_domain::phone::Phone;
-use balcao_domain::ports::{Clients, Directory, Imports, Outbox, Tickets};
+use balcao_domain::ports::{Clients, Directory, Imports, Outbox, Tickets, UpdateInbox};
 use balcao_domain::staff::{Actor, NewStaff};
 use balcao_domain::ticket::{Assignee, NewTicket, NewWorkOrder, parse_time};
 use balcao_domain::{ClientId, Money, ResellerId};
@@ -49,6 +51,21 @@ struct TestApp {
     http: String,
     /// Whether the bot runs in webhook mode.
     webhook: bool,
+    /// While set, the App's clock panics: a fault in the middle of a handler.
+    poison: Arc<AtomicBool>,
+}
+
+/// An App whose clock panics while `poison` is set.
+fn open_app(settings: Settings, poison: &Arc<AtomicBool>) -> impl std::future::Future<Output = App> {
+    let poison = poison.clone();
+    async move {
+        let mut app = App::open(settings).await.unwrap();
+        app.clock = balcao::Clock::new(move || {
+            assert!(!poison.load(Ordering::SeqCst), "relógio de teste envenenado");
+            chrono::Utc::now()
+        });
+        app
+    }
 }
 
 fn client(code: &str, reseller: ResellerId, name: &str, doc: &str, city: &str, phone: &str) -> (usize, NewClient) {
@@ -104,7 +121,8 @@ impl TestApp {
     async fn start_in(store: Store, webhook: bool) -> Option<TestApp> {
         let db = TestDb::new(store).await?;
         let tg = FakeTelegram::start().await;
-        let app = App::open(settings(&db.url, &tg, webhook)).await.unwrap();
+        let poison = Arc::new(AtomicBool::new(false));
+        let app = open_app(settings(&db.url, &tg, webhook), &poison).await;
         let litoral = app.db.ensure_reseller("Litoral Net").await.unwrap().id;
         let serra = app.db.ensure_reseller("Serra Fibra").await.unwrap().id;
         let rows = [
@@ -215,6 +233,7 @@ impl TestApp {
             invite,
             http: String::new(),
             webhook,
+            poison,
         };
         t.run(app).await;
         // The seeded ticket's notice reaches Carla (Suporte N1, linked) first,
@@ -238,7 +257,7 @@ impl TestApp {
     /// Stops the App and starts a new one on the same database, as a restart.
     async fn restart(&mut self) {
         self.shutdown().await;
-        let app = App::open(settings(&self.url, &self.tg, self.webhook)).await.unwrap();
+        let app = open_app(settings(&self.url, &self.tg, self.webhook), &self.poison).await;
         self.run(app).await;
     }
 
@@ -1036,20 +1055,20 @@ async fn a_permanent_failure_goes_dead_and_retry_delivers_it_once(store: Store) 
         tokio::task::yield_now().await;
     };
     assert!(dead[0].last_error.starts_with("Telegram recusou"), "{dead:?}");
-    let before = metrics(&t).await;
+    let before = metrics_text(&t).await;
     assert!(before.contains("balcao_outbox_dead{channel=\"telegram\"} 1\n"), "{before}");
     assert_eq!(db.retry_dead(None, chrono::Utc::now()).await.unwrap(), 1);
     let sent = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && !c.failed && c.chat_id() == Some(TEO)).await;
     assert!(sent.text().unwrap().starts_with("📥"), "{sent:?}");
     assert!(db.notifications(true, 10).await.unwrap().is_empty());
-    let metrics = metrics(&t).await;
+    let metrics = metrics_text(&t).await;
     assert!(metrics.contains("balcao_outbox_dead{channel=\"telegram\"} 0\n"), "{metrics}");
     assert!(metrics.contains("# TYPE balcao_outbox_depth gauge"), "{metrics}");
     db.close().await;
     t.finish().await;
 }
 
-async fn metrics(t: &TestApp) -> String {
+async fn metrics_text(t: &TestApp) -> String {
     let addr = t.http.clone();
     let (status, body) = tokio::task::spawn_blocking(move || support::http::get(&addr, "/metrics")).await.unwrap();
     assert_eq!(status, 200, "{body}");
@@ -1351,6 +1370,9 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    a_panic_in_one_update_is_answered_and_the_desk_goes_on,
+    a_panicking_webhook_update_is_set_aside_and_the_worker_goes_on,
+    amounts_too_large_to_add_up_get_a_clear_answer_not_a_crash,
     a_wizard_left_half_way_waits_on_the_menu_to_be_continued,
     long_lists_of_people_are_paged_in_wizards_and_in_encaminhar,
     viewing_a_ticket_from_its_notice_keeps_the_notice_for_later_news,
@@ -1383,3 +1405,161 @@ support::on_both_stores!(
     a_technician_gives_an_o_s_back_with_a_reason,
     a_screen_that_can_no_longer_be_edited_comes_as_a_new_message,
 );
+
+/// A tap as Telegram posts it to a webhook: `user` taps `data` on the bot's message `message_id`.
+fn callback_update(update_id: i64, user: i64, message_id: i64, data: &str) -> String {
+    let date = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let chat = serde_json::json!({ "id": user, "type": "private", "first_name": "Fulano" });
+    serde_json::json!({
+        "update_id": update_id,
+        "callback_query": {
+            "id": format!("cq-w{update_id}"),
+            "from": { "id": user, "is_bot": false, "first_name": "Fulano" },
+            "message": { "message_id": message_id, "date": date, "chat": chat, "text": "...",
+                         "from": { "id": 1, "is_bot": true, "first_name": "Balcão", "username": "balcao_bot" } },
+            "chat_instance": format!("ci-{user}"),
+            "data": data,
+        }
+    })
+    .to_string()
+}
+
+async fn health(t: &TestApp) -> (u16, String) {
+    let addr = t.http.clone();
+    tokio::task::spawn_blocking(move || support::http::get(&addr, "/healthz")).await.unwrap()
+}
+
+/// Bruno linked, on Maria's card: returns the card.
+async fn brunos_card_of_maria(t: &TestApp) -> Call {
+    t.linked_bruno().await;
+    let results = t.say(BRUNO, "maria").await;
+    t.tap_edit(BRUNO, &results, &has_button(&results, "Maria").unwrap()).await
+}
+
+async fn a_panic_in_one_update_is_answered_and_the_desk_goes_on(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let card = brunos_card_of_maria(&t).await;
+    let finance = has_button(&card, "Financeiro").unwrap();
+    t.poison.store(true, Ordering::SeqCst);
+    let answer = t.tap(BRUNO, &card, &finance).await;
+    assert_eq!(answer.params["text"], "Não consegui fazer isso agora. Tente de novo em instantes.", "{answer:?}");
+    assert_eq!(answer.params["show_alert"], true);
+    t.poison.store(false, Ordering::SeqCst);
+    // Everyone else, and Bruno himself, are still answered.
+    let results = t.say(CARLA, "joao").await;
+    assert!(results.text().unwrap().starts_with("Nome \"joao\""), "{results:?}");
+    let open = t.tap_edit(BRUNO, &card, &finance).await;
+    assert!(open.text().unwrap().contains("Financeiro"), "{open:?}");
+    let (status, body) = health(&t).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""bot":"ok""#) && body.contains(r#""dispatcher":"ok""#), "{body}");
+    assert!(metrics_text(&t).await.contains("balcao_bot_updates_failed_total 1\n"));
+    t.finish().await;
+}
+
+async fn a_panicking_webhook_update_is_set_aside_and_the_worker_goes_on(store: Store) {
+    let Some(t) = TestApp::start_in(store, true).await else { return };
+    let since = t.tg.call_count();
+    post_update(&t, WEBHOOK_SECRET, message_update(1001, BRUNO, &format!("/start {}", t.invite))).await;
+    post_update(&t, WEBHOOK_SECRET, message_update(1002, BRUNO, "maria")).await;
+    let results = t
+        .tg
+        .wait_for(since, WAIT, |c| c.is("sendMessage") && c.text().is_some_and(|x| x.starts_with("Nome \"maria\"")))
+        .await;
+    let message = results.result_message_id().unwrap();
+    post_update(&t, WEBHOOK_SECRET, callback_update(1003, BRUNO, message, &has_button(&results, "Maria").unwrap()))
+        .await;
+    let card = t.tg.wait_for(since, WAIT, |c| c.is("editMessageText") && c.chat_id() == Some(BRUNO)).await;
+    let finance = has_button(&card, "Financeiro").unwrap();
+    t.poison.store(true, Ordering::SeqCst);
+    let before = t.tg.call_count();
+    post_update(&t, WEBHOOK_SECRET, callback_update(1004, BRUNO, message, &finance)).await;
+    let answer = t.tg.wait_for(before, WAIT, |c| c.is("answerCallbackQuery")).await;
+    assert_eq!(answer.params["text"], "Não consegui fazer isso agora. Tente de novo em instantes.", "{answer:?}");
+    t.poison.store(false, Ordering::SeqCst);
+    // The worker is alive: the next update of the same person is handled.
+    let before = t.tg.call_count();
+    post_update(&t, WEBHOOK_SECRET, message_update(1005, BRUNO, "/ajuda")).await;
+    t.tg.wait_for(before, WAIT, |c| c.is("sendMessage") && c.text().is_some_and(|x| x.starts_with("Comandos:"))).await;
+    // The failed one is set aside, listed, and counted; it is never handled again.
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let failed = db.failed_updates(10).await.unwrap();
+    assert_eq!(failed.iter().map(|f| f.update_id).collect::<Vec<_>>(), [1004], "{failed:?}");
+    assert!(failed[0].reason.starts_with("pânico"), "{failed:?}");
+    let metrics = metrics_text(&t).await;
+    assert!(metrics.contains("balcao_telegram_updates_failed 1\n"), "{metrics}");
+    assert!(metrics.contains("balcao_worker_running{worker=\"bot\"} 1\n"), "{metrics}");
+
+    // An update that killed its workers again and again (claimed 5 times
+    // already, its last claim run out) is not handled again: its sender hears
+    // that it was not done, and it is set aside.
+    let received = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    sqlx::query(
+        "INSERT INTO telegram_updates (update_id, payload, received_at, sender_id, attempts, claimed_until) \
+         VALUES ($1, $2, $3, $4, 5, '2000-01-01T00:00:00.000000Z')",
+    )
+    .bind(1006_i64)
+    .bind(message_update(1006, BRUNO, "maria"))
+    .bind(received)
+    .bind(BRUNO)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let before = t.tg.call_count();
+    post_update(&t, WEBHOOK_SECRET, message_update(1007, CARLA, "/ajuda")).await;
+    let told = t.tg.wait_for(before, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(BRUNO)).await;
+    assert!(told.text().unwrap().starts_with("Não consegui fazer isso agora"), "{told:?}");
+    // It is recorded just after the person is told.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let failed = loop {
+        let failed = db.failed_updates(10).await.unwrap();
+        if failed.len() == 2 || tokio::time::Instant::now() > deadline {
+            break failed;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(failed[0].update_id, 1006, "{failed:?}");
+    assert_eq!((failed[0].attempts, failed[0].reason.as_str()), (6, "abandonado após 5 tentativas"));
+    db.close().await;
+    t.finish().await;
+}
+
+async fn amounts_too_large_to_add_up_get_a_clear_answer_not_a_crash(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    // What an import accepted before amounts were bounded: two debits whose sum does not fit.
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    for (due, id) in [("2026-05-10", 9001_i64), ("2026-06-10", 9002)] {
+        sqlx::query(
+            "INSERT INTO receivables (id, client_id, due_date, description, amount_cents, paid_cents, created_at) \
+             VALUES ($1, $2, $3, 'Mensalidade', 9223372036854775807, 0, '2026-01-01T00:00:00Z')",
+        )
+        .bind(id)
+        .bind(t.maria.0)
+        .bind(due)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    // And one of Serra Fibra's debits, out of Bruno's reach.
+    sqlx::query(
+        "INSERT INTO receivables (id, client_id, due_date, description, amount_cents, paid_cents, created_at) \
+         VALUES (9003, $1, '2026-06-10', 'Mensalidade', 9990, 0, '2026-01-01T00:00:00Z')",
+    )
+    .bind(t.jose.0)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    db.close().await;
+    let card = brunos_card_of_maria(&t).await;
+    let answer = t.tap(BRUNO, &card, &has_button(&card, "Financeiro").unwrap()).await;
+    let text = answer.params["text"].as_str().unwrap();
+    assert!(text.contains("passam do limite de R$ 99.999.999,99"), "{answer:?}");
+    let detail = t.tap(BRUNO, &card, "cr:9001").await;
+    assert!(detail.params["text"].as_str().unwrap().contains("passam do limite"), "{detail:?}");
+    // Another reseller's debit is "not found", like every out-of-scope id.
+    let forged = t.tap(BRUNO, &card, "cr:9003").await;
+    assert_eq!(forged.params["text"], "Não encontrado, ou fora do seu acesso.", "{forged:?}");
+    let results = t.say(CARLA, "joao").await;
+    assert!(results.text().unwrap().starts_with("Nome \"joao\""), "{results:?}");
+    t.finish().await;
+}

@@ -5,6 +5,7 @@
 //! Nothing here talks to Telegram: [`crate::telegram`] carries the replies.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use balcao_domain::finance::{FeePolicy, Period, ReceivableDetail, Statement, parse_date};
 use balcao_domain::ports::{Chats, Clients, Directory, Finance, FollowUp, Tickets};
@@ -111,6 +112,50 @@ pub enum Reply {
     },
 }
 
+/// Why an update could not be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A use case or the store failed; the cause is in the log.
+    Error,
+    /// The handler panicked; the panic is in the log.
+    Panic,
+    /// The handler was stopped before it finished (the service is stopping).
+    Cancelled,
+}
+
+impl Failure {
+    /// What an operator reads in the list of failed updates.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Failure::Error => text::FAILED_ERROR,
+            Failure::Panic => text::FAILED_PANIC,
+            Failure::Cancelled => text::FAILED_CANCELLED,
+        }
+    }
+}
+
+/// One update handled: the replies, and whether handling failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// What to send back, in order.
+    pub replies: Vec<Reply>,
+    /// Why handling failed, when it did: the replies then only say so.
+    pub failure: Option<Failure>,
+}
+
+/// What a person hears when their update could not be handled: an alert on
+/// the tapped button, or a message; nothing in a group.
+pub fn failure_replies(event: &Event) -> Vec<Reply> {
+    match event {
+        Event::Tap { callback_id, .. } | Event::GroupTap { callback_id, .. } => {
+            vec![Reply::Answer { callback_id: callback_id.clone(), notice: Some(text::FAILURE.into()), alert: true }]
+        }
+        // Nothing is said in a group about our own failures.
+        Event::GroupCommand { .. } => Vec::new(),
+        Event::Text(_) => vec![Reply::Send { text: text::FAILURE.into(), keyboard: render::menu_button() }],
+    }
+}
+
 /// A screen to show: its text and buttons.
 pub(crate) struct Screen {
     pub(crate) text: String,
@@ -123,6 +168,7 @@ pub struct Desk {
     pub(crate) store: Arc<dyn DeskStore>,
     fees: FeePolicy,
     pub(crate) today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+    failures: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -146,7 +192,7 @@ const PER_PAGE: usize = 8;
 impl Desk {
     /// A desk over `store`, charging `fees`, with `today` giving the provider's date.
     pub fn new(store: Arc<dyn DeskStore>, fees: FeePolicy, today: Arc<dyn Fn() -> NaiveDate + Send + Sync>) -> Self {
-        Desk { store, fees, today }
+        Desk { store, fees, today, failures: Arc::new(AtomicU64::new(0)) }
     }
 
     /// Records that the bot's message `message_id` now shows the chat's screen.
@@ -159,28 +205,33 @@ impl Desk {
     /// Handles one update. Never fails: a failure of ours becomes a short
     /// Portuguese sentence for the person and one log line with the cause.
     pub async fn handle(&self, input: Input) -> Vec<Reply> {
-        match self.try_handle(&input).await {
-            Ok(replies) => replies,
-            Err(cause) => {
+        self.handle_reporting(input).await.replies
+    }
+
+    /// Handles one update and says whether it failed. Whatever the handler
+    /// does, an error or a panic included, the person is answered "Não
+    /// consegui fazer isso agora" and the desk goes on for everyone else: the
+    /// handler runs in a task of its own, so a panic ends only that task.
+    pub async fn handle_reporting(&self, input: Input) -> Handled {
+        let desk = self.clone();
+        let event = input.event.clone();
+        let failure = match tokio::spawn(async move { desk.try_handle(&input).await }).await {
+            Ok(Ok(replies)) => return Handled { replies, failure: None },
+            Ok(Err(cause)) => {
                 tracing::error!(cause = ?cause, "update failed");
-                let mut replies = Vec::new();
-                match &input.event {
-                    Event::Tap { callback_id, .. } | Event::GroupTap { callback_id, .. } => {
-                        replies.push(Reply::Answer {
-                            callback_id: callback_id.clone(),
-                            notice: Some(text::FAILURE.into()),
-                            alert: true,
-                        });
-                    }
-                    // Nothing is said in a group about our own failures.
-                    Event::GroupCommand { .. } => {}
-                    Event::Text(_) => {
-                        replies.push(Reply::Send { text: text::FAILURE.into(), keyboard: render::menu_button() })
-                    }
-                }
-                replies
+                Failure::Error
             }
-        }
+            // The panic hook already logged the panic with where it happened.
+            Err(join) if join.is_panic() => Failure::Panic,
+            Err(_) => Failure::Cancelled,
+        };
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        Handled { replies: failure_replies(&event), failure: Some(failure) }
+    }
+
+    /// How many updates failed since the desk started (errors and panics).
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
     }
 
     async fn try_handle(&self, input: &Input) -> Result<Vec<Reply>, DomainError> {
@@ -500,11 +551,7 @@ impl Desk {
                 }
             }
             "cr" => match id().map(ReceivableId) {
-                Some(r) => {
-                    let (receivable, settlements) = self.store.receivable(actor, r).await?;
-                    let detail = ReceivableDetail::build(receivable, settlements, &self.fees, (self.today)());
-                    Ok(render::receivable(&detail))
-                }
+                Some(r) => self.receivable_screen(actor, r).await,
                 None => Err(DomainError::NotFound("tela")),
             },
             _ => Err(DomainError::NotFound("tela")),
@@ -513,6 +560,14 @@ impl Desk {
             Ok(screen) => Ok((None, Some(screen), Vec::new())),
             Err(e) => tap_refusal(e),
         }
+    }
+
+    /// One debit in full; another reseller's debit is "not found" like any
+    /// out-of-scope id.
+    async fn receivable_screen(&self, actor: &Actor, id: ReceivableId) -> Result<Screen, DomainError> {
+        let (receivable, settlements) = self.store.receivable(actor, id).await?;
+        let detail = ReceivableDetail::build(receivable, settlements, &self.fees, (self.today)())?;
+        Ok(render::receivable(&detail))
     }
 
     /// Applies a form step: keeps the form, or closes it. Returns the screen
@@ -624,7 +679,7 @@ impl Desk {
     ) -> Result<Screen, DomainError> {
         let c = self.store.client(actor, client).await?;
         let receivables = self.store.receivables(actor, client, &period).await?;
-        let statement = Statement::build(period, receivables, (self.today)());
+        let statement = Statement::build(period, receivables, (self.today)())?;
         Ok(render::finance(&c, &statement, code, page))
     }
 

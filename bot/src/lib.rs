@@ -11,4 +11,4 @@ pub mod state;
 pub mod telegram;
 pub mod text;
 
-pub use desk::{Desk, DeskStore, Event, Input, Reply};
+pub use desk::{Desk, DeskStore, Event, Failure, Handled, Input, Reply, failure_replies};

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use balcao_domain::ports::UpdateInbox;
+use balcao_domain::ports::{ClaimedUpdate, UpdateInbox};
 
 use teloxide::dispatching::UpdateFilterExt;
 use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SetWebhookSetters};
@@ -16,7 +16,7 @@ use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, UpdateKind};
 use teloxide::{ApiError, RequestError};
 
-use crate::desk::{Desk, Event, Input, Keyboard, Reply};
+use crate::desk::{Desk, Event, Input, Keyboard, Reply, failure_replies};
 use crate::text;
 
 /// A bot client for `token` talking to the Bot API at `api_url`.
@@ -119,10 +119,18 @@ async fn on_callback(bot: Bot, desk: Desk, q: CallbackQuery) -> ResponseResult<(
 /// How long a worker holds the stored updates it claimed, renewed while it handles one.
 const LEASE_SECONDS: i64 = 60;
 
+/// Claims of one update after which it is set aside as failed: workers that
+/// died on it again and again (a crash, a kill) will not be fed it forever.
+pub const MAX_UPDATE_ATTEMPTS: i64 = 5;
+
 /// Webhook mode: registers the webhook with Telegram, then handles the
 /// updates our HTTP route stored, oldest first, until `shutdown` resolves.
 /// An update is marked handled only after its replies went out (or failed
-/// for good), so a crash in between handles it again after the lease.
+/// for good), so a crash in between handles it again after the lease; one
+/// that fails (an error, a panic, or too many claims) is set aside as failed
+/// and its sender is told. `owner` names this instance: at start it takes
+/// back at once the claims it held before a restart.
+#[expect(clippy::too_many_arguments, reason = "the worker's wiring, called once from the composition root")]
 pub async fn run_webhook(
     bot: Bot,
     desk: Desk,
@@ -130,8 +138,14 @@ pub async fn run_webhook(
     wake: Arc<tokio::sync::Notify>,
     url: String,
     secret: String,
+    owner: String,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    match inbox.release_update_claims(&owner).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(updates = n, "took back the updates this instance held before it restarted"),
+        Err(e) => tracing::error!(cause = ?e, "could not take back this instance's earlier claims"),
+    }
     if let Err(e) = register_commands(&bot).await {
         tracing::warn!(error = %e, "could not register the bot's commands with Telegram");
     }
@@ -153,7 +167,7 @@ pub async fn run_webhook(
     tracing::info!("Telegram bot handling updates from the webhook");
     tokio::pin!(shutdown);
     loop {
-        let batch = match inbox.claim_updates(chrono::Utc::now(), LEASE_SECONDS, 50).await {
+        let batch = match inbox.claim_updates(&owner, chrono::Utc::now(), LEASE_SECONDS, 50).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(cause = ?e, "could not claim stored Telegram updates");
@@ -168,18 +182,19 @@ pub async fn run_webhook(
             }
             continue;
         }
-        let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
-        for (at, (update_id, payload)) in batch.into_iter().enumerate() {
+        let ids: Vec<i64> = batch.iter().map(|u| u.update_id).collect();
+        for (at, claimed) in batch.into_iter().enumerate() {
+            let update_id = claimed.update_id;
             // While one is handled (a 429 may make us wait long), the claims of
             // it and of the rest of the batch are renewed, so no other instance
             // takes them meanwhile.
-            let handling = handle_stored(&bot, &desk, update_id, &payload);
+            let handling = handle_stored(&bot, &desk, &claimed);
             tokio::pin!(handling);
             let mut renew = tokio::time::interval(Duration::from_secs(LEASE_SECONDS as u64 / 3));
             renew.tick().await;
-            loop {
+            let failure = loop {
                 tokio::select! {
-                    () = &mut handling => break,
+                    failure = &mut handling => break failure,
                     _ = renew.tick() => {
                         for id in &ids[at..] {
                             if let Err(e) = inbox.extend_claim(*id, chrono::Utc::now(), LEASE_SECONDS).await {
@@ -188,42 +203,57 @@ pub async fn run_webhook(
                         }
                     }
                 }
-            }
-            if let Err(e) = inbox.finish_update(update_id, chrono::Utc::now()).await {
+            };
+            let recorded = match &failure {
+                None => inbox.finish_update(update_id, chrono::Utc::now()).await,
+                Some(reason) => {
+                    tracing::warn!(update_id, reason = %reason, "Telegram update set aside as failed");
+                    inbox.fail_update(update_id, chrono::Utc::now(), reason).await
+                }
+            };
+            if let Err(e) = recorded {
                 tracing::error!(update_id, cause = ?e, "could not mark a Telegram update handled");
             }
         }
     }
 }
 
-async fn handle_stored(bot: &Bot, desk: &Desk, update_id: i64, payload: &str) {
-    let update: Update = match serde_json::from_str(payload) {
+/// Handles one stored update and carries its replies; the reason it failed, if it did.
+async fn handle_stored(bot: &Bot, desk: &Desk, claimed: &ClaimedUpdate) -> Option<String> {
+    let update: Update = match serde_json::from_str(&claimed.payload) {
         Ok(u) => u,
         Err(e) => {
             // Only where it broke: serde's message may quote what people typed.
             tracing::warn!(
-                update_id,
+                update_id = claimed.update_id,
                 line = e.line(),
                 column = e.column(),
-                "stored Telegram update is not readable; skipped"
+                "stored Telegram update is not readable"
             );
-            return;
+            return Some(text::FAILED_UNREADABLE.to_owned());
         }
     };
-    match &update.kind {
-        UpdateKind::Message(msg) => {
-            if let Some((chat, input)) = message_input(msg) {
-                deliver(bot, desk, chat, desk.handle(input).await).await;
-            }
-        }
+    let input = match &update.kind {
+        UpdateKind::Message(msg) => message_input(msg),
         UpdateKind::CallbackQuery(q) => match callback_input(q) {
-            Some((chat, input)) => deliver(bot, desk, chat, desk.handle(input).await).await,
+            Some(input) => Some(input),
             None => {
                 let _ = retrying(|| bot.answer_callback_query(q.id.clone()).send()).await;
+                None
             }
         },
-        _ => {}
+        _ => None,
+    };
+    let (chat, input) = input?;
+    if claimed.attempts > MAX_UPDATE_ATTEMPTS {
+        // Workers died on this one before: it is not handled again, but its
+        // sender hears that it was not done.
+        deliver(bot, desk, chat, failure_replies(&input.event)).await;
+        return Some(text::failed_after(claimed.attempts - 1));
     }
+    let handled = desk.handle_reporting(input).await;
+    deliver(bot, desk, chat, handled.replies).await;
+    handled.failure.map(|f| f.describe().to_owned())
 }
 
 fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {

@@ -88,7 +88,19 @@ pub fn results_header(filter_label: &str, term: &str, total: usize, more: bool, 
 pub const STALE: &str = "Esta tela não vale mais. Use /menu para recomeçar.";
 /// Something the user may not see, or that does not exist.
 pub const NOT_FOUND: &str = "Não encontrado, ou fora do seu acesso.";
-/// A failure of ours.
+/// Why an update was set aside, for the operator's list of failed updates.
+pub const FAILED_ERROR: &str = "erro ao tratar (a causa está no log)";
+/// Idem, when the handler panicked.
+pub const FAILED_PANIC: &str = "pânico ao tratar (o ponto está no log)";
+/// Idem, when the service stopped in the middle.
+pub const FAILED_CANCELLED: &str = "interrompido: o serviço parou no meio";
+/// Idem, when workers died on it again and again.
+pub fn failed_after(attempts: i64) -> String {
+    format!("abandonado após {attempts} tentativas")
+}
+/// Idem, when the stored update could not be read.
+pub const FAILED_UNREADABLE: &str = "atualização ilegível";
+/// A failure of ours: what a person hears when their update could not be handled.
 pub const FAILURE: &str = "Não consegui fazer isso agora. Tente de novo em instantes.";
 /// Typed text that is not expected here.
 pub const CANCELLED: &str = "Cancelado.";

@@ -68,18 +68,19 @@ pub struct Charges {
 }
 
 impl FeePolicy {
-    /// Fine and interest on `balance` due on `due`, as of `on`.
-    pub fn charges(&self, balance: Money, due: NaiveDate, on: NaiveDate) -> Charges {
+    /// Fine and interest on `balance` due on `due`, as of `on`; an error
+    /// only when the amounts would not fit.
+    pub fn charges(&self, balance: Money, due: NaiveDate, on: NaiveDate) -> Result<Charges, DomainError> {
         let days_late = (on - due).num_days();
         if balance.cents() <= 0 || days_late <= 0 {
-            return Charges { days_late: 0, fine: Money::ZERO, interest: Money::ZERO, updated: balance };
+            return Ok(Charges { days_late: 0, fine: Money::ZERO, interest: Money::ZERO, updated: balance });
         }
-        let fine = balance.percent_bp(self.fine_bp);
-        let interest = Money(round_div(
+        let fine = balance.percent_bp(self.fine_bp)?;
+        let interest = round_div(
             i128::from(balance.cents()) * i128::from(self.monthly_interest_bp) * i128::from(days_late),
             10_000 * 30,
-        ));
-        Charges { days_late, fine, interest, updated: balance + fine + interest }
+        )?;
+        Ok(Charges { days_late, fine, interest, updated: Money::total([balance, fine, interest])? })
     }
 }
 
@@ -116,9 +117,10 @@ pub struct Receivable {
 }
 
 impl Receivable {
-    /// Saldo: what is still open, never negative.
+    /// Saldo: what is still open, never negative (saturating: amounts are
+    /// bounded, so only data stored before the bound can reach the edges).
     pub fn balance(&self) -> Money {
-        Money((self.amount - self.paid).cents().max(0))
+        Money(self.amount.cents().saturating_sub(self.paid.cents()).max(0))
     }
 
     /// Em atraso: a balance whose due date has passed.
@@ -191,21 +193,22 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// Builds the statement from receivables in the period, as of `today`.
-    pub fn build(period: Period, mut receivables: Vec<Receivable>, today: NaiveDate) -> Self {
+    /// Builds the statement from receivables in the period, as of `today`;
+    /// an error only when the totals would not fit.
+    pub fn build(period: Period, mut receivables: Vec<Receivable>, today: NaiveDate) -> Result<Self, DomainError> {
         receivables.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.id.cmp(&b.id)));
         let lines: Vec<StatementLine> = receivables
             .into_iter()
             .map(|r| StatementLine { balance: r.balance(), overdue: r.is_overdue(today), receivable: r })
             .collect();
-        Statement {
+        Ok(Statement {
             period,
-            total_amount: lines.iter().map(|l| l.receivable.amount).sum(),
-            total_paid: lines.iter().map(|l| l.receivable.paid).sum(),
-            total_balance: lines.iter().map(|l| l.balance).sum(),
-            total_overdue: lines.iter().filter(|l| l.overdue).map(|l| l.balance).sum(),
+            total_amount: Money::total(lines.iter().map(|l| l.receivable.amount))?,
+            total_paid: Money::total(lines.iter().map(|l| l.receivable.paid))?,
+            total_balance: Money::total(lines.iter().map(|l| l.balance))?,
+            total_overdue: Money::total(lines.iter().filter(|l| l.overdue).map(|l| l.balance))?,
             lines,
-        }
+        })
     }
 }
 
@@ -225,11 +228,17 @@ pub struct ReceivableDetail {
 }
 
 impl ReceivableDetail {
-    /// Computes the detail of `receivable` as of `today`.
-    pub fn build(receivable: Receivable, settlements: Vec<Settlement>, policy: &FeePolicy, today: NaiveDate) -> Self {
+    /// Computes the detail of `receivable` as of `today`; an error only when
+    /// the amounts would not fit.
+    pub fn build(
+        receivable: Receivable,
+        settlements: Vec<Settlement>,
+        policy: &FeePolicy,
+        today: NaiveDate,
+    ) -> Result<Self, DomainError> {
         let balance = receivable.balance();
-        let charges = policy.charges(balance, receivable.due_date, today);
-        ReceivableDetail { receivable, settlements, balance, charges, as_of: today }
+        let charges = policy.charges(balance, receivable.due_date, today)?;
+        Ok(ReceivableDetail { receivable, settlements, balance, charges, as_of: today })
     }
 }
 
@@ -253,6 +262,9 @@ impl NewReceivable {
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.amount.cents() <= 0 {
             return Err(DomainError::invalid("valor deve ser maior que zero"));
+        }
+        if self.amount > Money::LIMIT || self.settlement.is_some_and(|(_, paid)| paid > Money::LIMIT) {
+            return Err(DomainError::invalid(format!("valor acima do limite de {}", Money::LIMIT)));
         }
         if self.description.trim().is_empty() {
             return Err(DomainError::invalid("informe o histórico"));
@@ -288,7 +300,7 @@ mod tests {
 
     #[test]
     fn thirty_days_late_owes_two_percent_and_one_percent() {
-        let c = FeePolicy::default().charges(Money(10_000), d("01/10/2026"), d("31/10/2026"));
+        let c = FeePolicy::default().charges(Money(10_000), d("01/10/2026"), d("31/10/2026")).unwrap();
         assert_eq!(c.days_late, 30);
         assert_eq!(c.fine, Money(200));
         assert_eq!(c.interest, Money(100));
@@ -297,7 +309,7 @@ mod tests {
 
     #[test]
     fn interest_is_pro_rata_per_day() {
-        let c = FeePolicy::default().charges(Money(9_990), d("10/11/2026"), d("25/11/2026"));
+        let c = FeePolicy::default().charges(Money(9_990), d("10/11/2026"), d("25/11/2026")).unwrap();
         assert_eq!(c.days_late, 15);
         assert_eq!(c.fine, Money(200));
         assert_eq!(c.interest, Money(50)); // 99,90 * 1% * 15/30 = 0,4995
@@ -306,13 +318,12 @@ mod tests {
     #[test]
     fn nothing_is_charged_on_time_or_when_paid() {
         let p = FeePolicy::default();
-        assert_eq!(p.charges(Money(10_000), d("10/11/2026"), d("10/11/2026")).updated, Money(10_000));
-        assert_eq!(p.charges(Money::ZERO, d("10/10/2026"), d("10/11/2026")).fine, Money::ZERO);
+        assert_eq!(p.charges(Money(10_000), d("10/11/2026"), d("10/11/2026")).unwrap().updated, Money(10_000));
+        assert_eq!(p.charges(Money::ZERO, d("10/10/2026"), d("10/11/2026")).unwrap().fine, Money::ZERO);
     }
 
-    #[test]
-    fn statement_totals_and_marks_overdue() {
-        let r = |id, due: &str, amount, paid| Receivable {
+    fn receivable(id: i64, due: &str, amount: i64, paid: i64) -> Receivable {
+        Receivable {
             id: ReceivableId(id),
             client_id: ClientId(1),
             due_date: d(due),
@@ -321,17 +332,52 @@ mod tests {
             paid: Money(paid),
             settled_on: None,
             created_at: Utc::now(),
-        };
+        }
+    }
+
+    #[test]
+    fn statement_totals_and_marks_overdue() {
+        let r = receivable;
         let s = Statement::build(
             Period::default(),
             vec![r(2, "10/12/2026", 9_990, 0), r(1, "10/11/2026", 9_990, 4_000), r(3, "10/10/2026", 9_990, 9_990)],
             d("28/11/2026"),
-        );
+        )
+        .unwrap();
         assert_eq!(s.lines[0].receivable.id, ReceivableId(3));
         assert!(s.lines[1].overdue && !s.lines[0].overdue && !s.lines[2].overdue);
         assert_eq!(s.total_amount, Money(29_970));
         assert_eq!(s.total_balance, Money(5_990 + 9_990));
         assert_eq!(s.total_overdue, Money(5_990));
+    }
+
+    #[test]
+    fn amounts_stored_beyond_the_limit_make_an_error_not_a_panic() {
+        // What an import accepted before amounts were bounded.
+        let huge = 9_223_372_036_854_775_807 / 2 + 7;
+        let lines = vec![receivable(1, "10/10/2026", huge, 0), receivable(2, "10/11/2026", huge, 0)];
+        let err = Statement::build(Period::default(), lines, d("28/11/2026")).unwrap_err();
+        assert!(err.to_string().contains("passam do limite"), "{err}");
+        let detail = ReceivableDetail::build(
+            receivable(1, "10/10/2020", i64::MAX, 0),
+            vec![],
+            &FeePolicy::default(),
+            d("28/11/2026"),
+        );
+        assert!(detail.is_err());
+        assert_eq!(receivable(3, "10/10/2026", i64::MIN, i64::MAX).balance(), Money::ZERO);
+    }
+
+    #[test]
+    fn receivables_above_the_limit_are_refused() {
+        let new = NewReceivable {
+            client_code: "1".into(),
+            due_date: d("10/10/2026"),
+            description: "Mensalidade".into(),
+            amount: Money(Money::LIMIT.cents() + 1),
+            settlement: None,
+        };
+        assert!(new.validate().unwrap_err().to_string().contains("limite"));
     }
 
     #[test]

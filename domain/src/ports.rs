@@ -219,22 +219,69 @@ pub trait UpdateInbox: Send + Sync {
     /// comes from when it has one; `false` when it was already stored
     /// (Telegram resends until it hears "ok").
     async fn store_update(&self, update_id: i64, sender: Option<i64>, payload: &str) -> DomainResult<bool>;
-    /// Claims up to `limit` unhandled updates, oldest first, for `lease`
-    /// seconds; updates claimed by a worker that died are claimed again after
-    /// it. An update waits while an older one of the same sender is not done,
-    /// so one person's updates are handled in order, one at a time, whatever
-    /// the number of instances.
+    /// Claims up to `limit` unhandled updates for `owner` (this instance),
+    /// oldest first, for `lease` seconds, counting the attempt; updates
+    /// claimed by a worker that died are claimed again after it. An update
+    /// waits while an older one of the same sender is not done, so one
+    /// person's updates are handled in order, one at a time, whatever the
+    /// number of instances.
     async fn claim_updates(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_seconds: i64,
         limit: i64,
-    ) -> DomainResult<Vec<(i64, String)>>;
+    ) -> DomainResult<Vec<ClaimedUpdate>>;
     /// Marks an update handled.
     async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()>;
+    /// Sets an update aside as failed, with the reason an operator reads; it
+    /// is never claimed again, and the same sender's later updates go on.
+    async fn fail_update(&self, update_id: i64, now: DateTime<Utc>, reason: &str) -> DomainResult<()>;
     /// Holds a claimed update for `lease_seconds` more from `now`, while its
     /// handling waits (Telegram asked to slow down): no other worker takes it.
     async fn extend_claim(&self, update_id: i64, now: DateTime<Utc>, lease_seconds: i64) -> DomainResult<()>;
+    /// Gives back every claim `owner` holds: an instance that starts again
+    /// takes its unfinished updates back at once, not when the lease ends.
+    async fn release_update_claims(&self, owner: &str) -> DomainResult<u64>;
+    /// The updates set aside as failed, newest first.
+    async fn failed_updates(&self, limit: i64) -> DomainResult<Vec<FailedUpdate>>;
+    /// How many updates wait, and how many were set aside as failed.
+    async fn update_counts(&self) -> DomainResult<UpdateCounts>;
+}
+
+/// An update a worker claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedUpdate {
+    /// Telegram's update id.
+    pub update_id: i64,
+    /// The update as Telegram sent it.
+    pub payload: String,
+    /// Claims so far, this one included.
+    pub attempts: i64,
+}
+
+/// An update set aside as failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedUpdate {
+    /// Telegram's update id.
+    pub update_id: i64,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+    /// When it was set aside.
+    pub failed_at: DateTime<Utc>,
+    /// How many times it was claimed.
+    pub attempts: i64,
+    /// Why, for the operator.
+    pub reason: String,
+}
+
+/// The inbox at a glance, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UpdateCounts {
+    /// Stored and not yet handled.
+    pub pending: i64,
+    /// Set aside as failed.
+    pub failed: i64,
 }
 
 /// The notification outbox: rows are written by the stores' use cases in

@@ -2,12 +2,12 @@
 //! the inbox of updates received by the webhook.
 
 use async_trait::async_trait;
-use balcao_domain::ports::{Chats, UpdateInbox};
+use balcao_domain::ports::{Chats, ClaimedUpdate, FailedUpdate, UpdateCounts, UpdateInbox};
 use balcao_domain::staff::Staff;
 use balcao_domain::{DomainError, DomainResult, StaffId};
 use chrono::{DateTime, Utc};
 
-use crate::{Db, Dialect, backend, instant_text, now_text};
+use crate::{Db, Dialect, backend, instant_text, now_text, parse_instant};
 
 #[async_trait]
 impl Chats for Db {
@@ -94,10 +94,11 @@ impl UpdateInbox for Db {
 
     async fn claim_updates(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_seconds: i64,
         limit: i64,
-    ) -> DomainResult<Vec<(i64, String)>> {
+    ) -> DomainResult<Vec<ClaimedUpdate>> {
         let until = instant_text(now + chrono::Duration::seconds(lease_seconds));
         let now = instant_text(now);
         // On PostgreSQL, SKIP LOCKED lets several instances claim side by
@@ -105,24 +106,89 @@ impl UpdateInbox for Db {
         // the oldest unhandled update of each sender can be claimed.
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
-            "UPDATE telegram_updates SET claimed_until = $1 WHERE update_id IN (\
+            "UPDATE telegram_updates SET claimed_until = $1, claimed_by = $4, attempts = attempts + 1 \
+             WHERE update_id IN (\
              SELECT u.update_id FROM telegram_updates u WHERE u.done_at IS NULL \
              AND (u.claimed_until IS NULL OR u.claimed_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM telegram_updates e WHERE e.sender_id = u.sender_id \
              AND e.done_at IS NULL AND e.update_id < u.update_id) \
-             ORDER BY u.update_id LIMIT $3{lock}) RETURNING update_id, payload"
+             ORDER BY u.update_id LIMIT $3{lock}) RETURNING update_id, payload, attempts"
         );
         let mut tx = self.begin_write().await?;
-        let mut rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(until)
             .bind(now)
             .bind(limit)
+            .bind(owner)
             .fetch_all(&mut *tx)
             .await
             .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
-        rows.sort_by_key(|(id, _)| *id);
-        Ok(rows)
+        let mut claimed: Vec<ClaimedUpdate> = rows
+            .into_iter()
+            .map(|(update_id, payload, attempts)| ClaimedUpdate { update_id, payload, attempts })
+            .collect();
+        claimed.sort_by_key(|u| u.update_id);
+        Ok(claimed)
+    }
+
+    async fn fail_update(&self, update_id: i64, now: DateTime<Utc>, reason: &str) -> DomainResult<()> {
+        // Like a handled one, it keeps neither what was typed nor who typed it.
+        sqlx::query(
+            "UPDATE telegram_updates SET done_at = $2, failed_at = $2, failure = $3, payload = '', sender_id = NULL, \
+             claimed_until = NULL WHERE update_id = $1",
+        )
+        .bind(update_id)
+        .bind(instant_text(now))
+        .bind(reason)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn release_update_claims(&self, owner: &str) -> DomainResult<u64> {
+        let done = sqlx::query(
+            "UPDATE telegram_updates SET claimed_until = NULL, claimed_by = NULL \
+             WHERE claimed_by = $1 AND done_at IS NULL",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn failed_updates(&self, limit: i64) -> DomainResult<Vec<FailedUpdate>> {
+        let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+            "SELECT update_id, received_at, failed_at, attempts, failure FROM telegram_updates \
+             WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, update_id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(update_id, received, failed, attempts, reason)| FailedUpdate {
+                update_id,
+                received_at: parse_instant(&received),
+                failed_at: parse_instant(&failed),
+                attempts,
+                reason,
+            })
+            .collect())
+    }
+
+    async fn update_counts(&self) -> DomainResult<UpdateCounts> {
+        let (pending, failed): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) FROM telegram_updates",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(UpdateCounts { pending, failed })
     }
 
     async fn extend_claim(&self, update_id: i64, now: DateTime<Utc>, lease_seconds: i64) -> DomainResult<()> {

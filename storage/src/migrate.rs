@@ -58,6 +58,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_update_order.sql"),
         postgres: include_str!("../../migrations/postgres/0006_update_order.sql"),
     },
+    Migration {
+        version: 7,
+        name: "hardening",
+        sqlite: include_str!("../../migrations/sqlite/0007_hardening.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_hardening.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

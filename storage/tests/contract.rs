@@ -1058,6 +1058,12 @@ async fn client_tickets_list_open_ones_first_newest_first(db: &Db) {
     assert_eq!(listed, [opened[3], opened[1], opened[2], opened[0]]);
 }
 
+/// The ids `owner` claims at `at`.
+async fn claimed_ids(db: &Db, owner: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<i64> {
+    use balcao_domain::ports::UpdateInbox;
+    db.claim_updates(owner, at, 60, 10).await.unwrap().into_iter().map(|u| u.update_id).collect()
+}
+
 async fn webhook_updates_of_one_person_are_handled_in_order_one_at_a_time(db: &Db) {
     use balcao_domain::ports::UpdateInbox;
     let now = chrono::Utc::now();
@@ -1067,41 +1073,77 @@ async fn webhook_updates_of_one_person_are_handled_in_order_one_at_a_time(db: &D
     db.store_update(12, Some(5003), "{\"c\":1}").await.unwrap();
     db.store_update(13, None, "{\"x\":1}").await.unwrap();
     // One instance claims: the oldest of each person, and what has no sender.
-    let first: Vec<i64> = db.claim_updates(now, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
-    assert_eq!(first, [10, 12, 13]);
+    assert_eq!(claimed_ids(db, "a", now).await, [10, 12, 13]);
     // Another instance at the same time gets nothing: 11 waits for 10.
-    assert!(db.claim_updates(now, 60, 10).await.unwrap().is_empty());
+    assert!(claimed_ids(db, "b", now).await.is_empty());
     db.finish_update(10, now).await.unwrap();
-    let next: Vec<i64> = db.claim_updates(now, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
-    assert_eq!(next, [11]);
+    assert_eq!(claimed_ids(db, "b", now).await, [11]);
     // A worker still busy renews its claim: nobody takes 12 from it.
     db.extend_claim(12, now + chrono::Duration::seconds(50), 60).await.unwrap();
-    let renewed: Vec<i64> = db
-        .claim_updates(now + chrono::Duration::seconds(61), 60, 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    assert_eq!(renewed, [11, 13]);
+    assert_eq!(claimed_ids(db, "b", now + chrono::Duration::seconds(61)).await, [11, 13]);
     // A worker that died: after its lease, its updates are claimed again, still in order.
     let later = now + chrono::Duration::seconds(200);
-    let again: Vec<i64> = db.claim_updates(later, 60, 10).await.unwrap().into_iter().map(|(id, _)| id).collect();
-    assert_eq!(again, [11, 12, 13]);
+    assert_eq!(claimed_ids(db, "b", later).await, [11, 12, 13]);
     db.finish_update(12, later).await.unwrap();
     db.extend_claim(12, later, 60).await.unwrap();
-    let done: Vec<i64> = db
-        .claim_updates(later + chrono::Duration::seconds(61), 60, 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    assert_eq!(done, [11, 13], "a handled update is never claimed again");
+    assert_eq!(
+        claimed_ids(db, "b", later + chrono::Duration::seconds(61)).await,
+        [11, 13],
+        "a handled update is never claimed again"
+    );
+}
+
+async fn a_failed_update_is_set_aside_listed_and_counted_and_its_sender_goes_on(db: &Db) {
+    use balcao_domain::ports::UpdateInbox;
+    let now = chrono::Utc::now();
+    db.store_update(20, Some(5001), "{\"a\":1}").await.unwrap();
+    db.store_update(21, Some(5001), "{\"a\":2}").await.unwrap();
+    db.store_update(22, Some(5003), "{\"c\":1}").await.unwrap();
+    // Every claim counts: a worker that dies on 20 again and again.
+    for (n, at) in [0, 61, 122].into_iter().enumerate() {
+        let claimed = db.claim_updates("a", now + chrono::Duration::seconds(at), 60, 10).await.unwrap();
+        let first = claimed.iter().find(|u| u.update_id == 20).unwrap();
+        assert_eq!(first.attempts, n as i64 + 1);
+        assert_eq!(first.payload, "{\"a\":1}");
+    }
+    let counts = db.update_counts().await.unwrap();
+    assert_eq!((counts.pending, counts.failed), (3, 0));
+    let at = now + chrono::Duration::seconds(130);
+    db.fail_update(20, at, "abandonado após 3 tentativas").await.unwrap();
+    db.finish_update(22, at).await.unwrap();
+    // Set aside: never claimed again, and the same person's next update goes on.
+    assert_eq!(claimed_ids(db, "a", now + chrono::Duration::seconds(300)).await, [21]);
+    let failed = db.failed_updates(10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!((failed[0].update_id, failed[0].attempts), (20, 3));
+    assert_eq!(failed[0].reason, "abandonado após 3 tentativas");
+    assert_eq!(failed[0].failed_at.timestamp(), at.timestamp());
+    let counts = db.update_counts().await.unwrap();
+    assert_eq!((counts.pending, counts.failed), (1, 1));
+}
+
+async fn an_instance_that_restarts_takes_back_its_own_claims_at_once(db: &Db) {
+    use balcao_domain::ports::UpdateInbox;
+    let now = chrono::Utc::now();
+    db.store_update(30, Some(5001), "{}").await.unwrap();
+    db.store_update(31, Some(5003), "{}").await.unwrap();
+    let one = |owner: &'static str| async move {
+        db.claim_updates(owner, now, 60, 1).await.unwrap().into_iter().map(|u| u.update_id).collect::<Vec<_>>()
+    };
+    assert_eq!(one("host-a:8080").await, [30]);
+    assert_eq!(one("host-b:8080").await, [31]);
+    // host-a was killed and starts again: what it held is free now, not in 60 s;
+    // host-b's claim stays with host-b.
+    assert_eq!(db.release_update_claims("host-a:8080").await.unwrap(), 1);
+    assert_eq!(claimed_ids(db, "host-a:8080", now + chrono::Duration::seconds(1)).await, [30]);
+    db.finish_update(30, now).await.unwrap();
+    assert_eq!(db.release_update_claims("host-a:8080").await.unwrap(), 0, "a handled update is not given back");
 }
 
 common::contract_tests!(
     webhook_updates_of_one_person_are_handled_in_order_one_at_a_time,
+    a_failed_update_is_set_aside_listed_and_counted_and_its_sender_goes_on,
+    an_instance_that_restarts_takes_back_its_own_claims_at_once,
     a_client_moved_to_another_reseller_by_import_takes_its_tickets_along,
     a_document_already_registered_in_the_reseller_is_refused_even_when_both_race,
     migrating_again_applies_nothing_and_keeps_data,

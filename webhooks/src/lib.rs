@@ -1,5 +1,7 @@
-//! balcão's HTTP surface: `/healthz`, which says whether the store answers,
-//! `/metrics` (the outbox, in Prometheus' text format), and, in webhook mode,
+//! balcão's HTTP surface: `/healthz`, which says whether the store answers
+//! and the background workers (bot, dispatcher) run, `/metrics` (the outbox,
+//! the Telegram inbox and the bot's failures, in Prometheus' text format),
+//! and, in webhook mode,
 //! `/telegram/webhook`, where Telegram delivers the
 //! bot's updates. Machines get JSON, with the right status, for every error.
 //! E-mail and form intake and payments join this router as they are built.
@@ -7,6 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -34,28 +37,67 @@ pub struct TelegramWebhook {
     pub wake: Arc<tokio::sync::Notify>,
 }
 
+/// A background task whose life `/healthz` reports: the bot's poller or
+/// webhook worker, the notification dispatcher.
 #[derive(Clone)]
-struct AppState {
-    health: HealthCheck,
-    telegram: Option<TelegramWebhook>,
-    outbox: Arc<dyn Outbox>,
+pub struct Worker {
+    name: &'static str,
+    running: Arc<AtomicBool>,
+}
+
+/// Held by the running task: when it is dropped (the task ended, returned or
+/// panicked) the worker counts as stopped.
+pub struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Worker {
+    /// A worker named `name` (as `/healthz` shows it), running until the
+    /// returned guard is dropped.
+    pub fn start(name: &'static str) -> (Worker, Running) {
+        let running = Arc::new(AtomicBool::new(true));
+        (Worker { name, running: running.clone() }, Running(running))
+    }
+
+    fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+}
+
+/// Everything the HTTP service reports on and serves.
+#[derive(Clone)]
+pub struct Service {
+    /// Probes the store.
+    pub health: HealthCheck,
+    /// The Telegram webhook, in webhook mode.
+    pub telegram: Option<TelegramWebhook>,
+    /// The outbox, for `/metrics`.
+    pub outbox: Arc<dyn Outbox>,
+    /// The background workers this instance started.
+    pub workers: Vec<Worker>,
+    /// How many bot updates failed since start, when the bot runs.
+    pub bot_failures: Option<Arc<dyn Fn() -> u64 + Send + Sync>>,
 }
 
 /// The path Telegram posts updates to, in webhook mode.
 pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
 
 /// The router of the HTTP service; the Telegram route only in webhook mode.
-pub fn router(health: HealthCheck, telegram: Option<TelegramWebhook>, outbox: Arc<dyn Outbox>) -> Router {
+pub fn router(service: Service) -> Router {
     let mut router = Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics));
-    if telegram.is_some() {
+    if service.telegram.is_some() {
         router = router.route(TELEGRAM_WEBHOOK_PATH, post(telegram_update));
     }
-    router.fallback(not_found).with_state(AppState { health, telegram, outbox })
+    router.fallback(not_found).with_state(service)
 }
 
 /// The outbox in Prometheus' text format: depth (pending), sent, retried and
 /// dead, per channel.
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<Service>) -> Response {
     let stats = match state.outbox.outbox_stats().await {
         Ok(s) => s,
         Err(e) => {
@@ -81,22 +123,78 @@ async fn metrics(State(state): State<AppState>) -> Response {
     family("balcao_outbox_dead", "Notifications given up on.", &|s| {
         (s.status == DeliveryStatus::Dead).then_some(s.count)
     });
+    if let Some(telegram) = &state.telegram {
+        match telegram.inbox.update_counts().await {
+            Ok(counts) => {
+                out.push_str(&gauge(
+                    "balcao_telegram_updates_pending",
+                    "Stored Telegram updates not yet handled.",
+                    counts.pending,
+                ));
+                out.push_str(&gauge(
+                    "balcao_telegram_updates_failed",
+                    "Stored Telegram updates set aside as failed (balcao updates failed).",
+                    counts.failed,
+                ));
+            }
+            Err(e) => {
+                tracing::error!(cause = ?e, "metrics: the Telegram inbox could not be read");
+                return error(StatusCode::SERVICE_UNAVAILABLE, "banco de dados indisponível");
+            }
+        }
+    }
+    if let Some(failures) = &state.bot_failures {
+        let name = "balcao_bot_updates_failed_total";
+        out.push_str(&format!(
+            "# HELP {name} Bot updates whose handling failed (an error or a panic) since start.\n# TYPE {name} counter\n{name} {}\n",
+            failures()
+        ));
+    }
+    if !state.workers.is_empty() {
+        out.push_str("# HELP balcao_worker_running 1 while the background worker runs.\n");
+        out.push_str("# TYPE balcao_worker_running gauge\n");
+        for worker in &state.workers {
+            out.push_str(&format!(
+                "balcao_worker_running{{worker=\"{}\"}} {}\n",
+                worker.name,
+                u8::from(worker.is_running())
+            ));
+        }
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// One gauge in Prometheus' text format.
+fn gauge(name: &str, help: &str, value: i64) -> String {
+    format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
-    match (state.health)().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response(),
-        Err(cause) => {
-            tracing::error!(%cause, "health check failed: the store does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "error", "error": "banco de dados indisponível" })),
-            )
+/// 200 when the store answers and every background worker runs; 503, with
+/// what is wrong, otherwise.
+async fn healthz(State(state): State<Service>) -> Response {
+    let workers: serde_json::Map<String, serde_json::Value> = state
+        .workers
+        .iter()
+        .map(|w| (w.name.to_owned(), json!(if w.is_running() { "ok" } else { "parado" })))
+        .collect();
+    let stopped: Vec<&str> = state.workers.iter().filter(|w| !w.is_running()).map(|w| w.name).collect();
+    let store = (state.health)().await;
+    if let Err(cause) = &store {
+        tracing::error!(%cause, "health check failed: the store does not answer");
+    }
+    let problem = match (&store, stopped.is_empty()) {
+        (Ok(()), true) => None,
+        (Err(_), _) => Some("banco de dados indisponível".to_owned()),
+        (Ok(()), false) => Some(format!("parado: {}", stopped.join(", "))),
+    };
+    match problem {
+        None => (StatusCode::OK, Json(json!({ "status": "ok", "workers": workers }))).into_response(),
+        Some(problem) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "error", "error": problem, "workers": workers })))
                 .into_response()
         }
     }
@@ -115,7 +213,7 @@ fn sender_of(update: &serde_json::Value) -> Option<i64> {
 
 /// Stores the update, then answers 200; answers 5xx when it cannot store it,
 /// so Telegram delivers it again.
-async fn telegram_update(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn telegram_update(State(state): State<Service>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(telegram) = state.telegram else { return error(StatusCode::NOT_FOUND, "rota não encontrada") };
     let given = headers.get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
     if !secret_matches(&telegram.secrets, given) {
