@@ -170,6 +170,7 @@ impl App {
                     secrets: vec![telegram.webhook_secret.clone()],
                     inbox: inbox.clone(),
                     wake: wake.clone(),
+                    refusals: Arc::default(),
                 });
                 let owner = instance_name(&self.settings.http.addr);
                 let run = balcao_bot::telegram::run_webhook(
@@ -203,7 +204,13 @@ impl App {
         tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
         let service =
             balcao_webhooks::Service { health, telegram: webhook, outbox: self.db.clone(), workers, bot_failures };
-        axum::serve(listener, balcao_webhooks::router(service)).with_graceful_shutdown(stopped(stop_rx)).await?;
+        balcao_webhooks::serve(
+            listener,
+            balcao_webhooks::router(service),
+            self.settings.http.limits(),
+            stopped(stop_rx),
+        )
+        .await;
         for task in [bot_task, dispatcher_task].into_iter().flatten() {
             let _ = task.await;
         }

@@ -62,6 +62,27 @@ impl std::fmt::Debug for Database {
 pub struct Http {
     /// Listen address.
     pub addr: String,
+    /// Seconds a client has to send a request's headers; also how long an
+    /// idle connection is kept.
+    pub header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body.
+    pub body_timeout_seconds: u64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Http {
+    /// The limits the HTTP service enforces.
+    pub fn limits(&self) -> balcao_webhooks::HttpLimits {
+        balcao_webhooks::HttpLimits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_seconds),
+            max_body_bytes: self.max_body_bytes,
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 /// `[telegram]`.
@@ -261,6 +282,18 @@ impl Settings {
         }
         if self.smtp.from.parse::<balcao_notify::mail::Sender>().is_err() {
             bail!("smtp.from: informe um endereço de e-mail, por exemplo \"balcão <balcao@exemplo.com.br>\"");
+        }
+        if !(1..=300).contains(&self.http.header_timeout_seconds) {
+            bail!("http.header_timeout_seconds: use de 1 a 300");
+        }
+        if !(1..=300).contains(&self.http.body_timeout_seconds) {
+            bail!("http.body_timeout_seconds: use de 1 a 300");
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.http.max_body_bytes) {
+            bail!("http.max_body_bytes: use de 1024 a 67108864");
+        }
+        if !(1..=100_000).contains(&self.http.max_connections) {
+            bail!("http.max_connections: use de 1 a 100000");
         }
         if self.smtp.pool_size == 0 || self.smtp.pool_size > 100 {
             bail!("smtp.pool_size: use de 1 a 100");

@@ -39,6 +39,11 @@ impl Workdir {
         )
     }
 
+    /// The folder's SQLite database, as the command line opens it.
+    async fn db(&self) -> balcao_storage::Db {
+        balcao_storage::Db::connect(&format!("sqlite:{}", self.0.join("balcao.db").display()), 1).await.unwrap()
+    }
+
     fn ok(&self, args: &[&str]) -> String {
         let (ok, out, err) = self.balcao(args);
         assert!(ok, "balcao {args:?} failed:\n{out}\n{err}");
@@ -158,6 +163,93 @@ fn subscriptions_and_receivables_import_and_show_in_finance() {
 }
 
 #[test]
+fn amounts_beyond_the_limit_are_refused_and_stored_ones_cannot_crash_finance() {
+    let w = Workdir::new("limit");
+    let clients = w.write("clientes.csv", CLIENTS.as_bytes());
+    w.ok(&["import", "clients", path(&clients)]);
+    let receivables = w.write(
+        "contas.csv",
+        b"cliente_codigo;vencimento;historico;valor;data_baixa;valor_pago\n\
+          1001;10/09/2026;Mensalidade 09/2026;92233720368547758,07;;\n\
+          1001;10/10/2026;Mensalidade 10/2026;92233720368547758,07;;\n\
+          1001;10/11/2026;Mensalidade 11/2026;99,90;;\n",
+    );
+    let out = w.ok(&["import", "receivables", path(&receivables)]);
+    assert!(out.contains("criados: 1  atualizados: 0  sem alteração: 0  recusados: 2"), "{out}");
+    assert!(
+        out.contains("linha 2: valor: valor \"92233720368547758,07\" acima do limite de R$ 99.999.999,99"),
+        "{out}"
+    );
+
+    // What an import accepted before amounts were bounded.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let db = w.db().await;
+        sqlx::query(
+            "UPDATE receivables SET amount_cents = 9223372036854775807 WHERE client_id = \
+             (SELECT id FROM clients WHERE code = '1001')",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO receivables (client_id, due_date, description, amount_cents, paid_cents, created_at) \
+             SELECT id, '2026-12-10', 'Outra', 9223372036854775807, 0, '2026-01-01T00:00:00Z' FROM clients \
+             WHERE code = '1001'",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        db.close().await;
+    });
+    let (ok, out, err) = w.balcao(&["finance", "1001"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("passam do limite de R$ 99.999.999,99") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_listing_piped_into_a_command_that_stops_reading_ends_quietly() {
+    let w = Workdir::new("pipe");
+    let clients = w.write("clientes.csv", CLIENTS.as_bytes());
+    w.ok(&["import", "clients", path(&clients)]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_balcao"))
+        .args(["outbox", "list", "--limit", "1000"])
+        .current_dir(&w.0)
+        .env_remove("BALCAO_DATABASE__URL")
+        .env("BALCAO_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before anything is read, like `| head -0`.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+}
+
+#[test]
+fn failed_telegram_updates_are_listed_for_the_operator() {
+    let w = Workdir::new("updates");
+    w.ok(&["migrate"]);
+    assert!(w.ok(&["updates", "failed"]).contains("Nenhuma atualização do Telegram falhou."));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use balcao_domain::ports::UpdateInbox;
+        let db = w.db().await;
+        db.store_update(77, Some(5001), "{}").await.unwrap();
+        db.fail_update(77, chrono::Utc::now(), "pânico ao tratar (o ponto está no log)").await.unwrap();
+        db.close().await;
+    });
+    let out = w.ok(&["updates", "failed"]);
+    assert!(
+        out.contains("atualização 77 - recebida ") && out.contains(" - 0 tentativa(s) - pânico ao tratar"),
+        "{out}"
+    );
+}
+
+#[test]
 fn bad_configuration_names_the_key() {
     let w = Workdir::new("config");
     let out = Command::new(env!("CARGO_BIN_EXE_balcao"))
@@ -208,7 +300,7 @@ fn serve_with_demo_data_answers_health_over_http_and_stops_on_ctrl_c() {
     assert!(seen.iter().any(|l| l.contains("500 clientes")), "{seen:#?}");
     assert!(seen.iter().any(|l| l.contains("código de convite")), "{seen:#?}");
     let (status, body) = support::http::get(&addr, "/healthz");
-    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok","workers":{}}"#));
     let (status, body) = support::http::get(&addr, "/nada");
     assert_eq!(status, 404);
     assert!(body.contains("rota não encontrada"), "{body}");

@@ -6,6 +6,10 @@
 //! bot's updates. Machines get JSON, with the right status, for every error.
 //! E-mail and form intake and payments join this router as they are built.
 
+mod serve;
+
+pub use serve::{HttpLimits, serve};
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -35,6 +39,44 @@ pub struct TelegramWebhook {
     pub inbox: Arc<dyn UpdateInbox>,
     /// Wakes the worker that handles stored updates.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Refused calls, logged at most once a minute.
+    pub refusals: Arc<LogThrottle>,
+}
+
+/// Counts repeated events and says when to log them: the first at once, then
+/// at most one line a minute with how many there were, so a flood of bad
+/// requests cannot flood the log.
+#[derive(Debug)]
+pub struct LogThrottle {
+    every: std::time::Duration,
+    state: std::sync::Mutex<(u64, Option<std::time::Instant>)>,
+}
+
+impl Default for LogThrottle {
+    fn default() -> Self {
+        LogThrottle::every(std::time::Duration::from_secs(60))
+    }
+}
+
+impl LogThrottle {
+    /// Logs at most once per `every`.
+    pub fn every(every: std::time::Duration) -> Self {
+        LogThrottle { every, state: std::sync::Mutex::new((0, None)) }
+    }
+
+    /// Counts one event; `Some(n)` when it is time to log the `n` counted
+    /// since the last line.
+    pub fn count(&self) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.0 += 1;
+        let now = std::time::Instant::now();
+        if state.1.is_some_and(|last| now.duration_since(last) < self.every) {
+            return None;
+        }
+        let n = state.0;
+        *state = (0, Some(now));
+        Some(n)
+    }
 }
 
 /// A background task whose life `/healthz` reports: the bot's poller or
@@ -217,7 +259,9 @@ async fn telegram_update(State(state): State<Service>, headers: HeaderMap, body:
     let Some(telegram) = state.telegram else { return error(StatusCode::NOT_FOUND, "rota não encontrada") };
     let given = headers.get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
     if !secret_matches(&telegram.secrets, given) {
-        tracing::warn!("Telegram webhook call refused: wrong or missing secret token");
+        if let Some(refused) = telegram.refusals.count() {
+            tracing::warn!(refused, "Telegram webhook calls refused: wrong or missing secret token");
+        }
         return error(StatusCode::UNAUTHORIZED, "token secreto inválido");
     }
     let Ok(text) = std::str::from_utf8(&body) else { return error(StatusCode::BAD_REQUEST, "corpo não é UTF-8") };
@@ -247,6 +291,16 @@ async fn not_found() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_of_refusals_is_one_log_line_a_minute_with_the_count() {
+        let throttle = LogThrottle::every(std::time::Duration::from_millis(200));
+        assert_eq!(throttle.count(), Some(1), "the first is logged at once");
+        assert!((0..299).all(|_| throttle.count().is_none()));
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        assert_eq!(throttle.count(), Some(300), "then one line says how many");
+        assert_eq!(throttle.count(), None);
+    }
 
     #[test]
     fn secret_must_match_one_of_the_accepted_exactly() {
