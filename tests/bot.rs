@@ -74,6 +74,7 @@ fn client(code: &str, reseller: ResellerId, name: &str, doc: &str, city: &str, p
             emails: vec![],
             notes: String::new(),
             status: ClientStatus::Active,
+            unverified: Vec::new(),
         },
     )
 }

@@ -151,6 +151,9 @@ pub(crate) fn registration(c: &Client, show_documents: bool) -> Screen {
     line("E-mails", &c.emails.join(", "));
     line("Situação", c.status.label());
     line("Observações", &c.notes);
+    for u in &c.unverified {
+        line(&format!("{} ({})", u.field.label(), text::UNVERIFIED), &u.shown(show_documents));
+    }
     screen(t, tabs(c))
 }
 

@@ -114,11 +114,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
         let first = lines.first().copied().unwrap_or(1);
         warnings.push((
             first,
-            format!(
-                "{} caracteres nulos removidos, em {} linha(s) a partir desta",
-                offsets.len(),
-                lines.len()
-            ),
+            format!("{} caracteres nulos removidos, em {} linha(s) a partir desta", offsets.len(), lines.len()),
         ));
         text = text.replace('\0', "");
     }
@@ -154,7 +150,8 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
         if record.problem.is_some() || swallowed {
             refused.push((
                 record.line,
-                "aspas sem fechamento: o campo entre aspas passa do fim da linha; nada desta linha foi importado".into(),
+                "aspas sem fechamento: o campo entre aspas passa do fim da linha; nada desta linha foi importado"
+                    .into(),
             ));
             records.restart_after_first_line(&record);
             continue;
@@ -194,8 +191,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
 /// of fields happens to come out right. An address or a note typed over
 /// several lines in a spreadsheet cell does not look like that.
 fn holds_a_row(field: &str, delimiter: char, columns: usize) -> bool {
-    columns >= 2
-        && field.split(['\n', '\r']).skip(1).any(|line| line.matches(delimiter).count() + 1 >= columns)
+    columns >= 2 && field.split(['\n', '\r']).skip(1).any(|line| line.matches(delimiter).count() + 1 >= columns)
 }
 
 /// A record as read, before it is judged against the header.
@@ -636,7 +632,10 @@ mod tests {
     fn a_row_with_fewer_fields_than_the_header_is_refused_with_its_line() {
         let table = read_table(b"a;b;c\n1;2;3\n4;5\n6;7;8\n").expect("reads");
         assert_eq!(lines(&table), [2, 4]);
-        assert_eq!(table.refused, [(3, "a linha tem 2 campos e o cabeçalho tem 3; nada desta linha foi importado".into())]);
+        assert_eq!(
+            table.refused,
+            [(3, "a linha tem 2 campos e o cabeçalho tem 3; nada desta linha foi importado".into())]
+        );
     }
 
     #[test]

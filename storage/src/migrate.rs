@@ -58,6 +58,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_update_order.sql"),
         postgres: include_str!("../../migrations/postgres/0006_update_order.sql"),
     },
+    Migration {
+        version: 8,
+        name: "unverified",
+        sqlite: include_str!("../../migrations/sqlite/0008_unverified.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_unverified.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.
