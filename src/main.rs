@@ -308,7 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("  linha {line}: {reason}");
             }
             if !report.warnings.is_empty() {
-                println!("  avisos: {} (importados, com o que se diz abaixo deixado de lado)", report.warnings.len());
+                println!("  avisos: {}", report.warnings.len());
                 for (line, warning) in &report.warnings {
                     println!("  linha {line}: aviso: {warning}");
                 }

@@ -143,8 +143,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
             continue;
         };
         let expected = header.len();
-        let multi_line = record.end_line > record.line;
-        let swallowed = multi_line
+        let swallowed = record.spans_lines
             && (record.fields.len() != expected
                 || record.fields.iter().any(|f| holds_a_row(f, char::from(delimiter), expected)));
         if record.problem.is_some() || swallowed {
@@ -198,8 +197,8 @@ fn holds_a_row(field: &str, delimiter: char, columns: usize) -> bool {
 struct Record {
     /// Line where it starts.
     line: usize,
-    /// Line where it ends (later than `line` when a quoted field spans lines).
-    end_line: usize,
+    /// Whether a quoted field of it runs past the end of its first line.
+    spans_lines: bool,
     /// Trimmed fields.
     fields: Vec<String>,
     /// Why it is not a record at all (a quote still open at the end of the file).
@@ -230,6 +229,7 @@ impl Records<'_> {
         let mut chars = self.text[self.pos..].char_indices().peekable();
         let base = self.pos;
         let mut in_quotes = false;
+        let mut spans_lines = false;
         let mut at_field_start = true;
         let mut end = self.text.len();
         let mut problem = None;
@@ -254,6 +254,7 @@ impl Records<'_> {
                     end = next;
                     break;
                 }
+                spans_lines = true;
                 field.push(c);
                 if c == '\r' && self.text[base + i..].starts_with("\r\n") {
                     field.push('\n');
@@ -290,7 +291,7 @@ impl Records<'_> {
         self.pos = end;
         Some(Record {
             line: start_line,
-            end_line: self.line - usize::from(end < self.text.len() || self.text.ends_with(['\n', '\r'])),
+            spans_lines,
             fields,
             problem,
             after_first_line: after_first_line.unwrap_or((self.text.len(), self.line)),
