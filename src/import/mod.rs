@@ -14,7 +14,7 @@ pub mod table;
 use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient, Unverified, UnverifiedField};
 use balcao_domain::finance::{NewReceivable, parse_date};
 use balcao_domain::phone::Phone;
-use balcao_domain::ports::{ClientImport, Directory, ImportOutcome, Imports};
+use balcao_domain::ports::{ClientImport, ImportOutcome, Imports};
 use balcao_domain::subscription::{BillingMethod, DueDay, NewSubscription, Salesperson};
 use balcao_domain::{DomainError, Money, ResellerId};
 use chrono::NaiveDate;
@@ -142,16 +142,12 @@ fn canonicalize(table: &mut Table, kind: Kind) {
 }
 
 /// Imports `bytes` as a file of `kind` into `store`, with default options.
-pub async fn import<S: Directory + Imports + ?Sized>(
-    store: &S,
-    kind: Kind,
-    bytes: &[u8],
-) -> Result<Report, ImportError> {
+pub async fn import<S: Imports + ?Sized>(store: &S, kind: Kind, bytes: &[u8]) -> Result<Report, ImportError> {
     import_with(store, kind, bytes, &Options::default()).await
 }
 
 /// Imports `bytes` as a file of `kind` into `store`.
-pub async fn import_with<S: Directory + Imports + ?Sized>(
+pub async fn import_with<S: Imports + ?Sized>(
     store: &S,
     kind: Kind,
     bytes: &[u8],

@@ -1,6 +1,8 @@
 //! Bulk upserts from providers' exports. Rows go in chunks, one transaction a
 //! chunk; a chunk that fails as a whole is retried row by row so one bad row
-//! is refused alone and the rest still land.
+//! is refused alone and the rest still land. A key repeated in the batch is
+//! applied once, from its last row, so the counts say what changed; resellers
+//! named by clients are created in their client's transaction.
 
 use std::collections::HashMap;
 use std::hash::Hash;
