@@ -44,6 +44,9 @@ enum Command {
         kind: Kind,
         /// The CSV file.
         file: PathBuf,
+        /// Clients: the reseller of rows that name none (the `revenda` column may then be left out).
+        #[arg(long)]
+        revenda: Option<String>,
     },
     /// Staff users.
     Staff {
@@ -311,10 +314,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             seed_demo(&app, clients).await?;
         }
-        Command::Import { kind, file } => {
+        Command::Import { kind, file, revenda } => {
             let bytes = std::fs::read(&file).with_context(|| format!("não foi possível ler {}", file.display()))?;
             let started = std::time::Instant::now();
-            let report = import::import(app.db.as_ref(), kind, &bytes).await?;
+            let options = import::Options {
+                default_reseller: revenda,
+                today: chrono::Utc::now().with_timezone(&app.settings.tz()?).date_naive(),
+            };
+            let report = import::import_with(app.db.as_ref(), kind, &bytes, &options).await?;
             let o = &report.outcome;
             println!(
                 "{}: {} linhas lidas ({}, separador '{}') em {:.1}s",
@@ -333,6 +340,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             for (line, reason) in &o.refused {
                 println!("  linha {line}: {reason}");
+            }
+            if !report.warnings.is_empty() {
+                println!("  avisos: {}", report.warnings.len());
+                for (line, warning) in &report.warnings {
+                    println!("  linha {line}: aviso: {warning}");
+                }
             }
         }
         Command::Staff { command: StaffCommand::Add { name, reseller, provider, roles, email, telegram_id } } => {

@@ -79,6 +79,9 @@ pub fn client_card(c: &Client, subscriptions: &[Subscription], show_documents: b
     line(&mut out, "E-mails", &c.emails.join(", "));
     line(&mut out, "Situação", c.status.label());
     line(&mut out, "Observações", &c.notes);
+    for u in &c.unverified {
+        let _ = writeln!(out, "  {} (não verificado): {}", u.field.label(), u.shown(show_documents));
+    }
     let _ = writeln!(out, "\nPlanos");
     if subscriptions.is_empty() {
         let _ = writeln!(out, "  Nenhum plano.");

@@ -235,6 +235,7 @@ pub fn new_client(d: demo::DemoClient, code: String, reseller_id: ResellerId, st
         emails: d.emails,
         notes: String::new(),
         status,
+        unverified: Vec::new(),
     }
 }
 

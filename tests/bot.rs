@@ -91,6 +91,7 @@ fn client(code: &str, reseller: ResellerId, name: &str, doc: &str, city: &str, p
             emails: vec![],
             notes: String::new(),
             status: ClientStatus::Active,
+            unverified: Vec::new(),
         },
     )
 }

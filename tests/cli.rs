@@ -1,20 +1,31 @@
 //! The `balcao` binary as a newcomer uses it: importing providers' exports
 //! with broken rows, then searching, showing and reading the finance of what
-//! was imported, on a fresh SQLite file.
+//! was imported, on a fresh SQLite file (and, for the dirty exports, on
+//! PostgreSQL too when `BALCAO_TEST_POSTGRES_URL` is set).
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-struct Workdir(PathBuf);
+use balcao_domain::ports::Directory;
+use support::db::{Store, TestDb};
+
+struct Workdir(PathBuf, Option<String>);
 
 impl Workdir {
     fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("balcao-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        Workdir(dir)
+        Workdir(dir, None)
+    }
+
+    /// A folder whose `balcao` runs use the database at `url`.
+    fn with_database(name: &str, url: &str) -> Self {
+        let mut w = Workdir::new(name);
+        w.1 = Some(url.to_owned());
+        w
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
@@ -25,13 +36,12 @@ impl Workdir {
 
     /// Runs `balcao ARGS` in this folder; returns (success, stdout, stderr).
     fn balcao(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_balcao"))
-            .args(args)
-            .current_dir(&self.0)
-            .env_remove("BALCAO_DATABASE__URL")
-            .env("BALCAO_LOG", "error")
-            .output()
-            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_balcao"));
+        command.args(args).current_dir(&self.0).env_remove("BALCAO_DATABASE__URL").env("BALCAO_LOG", "error");
+        if let Some(url) = &self.1 {
+            command.env("BALCAO_DATABASE__URL", url);
+        }
+        let out = command.output().unwrap();
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -81,15 +91,15 @@ fn import_reports_each_broken_row_and_keeps_the_rest() {
     let file = w.write("clientes.csv", &latin1(CLIENTS));
     let out = w.ok(&["import", "clients", path(&file)]);
     assert!(out.contains("6 linhas lidas (windows-1252, separador ';')"), "{out}");
-    assert!(out.contains("criados: 2  atualizados: 0  sem alteração: 0  recusados: 4"), "{out}");
-    assert!(out.contains("linha 3: CPF/CNPJ: CPF inválido"), "{out}");
+    assert!(out.contains("criados: 5  atualizados: 0  sem alteração: 0  recusados: 1"), "{out}");
+    assert!(out.contains("linha 3: aviso: CPF/CNPJ: CPF inválido"), "{out}");
     assert!(out.contains("linha 5: informe o nome do cliente"), "{out}");
-    assert!(out.contains("linha 6: UF inválida"), "{out}");
-    assert!(out.contains("linha 7: telefone \"98765-4321\": informe o telefone com DDD"), "{out}");
+    assert!(out.contains("linha 6: aviso: UF \"XX\": UF inválida"), "{out}");
+    assert!(out.contains("linha 7: aviso: Telefone \"98765-4321\": informe o telefone com DDD"), "{out}");
 
     // The same file again changes nothing.
     let again = w.ok(&["import", "clients", path(&file)]);
-    assert!(again.contains("criados: 0  atualizados: 0  sem alteração: 2  recusados: 4"), "{again}");
+    assert!(again.contains("criados: 0  atualizados: 0  sem alteração: 5  recusados: 1"), "{again}");
 
     // What was imported is found the way staff type it.
     let found = w.ok(&["clients", "search", "conceicao"]);
@@ -346,3 +356,215 @@ fn a_role_s_tickets_go_to_a_telegram_group_set_from_the_command_line() {
     let out = w.ok(&["roles", "ungroup", "Suporte N1"]);
     assert!(out.contains("não tinha grupo"), "{out}");
 }
+
+/// A folder and a fresh database on `store`; `None` when the store is not
+/// available here.
+async fn on_store(name: &str, store: Store) -> (Workdir, TestDb) {
+    let db = TestDb::new(store).await.expect("the store is available");
+    let w = Workdir::with_database(&format!("{name}-{store:?}"), &db.url);
+    (w, db)
+}
+
+/// The names of the resellers in the database at `url`.
+async fn reseller_names(url: &str) -> Vec<String> {
+    let db = balcao_storage::Db::connect(url, 1).await.expect("the database opens");
+    let names = db.resellers().await.expect("resellers are listed").into_iter().map(|r| r.name).collect();
+    db.close().await;
+    names
+}
+
+const DIRTY: &str = "\
+codigo;revenda;nome;nome_fantasia;cpf_cnpj;cidade;uf;telefones;emails;cep;data_nascimento
+2001;Litoral Net;Maria da Conceição Souza;;529.982.247-25;Santos;SP;(12) 98765-4321 / (20) 98765-4321;maria@exemplo.com.br;11060-000;01/01/80
+2002;Litoral Net;João Pedro Araújo;;4700939192;São Paulo;São Paulo;98765-4321;sem email;1310100;
+2003;Litoral Net;Ana Lima;;;Santos;SP;ramal 21;-;;
+2004;Litoral Net;Bia Souza;;;Santos;SP;WhatsApp;não tem;;
+2005;Litoral Net;Caio Prado;;;Santos;SP;não tem;caio@;;
+2006;Litoral Net;Davi Reis;;529.982.247-24;Santos;SP;-;;;
+";
+
+async fn dirty_contact_values_are_kept_aside_and_every_client_is_imported(store: Store) {
+    let (w, db) = on_store("dirty", store).await;
+    let file = w.write("clientes.csv", DIRTY.as_bytes());
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("6 linhas lidas (UTF-8, separador ';')"), "{out}");
+    assert!(out.contains("criados: 6  atualizados: 0  sem alteração: 0  recusados: 0"), "{out}");
+    // "não tem", "-" and "sem email" say there is none: nothing to warn about.
+    assert!(out.contains("avisos: 6"), "{out}");
+    for warning in [
+        "linha 2: aviso: Telefone \"(20) 98765-4321\": DDD 20 não existe; guardado como não verificado",
+        "linha 3: aviso: Telefone \"98765-4321\": informe o telefone com DDD",
+        "linha 4: aviso: Telefone \"ramal 21\": ramal sem o número do telefone",
+        "linha 5: aviso: Telefone \"WhatsApp\": não é um número de telefone",
+        "linha 6: aviso: E-mail \"caio@\": e-mail inválido",
+        "linha 7: aviso: CPF/CNPJ: CPF inválido: os dígitos verificadores não conferem",
+    ] {
+        assert!(out.contains(warning), "{warning}\n{out}");
+    }
+    assert!(!out.contains("529.982.247-24"), "a CPF is not printed in warnings: {out}");
+
+    let maria = w.ok(&["clients", "show", "2001"]);
+    assert!(maria.contains("Telefones:      (12) 98765-4321\n"), "{maria}");
+    assert!(maria.contains("Telefone (não verificado): (20) 98765-4321"), "{maria}");
+    assert!(maria.contains("Nascimento:     01/01/1980"), "{maria}");
+    let joao = w.ok(&["clients", "show", "2002"]);
+    assert!(joao.contains("CPF/CNPJ:       047.009.391-92"), "the leading zero is back: {joao}");
+    assert!(joao.contains("São Paulo/SP - CEP 01310-100"), "{joao}");
+    assert!(joao.contains("Telefone (não verificado): 98765-4321"), "{joao}");
+    assert!(!joao.contains("E-mail"), "{joao}");
+    let davi = w.ok(&["clients", "show", "2006"]);
+    assert!(davi.contains("CPF/CNPJ (não verificado): 529.982.247-24"), "{davi}");
+    assert!(!davi.contains("Telefone"), "{davi}");
+
+    let again = w.ok(&["import", "clients", path(&file)]);
+    assert!(again.contains("criados: 0  atualizados: 0  sem alteração: 6  recusados: 0"), "{again}");
+    db.drop_it().await;
+}
+
+async fn an_unbalanced_quote_refuses_its_line_and_the_rest_of_the_file_imports(store: Store) {
+    let (w, db) = on_store("quote", store).await;
+    let file = w.write(
+        "clientes.csv",
+        "codigo;revenda;nome;nome_fantasia;cpf_cnpj;cidade;uf;telefones;emails\n\
+         3001;Litoral Net;Ana Lima;;;Santos;SP;;\n\
+         3002;\"Serra Fibra;Bia Souza;;;Campos;SP;;\n\
+         3003;Litoral Net;Caio Prado;;;Santos;SP;;\n\
+         3004;Litoral Net;Davi Reis;;;Santos;SP;;\n\
+         3005;Vale Net;Eva Dias;;;Taubaté;SP;;\n\
+         3006;Litoral Net;Hugo Lima;;;Santos;SP;\n\
+         3007;Litoral Net;Fábio Melo;;;Santos;SP;;\n"
+            .as_bytes(),
+    );
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("7 linhas lidas"), "{out}");
+    assert!(out.contains("criados: 5  atualizados: 0  sem alteração: 0  recusados: 2"), "{out}");
+    assert!(out.contains("linha 3: aspas sem fechamento"), "{out}");
+    assert!(out.contains("linha 7: a linha tem 8 campos e o cabeçalho tem 9"), "{out}");
+    for code in ["3001", "3003", "3004", "3005", "3007"] {
+        w.ok(&["clients", "show", code]);
+    }
+    let mut resellers = reseller_names(&db.url).await;
+    resellers.sort();
+    assert_eq!(resellers, ["Litoral Net", "Vale Net"], "nothing of the refused lines is written");
+    db.drop_it().await;
+}
+
+async fn a_refused_row_creates_no_reseller(store: Store) {
+    let (w, db) = on_store("refused", store).await;
+    let file = w.write(
+        "clientes.csv",
+        b"codigo;revenda;nome;nome_fantasia;cpf_cnpj;cidade;uf;telefones;emails\n\
+          4001;Litoral Net;Ana Lima;;;;;;\n\
+          4002;Revenda Fantasma;X;;;;;;\n",
+    );
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("criados: 1  atualizados: 0  sem alteração: 0  recusados: 1"), "{out}");
+    assert!(out.contains("linha 3: informe o nome do cliente"), "{out}");
+    assert_eq!(reseller_names(&db.url).await, ["Litoral Net"]);
+    db.drop_it().await;
+}
+
+async fn a_utf8_file_with_a_few_latin1_bytes_stays_utf8_and_those_lines_are_repaired(store: Store) {
+    let (w, db) = on_store("mixed", store).await;
+    let mut bytes = "codigo;revenda;nome;nome_fantasia;cpf_cnpj;cidade;uf;telefones;emails\n\
+                     6001;Litoral Net;João Pedro;;;São Paulo;SP;;\n"
+        .as_bytes()
+        .to_vec();
+    bytes.extend_from_slice(&latin1("6002;Litoral Net;José Simões;;;Taubaté;SP;;\n"));
+    bytes.extend_from_slice("6003;Litoral Net;Conceição Araújo;;;Jaú;SP;;\n".as_bytes());
+    let file = w.write("clientes.csv", &bytes);
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("3 linhas lidas (UTF-8, separador ';')"), "{out}");
+    assert!(out.contains("criados: 3"), "{out}");
+    assert!(out.contains("linha 3: aviso: caracteres fora do UTF-8 lidos como Windows-1252"), "{out}");
+    assert!(w.ok(&["clients", "show", "6001"]).contains("Cliente 6001 - João Pedro\n"));
+    let jose = w.ok(&["clients", "show", "6002"]);
+    assert!(jose.contains("Cliente 6002 - José Simões\n") && jose.contains("Taubaté"), "{jose}");
+    assert!(w.ok(&["clients", "show", "6003"]).contains("Conceição Araújo"));
+    db.drop_it().await;
+}
+
+async fn cells_beyond_the_header_are_reported(store: Store) {
+    let (w, db) = on_store("extra", store).await;
+    let file = w.write(
+        "clientes.csv",
+        b"codigo;revenda;nome;nome_fantasia;cpf_cnpj;cidade;uf;telefones;emails\n\
+          7001;Litoral Net;Ana Lima;;;Santos;SP;;;sobrou;\n\
+          7002;Litoral Net;Bia Lima;;;Santos;SP;;;\n",
+    );
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("criados: 2"), "{out}");
+    assert!(out.contains("avisos: 1"), "an empty cell beyond the header is no news: {out}");
+    assert!(out.contains("linha 2: aviso: 1 célula(s) além do cabeçalho não foram importadas: \"sobrou\""), "{out}");
+    db.drop_it().await;
+}
+
+async fn nul_bytes_are_removed_and_the_rows_import_on_every_store(store: Store) {
+    let (w, db) = on_store("nul", store).await;
+    let file = w.write(
+        "clientes.csv",
+        b"codigo;revenda;nome;nome_fantasia;cpf_cnpj;cidade;uf;telefones;emails\n\
+          8001;Litoral Net;Ana\0 Lima;;;San\0tos;SP;;\n\
+          8002;Litoral\0 Net;Bia Lima;;;Santos;SP;;\n",
+    );
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("criados: 2  atualizados: 0  sem alteração: 0  recusados: 0"), "{out}");
+    assert!(out.contains("linha 2: aviso: 3 caracteres nulos removidos, em 2 linha(s) a partir desta"), "{out}");
+    let ana = w.ok(&["clients", "show", "8001"]);
+    assert!(ana.contains("Cliente 8001 - Ana Lima\n") && ana.contains("Endereço:       Santos/SP\n"), "{ana}");
+    assert_eq!(reseller_names(&db.url).await, ["Litoral Net"]);
+    db.drop_it().await;
+}
+
+async fn a_code_repeated_in_a_file_counts_once_and_a_reimport_changes_nothing(store: Store) {
+    let (w, db) = on_store("repeated", store).await;
+    let file = w.write(
+        "clientes.csv",
+        b"codigo;revenda;nome;nome_fantasia;cpf_cnpj;cidade;uf;telefones;emails\n\
+          9001;Litoral Net;Ana Lima;;;Santos;SP;(12) 98765-4321;\n\
+          9001;Litoral Net;Ana Lima;;;Santos;SP;(13) 99876-5432;\n",
+    );
+    let out = w.ok(&["import", "clients", path(&file)]);
+    assert!(out.contains("criados: 1  atualizados: 0  sem alteração: 0  recusados: 0"), "{out}");
+    assert!(out.contains("linha 2: aviso: a linha 3 repete esta chave e foi a importada"), "{out}");
+    assert!(w.ok(&["clients", "show", "9001"]).contains("(13) 99876-5432"));
+    let again = w.ok(&["import", "clients", path(&file)]);
+    assert!(again.contains("criados: 0  atualizados: 0  sem alteração: 1  recusados: 0"), "{again}");
+
+    let receivables = w.write(
+        "contas.csv",
+        "cliente_codigo;vencimento;historico;valor\n\
+         9001;10/09/2026;Mensalidade;99,90\n\
+         9001;10/09/2026;mensalidade;89,90\n"
+            .as_bytes(),
+    );
+    let out = w.ok(&["import", "receivables", path(&receivables)]);
+    assert!(out.contains("criados: 1  atualizados: 0  sem alteração: 0  recusados: 0"), "{out}");
+    let again = w.ok(&["import", "receivables", path(&receivables)]);
+    assert!(again.contains("criados: 0  atualizados: 0  sem alteração: 1  recusados: 0"), "{again}");
+    db.drop_it().await;
+}
+
+async fn only_codigo_nome_and_revenda_are_required_and_revenda_may_come_from_the_command(store: Store) {
+    let (w, db) = on_store("default-reseller", store).await;
+    let minimal = w.write("minimo.csv", b"codigo;revenda;nome\n9100;Vale Net;Bia Lima\n");
+    assert!(w.ok(&["import", "clients", path(&minimal)]).contains("criados: 1"));
+    let file = w.write("clientes.csv", b"codigo;nome\n9101;Ana Lima\n");
+    let (ok, _, err) = w.balcao(&["import", "clients", path(&file)]);
+    assert!(!ok && err.contains("faltam colunas no cabeçalho: revenda"), "{err}");
+    let out = w.ok(&["import", "clients", path(&file), "--revenda", "Serra Fibra"]);
+    assert!(out.contains("criados: 1"), "{out}");
+    assert!(w.ok(&["clients", "show", "9101"]).contains("Revenda:        Serra Fibra"));
+    db.drop_it().await;
+}
+
+support::on_both_stores!(
+    dirty_contact_values_are_kept_aside_and_every_client_is_imported,
+    an_unbalanced_quote_refuses_its_line_and_the_rest_of_the_file_imports,
+    a_refused_row_creates_no_reseller,
+    a_utf8_file_with_a_few_latin1_bytes_stays_utf8_and_those_lines_are_repaired,
+    cells_beyond_the_header_are_reported,
+    nul_bytes_are_removed_and_the_rows_import_on_every_store,
+    a_code_repeated_in_a_file_counts_once_and_a_reimport_changes_nothing,
+    only_codigo_nome_and_revenda_are_required_and_revenda_may_come_from_the_command,
+);

@@ -77,6 +77,7 @@ impl MailApp {
                     emails: vec!["maria@cliente.test".into()],
                     notes: String::new(),
                     status: ClientStatus::Active,
+                    unverified: Vec::new(),
                 },
             )])
             .await

@@ -50,6 +50,7 @@ pub async fn open_for_role(app: &App, tickets: usize) -> anyhow::Result<()> {
         emails: vec![],
         notes: String::new(),
         status: ClientStatus::Active,
+        unverified: Vec::new(),
     };
     let client = app.db.create_client(&Actor::system(), &client).await?;
     let role = app.db.roles().await?.into_iter().find(|r| r.name == ROLE).map(|r| r.id).expect("default role");

@@ -566,6 +566,7 @@ impl Desk {
                     emails: form.value("email").map(|e| vec![e.to_owned()]).unwrap_or_default(),
                     notes: String::new(),
                     status: ClientStatus::Active,
+                    unverified: Vec::new(),
                 };
                 self.store.create_client(actor, &new).await.map(|c| render::registration(&c, actor.sees_documents))
             }

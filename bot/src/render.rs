@@ -151,6 +151,9 @@ pub(crate) fn registration(c: &Client, show_documents: bool) -> Screen {
     line("E-mails", &c.emails.join(", "));
     line("Situação", c.status.label());
     line("Observações", &c.notes);
+    for u in &c.unverified {
+        line(&format!("{} ({})", u.field.label(), text::UNVERIFIED), &u.shown(show_documents));
+    }
     screen(t, tabs(c))
 }
 
@@ -546,4 +549,48 @@ pub(crate) fn work_order(wo: &balcao_domain::ticket::WorkOrder) -> Screen {
     }
     keyboard.push(vec![button("Ver atendimento", format!("tk:{}", wo.ticket_id.0)), button(text::BACK, "wo")]);
     screen(t, keyboard)
+}
+
+#[cfg(test)]
+mod tests {
+    use balcao_domain::client::{Address, Client, ClientKind, ClientStatus, Unverified, UnverifiedField};
+    use balcao_domain::{ClientId, ResellerId};
+
+    use super::*;
+
+    fn client(unverified: Vec<Unverified>) -> Client {
+        Client {
+            id: ClientId(1),
+            code: "2001".into(),
+            reseller_id: ResellerId(1),
+            reseller_name: "Litoral Net".into(),
+            kind: ClientKind::Person,
+            name: "Maria Souza".into(),
+            trade_name: String::new(),
+            document: None,
+            rg_ie: String::new(),
+            birth_date: None,
+            address: Address::default(),
+            phones: Vec::new(),
+            emails: Vec::new(),
+            notes: String::new(),
+            status: ClientStatus::Active,
+            unverified,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn registration_shows_values_kept_aside_as_not_verified() {
+        let c = client(vec![
+            Unverified { field: UnverifiedField::Phone, raw: "98765-4321".into() },
+            Unverified { field: UnverifiedField::Document, raw: "529.982.247-24".into() },
+        ]);
+        let hidden = registration(&c, false).text;
+        assert!(hidden.contains("Telefone (não verificado): 98765-4321"), "{hidden}");
+        assert!(hidden.contains("CPF/CNPJ (não verificado): ***.***.***-24"), "{hidden}");
+        let whole = registration(&c, true).text;
+        assert!(whole.contains("CPF/CNPJ (não verificado): 529.982.247-24"), "{whole}");
+        assert!(!registration(&client(Vec::new()), true).text.contains("não verificado"));
+    }
 }

@@ -19,6 +19,8 @@ pub const TAB_PLANS: &str = "Planos";
 pub const TAB_FINANCE: &str = "Financeiro";
 /// Client card tabs.
 pub const TAB_TICKETS: &str = "Atendimentos";
+/// Beside a value an import kept as it came, because it did not read.
+pub const UNVERIFIED: &str = "não verificado";
 /// Refresh.
 pub const REFRESH: &str = "Atualizar";
 /// Main menu.

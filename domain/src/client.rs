@@ -76,9 +76,10 @@ impl ClientStatus {
     /// Reads what an export or a person says: "ativo", "Suspenso", "CANCELADO".
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         match search_key(s).as_str() {
-            "" | "ativo" | "active" | "a" => Ok(ClientStatus::Active),
-            "suspenso" | "suspended" | "bloqueado" | "s" => Ok(ClientStatus::Suspended),
-            "cancelado" | "cancelled" | "inativo" | "c" => Ok(ClientStatus::Cancelled),
+            "" | "ativo" | "ativa" | "active" | "habilitado" | "a" => Ok(ClientStatus::Active),
+            "suspenso" | "suspensa" | "suspended" | "bloqueado" | "bloqueada" | "s" => Ok(ClientStatus::Suspended),
+            "cancelado" | "cancelada" | "cancelled" | "inativo" | "inativa" | "desativado" | "desativada"
+            | "encerrado" | "c" => Ok(ClientStatus::Cancelled),
             _ => Err(DomainError::invalid(format!("situação desconhecida \"{s}\": use ativo, suspenso ou cancelado"))),
         }
     }
@@ -145,6 +146,98 @@ impl Address {
     }
 }
 
+/// A registration field whose value came in an import and could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnverifiedField {
+    /// CPF/CNPJ.
+    Document,
+    /// A phone.
+    Phone,
+    /// An e-mail address.
+    Email,
+    /// UF.
+    State,
+    /// CEP.
+    PostalCode,
+    /// Birth or foundation date.
+    BirthDate,
+}
+
+impl UnverifiedField {
+    /// Every field, in the order the registration shows them.
+    pub const ALL: [UnverifiedField; 6] = [
+        UnverifiedField::Document,
+        UnverifiedField::BirthDate,
+        UnverifiedField::State,
+        UnverifiedField::PostalCode,
+        UnverifiedField::Phone,
+        UnverifiedField::Email,
+    ];
+
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnverifiedField::Document => "document",
+            UnverifiedField::Phone => "phone",
+            UnverifiedField::Email => "email",
+            UnverifiedField::State => "state",
+            UnverifiedField::PostalCode => "postal_code",
+            UnverifiedField::BirthDate => "birth_date",
+        }
+    }
+
+    /// From the stored form; `None` for a name this version does not know.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The field's name as the registration shows it: "Telefone", "CEP".
+    pub fn label(self) -> &'static str {
+        match self {
+            UnverifiedField::Document => "CPF/CNPJ",
+            UnverifiedField::Phone => "Telefone",
+            UnverifiedField::Email => "E-mail",
+            UnverifiedField::State => "UF",
+            UnverifiedField::PostalCode => "CEP",
+            UnverifiedField::BirthDate => "Data de nascimento",
+        }
+    }
+}
+
+/// A value kept as it came because it did not parse ("não verificado"): the
+/// client is registered without it, and staff can still read what was there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Unverified {
+    /// Which field it was meant for.
+    pub field: UnverifiedField,
+    /// The text as it was in the file, trimmed.
+    pub raw: String,
+}
+
+impl Unverified {
+    /// The raw text for those who may not see documents whole: a document's
+    /// digits are hidden but the last two; other fields are shown as they are.
+    pub fn shown(&self, show_documents: bool) -> String {
+        if self.field != UnverifiedField::Document || show_documents {
+            return self.raw.clone();
+        }
+        let total = self.raw.chars().filter(char::is_ascii_digit).count();
+        let mut seen = 0;
+        self.raw
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    seen += 1;
+                    if seen + 2 <= total { '*' } else { c }
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+}
+
 /// A client with the whole registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
@@ -178,6 +271,8 @@ pub struct Client {
     pub notes: String,
     /// Ativo, suspenso, cancelado.
     pub status: ClientStatus,
+    /// Values an import could not read, kept as they came.
+    pub unverified: Vec<Unverified>,
     /// When the client was registered.
     pub created_at: DateTime<Utc>,
 }
@@ -234,6 +329,8 @@ pub struct NewClient {
     pub notes: String,
     /// Situação.
     pub status: ClientStatus,
+    /// Values an import could not read, kept as they came (empty elsewhere).
+    pub unverified: Vec<Unverified>,
 }
 
 /// The normalized keys search runs on, computed once on write.
@@ -305,6 +402,43 @@ pub fn parse_state(s: &str) -> Result<String, DomainError> {
     }
 }
 
+/// The UF of a state written by name, as spreadsheets often have it:
+/// "São Paulo" → "SP", "rio grande do sul" → "RS". Accents and case are
+/// ignored; an unknown name gives `None`.
+pub fn state_by_name(name: &str) -> Option<&'static str> {
+    const NAMES: [(&str, &str); 27] = [
+        ("acre", "AC"),
+        ("alagoas", "AL"),
+        ("amapa", "AP"),
+        ("amazonas", "AM"),
+        ("bahia", "BA"),
+        ("ceara", "CE"),
+        ("distrito federal", "DF"),
+        ("espirito santo", "ES"),
+        ("goias", "GO"),
+        ("maranhao", "MA"),
+        ("mato grosso", "MT"),
+        ("mato grosso do sul", "MS"),
+        ("minas gerais", "MG"),
+        ("para", "PA"),
+        ("paraiba", "PB"),
+        ("parana", "PR"),
+        ("pernambuco", "PE"),
+        ("piaui", "PI"),
+        ("rio de janeiro", "RJ"),
+        ("rio grande do norte", "RN"),
+        ("rio grande do sul", "RS"),
+        ("rondonia", "RO"),
+        ("roraima", "RR"),
+        ("santa catarina", "SC"),
+        ("sao paulo", "SP"),
+        ("sergipe", "SE"),
+        ("tocantins", "TO"),
+    ];
+    let key = search_key(name);
+    NAMES.iter().find(|(n, _)| *n == key).map(|(_, uf)| *uf)
+}
+
 /// "12345678" or "12.345-678" → "12345-678".
 pub fn parse_postal_code(s: &str) -> Result<String, DomainError> {
     let d = crate::text::digits(s);
@@ -348,6 +482,32 @@ mod tests {
         assert!(parse_postal_code("1234").is_err());
         assert_eq!(parse_state("sp").unwrap(), "SP");
         assert!(parse_state("XX").is_err());
+        assert!(parse_state("São Paulo").is_err(), "the parser stays strict");
+    }
+
+    #[test]
+    fn a_state_written_by_name_gives_its_uf() {
+        assert_eq!(state_by_name("São Paulo"), Some("SP"));
+        assert_eq!(state_by_name(" MATO GROSSO DO SUL "), Some("MS"));
+        assert_eq!(state_by_name("Pará"), Some("PA"));
+        assert_eq!(state_by_name("Sao Paolo"), None);
+    }
+
+    #[test]
+    fn an_unverified_document_is_hidden_from_who_may_not_see_documents() {
+        let u = Unverified { field: UnverifiedField::Document, raw: "529.982.247-24".into() };
+        assert_eq!(u.shown(false), "***.***.***-24");
+        assert_eq!(u.shown(true), "529.982.247-24");
+        let p = Unverified { field: UnverifiedField::Phone, raw: "98765-4321".into() };
+        assert_eq!(p.shown(false), "98765-4321");
+    }
+
+    #[test]
+    fn unverified_fields_round_trip_their_stored_form() {
+        for f in UnverifiedField::ALL {
+            assert_eq!(UnverifiedField::from_stored(f.as_str()), Some(f));
+        }
+        assert_eq!(UnverifiedField::from_stored("shoe_size"), None);
     }
 
     #[test]

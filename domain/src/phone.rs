@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::DomainError;
 use crate::text::digits;
 
+/// The area codes (DDD) in use in Brazil.
+pub const AREA_CODES: [u8; 67] = [
+    11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 24, 27, 28, 31, 32, 33, 34, 35, 37, 38, 41, 42, 43, 44, 45, 46, 47, 48,
+    49, 51, 53, 54, 55, 61, 62, 63, 64, 65, 66, 67, 68, 69, 71, 73, 74, 75, 77, 79, 81, 82, 83, 84, 85, 86, 87, 88, 89,
+    91, 92, 93, 94, 95, 96, 97, 98, 99,
+];
+
 /// A Brazilian phone number: two-digit area code (DDD) and 8 or 9 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -34,13 +41,18 @@ impl Phone {
         }
         let d = national_digits(input);
         match d.len() {
-            10 | 11 if d.as_bytes()[0] != b'0' && d.as_bytes()[1] != b'0' => {
+            10 | 11 => {
+                let ddd: u8 = d[..2].parse().unwrap_or(0);
+                if !AREA_CODES.contains(&ddd) {
+                    return Err(DomainError::invalid(format!("DDD {} não existe", &d[..2])));
+                }
                 if d.len() == 11 && d.as_bytes()[2] != b'9' {
                     return Err(DomainError::invalid("celular com 9 dígitos deve começar com 9"));
                 }
                 Ok(Phone(d))
             }
             8 | 9 => Err(DomainError::invalid("informe o telefone com DDD, por exemplo (11) 98765-4321")),
+            20..=22 => Err(DomainError::invalid("parecem ser dois telefones: separe-os com /")),
             _ => Err(DomainError::invalid(format!(
                 "telefone inválido: esperado DDD e 8 ou 9 dígitos, foram informados {} dígitos",
                 d.len()
@@ -101,6 +113,21 @@ mod tests {
         assert!(e.contains("DDD"), "{e}");
         assert!(Phone::parse("abc").is_err());
         assert!(Phone::parse("11887654321").is_err());
+    }
+
+    #[test]
+    fn an_area_code_that_does_not_exist_is_named() {
+        assert_eq!(Phone::parse("(20) 98765-4321").unwrap_err().to_string(), "DDD 20 não existe");
+        assert_eq!(Phone::parse("(10) 3456-7890").unwrap_err().to_string(), "DDD 10 não existe");
+        for ddd in AREA_CODES {
+            assert!(Phone::parse(&format!("{ddd}987654321")).is_ok(), "{ddd}");
+        }
+    }
+
+    #[test]
+    fn two_numbers_run_together_are_told_apart_from_a_typo() {
+        let e = Phone::parse("(12) 98765-4321 (20) 98765-4321").unwrap_err().to_string();
+        assert!(e.contains("dois telefones"), "{e}");
     }
 
     #[test]

@@ -116,6 +116,10 @@ pub struct ImportOutcome {
     pub unchanged: usize,
     /// Rows refused: line number and reason.
     pub refused: Vec<(usize, String)>,
+    /// Rows left out because a later row of the file has the same key (the
+    /// same código, or the same natural key): their line and the line that
+    /// was applied instead. Only the last row of a key counts above.
+    pub repeated: Vec<(usize, usize)>,
 }
 
 impl ImportOutcome {
@@ -125,16 +129,34 @@ impl ImportOutcome {
         self.updated += other.updated;
         self.unchanged += other.unchanged;
         self.refused.extend(other.refused);
+        self.repeated.extend(other.repeated);
     }
+}
+
+/// A client row of an export with its reseller by name. The store creates a
+/// reseller named for the first time in the same transaction as the client,
+/// so a refused row leaves no reseller behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientImport {
+    /// The row's line in the file.
+    pub line: usize,
+    /// The reseller's name as the file has it (case and accents ignored).
+    pub reseller: String,
+    /// The client; its `reseller_id` is set by the store from `reseller`.
+    pub client: NewClient,
 }
 
 /// Bulk upserts from providers' exports, keyed by código (clients) and by
 /// natural keys (subscriptions: client and plan; receivables: client, due date
-/// and histórico). Each row is applied whole or refused whole.
+/// and histórico). Each row is applied whole or refused whole. When a key
+/// appears on several rows, the last one is applied and the others are
+/// reported as repeated; the counts say what changed in the store.
 #[async_trait]
 pub trait Imports: Send + Sync {
     /// Upserts clients; each row carries its line number.
     async fn import_clients(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome>;
+    /// Upserts clients whose reseller is given by name (see [`ClientImport`]).
+    async fn import_clients_by_reseller_name(&self, rows: &[ClientImport]) -> DomainResult<ImportOutcome>;
     /// Upserts subscriptions.
     async fn import_subscriptions(&self, rows: &[(usize, NewSubscription)]) -> DomainResult<ImportOutcome>;
     /// Upserts receivables and their settlement.

@@ -1,14 +1,14 @@
 //! Reading the CSV exports that Brazilian providers bring from their old
-//! systems and spreadsheets: guesses the encoding (UTF-8, UTF-16 with BOM or
-//! Windows-1252) and the delimiter (`;`, `,` or tab), normalizes header names,
-//! skips blank rows and keeps each row's real line number for error messages.
-//! Also parses the Brazilian money and date formats found in those files.
+//! systems and spreadsheets: decides the encoding on evidence (UTF-8,
+//! UTF-16, Windows-1252, or UTF-8 with a few Windows-1252 lines, each one
+//! repaired and reported), the delimiter (`;`, `,` or tab), normalizes header
+//! names, skips blank rows and keeps each row's real line number for messages.
+//! A broken row (a quote left open, too few fields) is refused with its line
+//! and the rows after it are still read; NUL characters are dropped.
 //!
 //! Not for: mapping columns to domain types or deciding which columns an import
 //! needs (callers do that with [`Table::column`] and [`Table::missing`]),
 //! writing CSV, or files too large to hold in memory.
-
-use std::borrow::Cow;
 
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
@@ -24,8 +24,14 @@ pub struct Table {
     /// The delimiter that was detected: `b';'`, `b','` or `b'\t'`.
     pub delimiter: u8,
     /// The encoding the file was decoded from: "UTF-8" or "windows-1252"
-    /// (or "UTF-16LE" / "UTF-16BE" for Excel's "Unicode text" with a BOM).
+    /// (or "UTF-16LE" / "UTF-16BE" for Excel's "Unicode text"). A file of both
+    /// is named for the most of it; the other lines are in `warnings`.
     pub encoding: &'static str,
+    /// Rows that could not be read as a record, with line and reason; nothing
+    /// of them is in `rows`.
+    pub refused: Vec<(usize, String)>,
+    /// What was read but repaired or left out, with line and reason.
+    pub warnings: Vec<(usize, String)>,
 }
 
 /// One data row of a [`Table`].
@@ -74,12 +80,12 @@ pub enum TableError {
     /// There is content, but every row is blank (e.g. only `;;;`).
     #[error("o arquivo não tem cabeçalho")]
     NoHeader,
+    /// The header's quotes never close.
+    #[error("aspas sem fechamento no cabeçalho (linha {0})")]
+    Header(usize),
     /// Two header cells normalize to the same name, so a column would be ambiguous.
     #[error("a coluna \"{0}\" aparece mais de uma vez no cabeçalho")]
     DuplicateColumn(String),
-    /// The CSV reader failed.
-    #[error("erro ao ler o CSV perto da linha {line}: {message}")]
-    Csv { line: usize, message: String },
 }
 
 /// Reads a whole CSV file: detects encoding and delimiter, normalizes the
@@ -87,77 +93,314 @@ pub enum TableError {
 ///
 /// A first line `sep=;` (as Excel writes it) sets the delimiter and is skipped.
 /// A file with a header and no data rows is not an error: `rows` is empty.
+/// A data row with fewer fields than the header, or whose quoted field runs
+/// past its line without making a whole row, is refused and reading goes on
+/// at the next line; cells beyond the header are reported, not read.
 pub fn read_table(bytes: &[u8]) -> Result<Table, TableError> {
-    let (text, encoding) = decode(bytes);
+    let decoded = decode(bytes);
+    let mut warnings = Vec::new();
+    let mut text = decoded.text;
+    if !decoded.repaired.is_empty() {
+        let lines = lines_of(&text, &decoded.repaired);
+        let why = match decoded.encoding {
+            "UTF-8" => "caracteres fora do UTF-8 lidos como Windows-1252; confira os acentos",
+            _ => "trecho em UTF-8 num arquivo Windows-1252, lido como UTF-8; confira os acentos",
+        };
+        warnings.extend(lines.into_iter().map(|line| (line, why.to_owned())));
+    }
+    if text.contains('\0') {
+        let offsets: Vec<usize> = text.match_indices('\0').map(|(i, _)| i).collect();
+        let lines = lines_of(&text, &offsets);
+        let first = lines.first().copied().unwrap_or(1);
+        warnings.push((
+            first,
+            format!("{} caracteres nulos removidos, em {} linha(s) a partir desta", offsets.len(), lines.len()),
+        ));
+        text = text.replace('\0', "");
+    }
     if text.trim().is_empty() {
         return Err(TableError::Empty);
     }
 
     let (body, line_offset, delimiter) = match excel_sep_line(&text) {
         Some((delimiter, rest)) => (rest, 1, delimiter),
-        None => (&*text, 0, detect_delimiter(&text)),
+        None => (text.as_str(), 0, detect_delimiter(&text)),
     };
 
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body.as_bytes());
-
-    let mut lines = LineCounter::new(body.as_bytes(), line_offset);
+    let mut records = Records { text: body, pos: 0, line: line_offset + 1, delimiter: char::from(delimiter) };
     let mut headers: Option<Vec<String>> = None;
     let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => {
-                let line = match err.position() {
-                    Some(pos) => lines.record_starting_at(pos.byte()),
-                    None => lines.current(),
-                };
-                return Err(TableError::Csv { line, message: err.to_string() });
-            }
-        }
-        let line = match record.position() {
-            Some(pos) => lines.record_starting_at(pos.byte()),
-            None => lines.current(),
-        };
-
-        let fields: Vec<String> = record.iter().map(|f| f.trim().to_owned()).collect();
-        if fields.iter().all(String::is_empty) {
+    let mut refused = Vec::new();
+    while let Some(record) = records.next_record() {
+        if record.fields.iter().all(String::is_empty) && record.problem.is_none() {
             continue;
         }
-        if headers.is_some() {
-            rows.push(Row { line, fields });
-        } else {
-            headers = Some(normalize_headers(&fields)?);
+        let Some(header) = &headers else {
+            if record.problem.is_some() {
+                return Err(TableError::Header(record.line));
+            }
+            headers = Some(normalize_headers(&record.fields)?);
+            continue;
+        };
+        let expected = header.len();
+        let swallowed = record.spans_lines
+            && (record.fields.len() != expected
+                || record.fields.iter().any(|f| holds_a_row(f, char::from(delimiter), expected)));
+        if record.problem.is_some() || swallowed {
+            refused.push((
+                record.line,
+                "aspas sem fechamento: o campo entre aspas passa do fim da linha; nada desta linha foi importado"
+                    .into(),
+            ));
+            records.restart_after_first_line(&record);
+            continue;
         }
+        if record.fields.len() < expected {
+            refused.push((
+                record.line,
+                format!(
+                    "a linha tem {} campos e o cabeçalho tem {expected}; nada desta linha foi importado",
+                    record.fields.len()
+                ),
+            ));
+            continue;
+        }
+        let extra: Vec<&str> = record.fields[expected..].iter().map(String::as_str).filter(|f| !f.is_empty()).collect();
+        if !extra.is_empty() {
+            warnings.push((
+                record.line,
+                format!(
+                    "{} célula(s) além do cabeçalho não foram importadas: {}",
+                    extra.len(),
+                    extra.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        rows.push(Row { line: record.line, fields: record.fields });
     }
 
     let headers = headers.ok_or(TableError::NoHeader)?;
-    Ok(Table { headers, rows, delimiter, encoding })
+    warnings.sort();
+    Ok(Table { headers, rows, delimiter, encoding: decoded.encoding, refused, warnings })
 }
 
-/// Decodes the file, returning the text and the encoding's name.
-fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
-    match Encoding::for_bom(bytes) {
-        Some((encoding, bom_len)) if encoding == UTF_8 => utf8_or_windows_1252(&bytes[bom_len..]),
-        Some((encoding, bom_len)) => {
-            let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-            (text, encoding.name())
+/// Whether a field that spans lines holds, after its first line, a line that
+/// looks like a whole row (as many delimiters as the header has): the sign of
+/// a quote left open that swallowed the rows after it, even when the count
+/// of fields happens to come out right. An address or a note typed over
+/// several lines in a spreadsheet cell does not look like that.
+fn holds_a_row(field: &str, delimiter: char, columns: usize) -> bool {
+    columns >= 2 && field.split(['\n', '\r']).skip(1).any(|line| line.matches(delimiter).count() + 1 >= columns)
+}
+
+/// A record as read, before it is judged against the header.
+struct Record {
+    /// Line where it starts.
+    line: usize,
+    /// Whether a quoted field of it runs past the end of its first line.
+    spans_lines: bool,
+    /// Trimmed fields.
+    fields: Vec<String>,
+    /// Why it is not a record at all (a quote still open at the end of the file).
+    problem: Option<&'static str>,
+    /// Byte offset and line number just after the record's first line.
+    after_first_line: (usize, usize),
+}
+
+/// RFC 4180 records with their line numbers: quotes may hold delimiters,
+/// doubled quotes and line breaks; a quote inside an unquoted field is text.
+/// A lone CR ends a line too (old Mac exports); CRLF counts once.
+struct Records<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+    delimiter: char,
+}
+
+impl Records<'_> {
+    fn next_record(&mut self) -> Option<Record> {
+        if self.pos >= self.text.len() {
+            return None;
         }
-        None => utf8_or_windows_1252(bytes),
+        let start_line = self.line;
+        let mut after_first_line = None;
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut chars = self.text[self.pos..].char_indices().peekable();
+        let base = self.pos;
+        let mut in_quotes = false;
+        let mut spans_lines = false;
+        let mut at_field_start = true;
+        let mut end = self.text.len();
+        let mut problem = None;
+        while let Some((i, c)) = chars.next() {
+            let line_break = match c {
+                '\r' => {
+                    if let Some((_, '\n')) = chars.peek() {
+                        chars.next();
+                    }
+                    true
+                }
+                '\n' => true,
+                _ => false,
+            };
+            if line_break {
+                self.line += 1;
+                let next = chars.peek().map_or(self.text.len(), |(j, _)| base + j);
+                if after_first_line.is_none() {
+                    after_first_line = Some((next, self.line));
+                }
+                if !in_quotes {
+                    end = next;
+                    break;
+                }
+                spans_lines = true;
+                field.push(c);
+                if c == '\r' && self.text[base + i..].starts_with("\r\n") {
+                    field.push('\n');
+                }
+                continue;
+            }
+            if in_quotes {
+                if c == '"' {
+                    if let Some((_, '"')) = chars.peek() {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        in_quotes = false;
+                    }
+                } else {
+                    field.push(c);
+                }
+            } else if c == self.delimiter {
+                fields.push(std::mem::take(&mut field).trim().to_owned());
+                at_field_start = true;
+                continue;
+            } else if c == '"' && at_field_start && field.trim().is_empty() {
+                field.clear();
+                in_quotes = true;
+            } else {
+                field.push(c);
+            }
+            at_field_start = false;
+        }
+        if in_quotes {
+            problem = Some("quote");
+        }
+        fields.push(field.trim().to_owned());
+        self.pos = end;
+        Some(Record {
+            line: start_line,
+            spans_lines,
+            fields,
+            problem,
+            after_first_line: after_first_line.unwrap_or((self.text.len(), self.line)),
+        })
+    }
+
+    /// Reads on from the line after `record`'s first one, as if the record
+    /// had ended there.
+    fn restart_after_first_line(&mut self, record: &Record) {
+        (self.pos, self.line) = record.after_first_line;
     }
 }
 
-/// Any byte sequence decodes as Windows-1252, so valid UTF-8 is tried first;
-/// Latin-1 text with accents is practically never valid UTF-8 by accident.
-fn utf8_or_windows_1252(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => (Cow::Borrowed(text), UTF_8.name()),
-        Err(_) => {
-            let (text, _) = WINDOWS_1252.decode_without_bom_handling(bytes);
-            (text, WINDOWS_1252.name())
+/// The 1-based lines of `offsets` (sorted byte offsets into `text`), each once.
+fn lines_of(text: &str, offsets: &[usize]) -> Vec<usize> {
+    let mut lines = Vec::new();
+    let mut line = 1;
+    let mut scanned = 0;
+    let bytes = text.as_bytes();
+    for &offset in offsets {
+        for i in scanned..offset.min(bytes.len()) {
+            let is_break = match bytes[i] {
+                b'\n' => true,
+                b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+                _ => false,
+            };
+            if is_break {
+                line += 1;
+            }
         }
+        scanned = scanned.max(offset);
+        if lines.last() != Some(&line) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// A decoded file: its text, the encoding it is named for, and the byte
+/// offsets in `text` of what was read in the other encoding.
+struct Decoded {
+    text: String,
+    encoding: &'static str,
+    repaired: Vec<usize>,
+}
+
+/// Decodes the file on evidence. A BOM decides; UTF-16 without one is told by
+/// its zero bytes. Otherwise each run of valid UTF-8 is read as UTF-8 and each
+/// byte that is not as Windows-1252 (where Latin-1 text puts accents): a file
+/// with no multi-byte UTF-8 is Windows-1252, one with no invalid byte is
+/// UTF-8, and a mix is named for the larger part, the lines of the other
+/// part reported. Nothing is decoded twice, so "José" never turns "JosÃ©".
+fn decode(bytes: &[u8]) -> Decoded {
+    let mut body = bytes;
+    match Encoding::for_bom(bytes) {
+        Some((encoding, bom_len)) if encoding != UTF_8 => {
+            let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+            return Decoded { text: text.into_owned(), encoding: encoding.name(), repaired: Vec::new() };
+        }
+        Some((_, bom_len)) => body = &bytes[bom_len..],
+        None => {
+            if let Some(encoding) = utf16_without_bom(bytes) {
+                let (text, _) = encoding.decode_without_bom_handling(bytes);
+                return Decoded { text: text.into_owned(), encoding: encoding.name(), repaired: Vec::new() };
+            }
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(body) {
+        return Decoded { text: text.to_owned(), encoding: UTF_8.name(), repaired: Vec::new() };
+    }
+    let mut text = String::with_capacity(body.len() + body.len() / 8);
+    let (mut utf8_at, mut latin_at) = (Vec::new(), Vec::new());
+    for chunk in body.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.len_utf8() > 1 {
+                utf8_at.push(text.len());
+            }
+            text.push(c);
+        }
+        for byte in chunk.invalid() {
+            latin_at.push(text.len());
+            let (c, _) = WINDOWS_1252.decode_without_bom_handling(std::slice::from_ref(byte));
+            text.push_str(&c);
+        }
+    }
+    if utf8_at.is_empty() {
+        Decoded { text, encoding: WINDOWS_1252.name(), repaired: Vec::new() }
+    } else if utf8_at.len() >= latin_at.len() {
+        Decoded { text, encoding: UTF_8.name(), repaired: latin_at }
+    } else {
+        Decoded { text, encoding: WINDOWS_1252.name(), repaired: utf8_at }
+    }
+}
+
+/// UTF-16 without a BOM: text of ASCII letters has a zero byte in every
+/// other position. A few stray NULs do not make a file UTF-16.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    if bytes.len() < 4 {
+        return None;
+    }
+    let pairs = bytes.len() / 2;
+    let zero_at = |parity: usize| bytes.iter().skip(parity).step_by(2).filter(|b| **b == 0).count();
+    let (even, odd) = (zero_at(0), zero_at(1));
+    if odd * 10 >= pairs * 9 && even * 10 < pairs {
+        Some(encoding_rs::UTF_16LE)
+    } else if even * 10 >= pairs * 9 && odd * 10 < pairs {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
     }
 }
 
@@ -240,54 +483,16 @@ fn normalize_header(raw: &str) -> String {
     out
 }
 
-/// Real line numbers of records. csv's `Position::line()` cannot be used: a
-/// record's position is where the previous record's input stopped, before the
-/// `\n` of a CRLF and before skipped empty lines, so it lags behind in
-/// Windows files. Counting line breaks up to the record's first byte does not.
-struct LineCounter<'a> {
-    text: &'a [u8],
-    scanned: usize,
-    line: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a [u8], line_offset: usize) -> Self {
-        Self { text, scanned: 0, line: line_offset + 1 }
-    }
-
-    fn current(&self) -> usize {
-        self.line
-    }
-
-    /// `byte` is csv's position for the record; records come in file order.
-    fn record_starting_at(&mut self, byte: u64) -> usize {
-        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).clamp(self.scanned, self.text.len());
-        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        let region = self.text.get(self.scanned..start).unwrap_or_default();
-        for (i, byte) in region.iter().enumerate() {
-            // A lone CR ends a line too (old Mac exports); CRLF counts once.
-            let is_break = match byte {
-                b'\n' => true,
-                b'\r' => self.text.get(self.scanned + i + 1) != Some(&b'\n'),
-                _ => false,
-            };
-            if is_break {
-                self.line += 1;
-            }
-        }
-        self.scanned = start;
-        self.line
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lines(table: &Table) -> Vec<usize> {
         table.rows.iter().map(|r| r.line).collect()
+    }
+
+    fn latin_bytes(text: &str) -> Vec<u8> {
+        WINDOWS_1252.encode(text).0.into_owned()
     }
 
     #[test]
@@ -413,8 +618,8 @@ mod tests {
     }
 
     #[test]
-    fn fields_are_trimmed_and_short_rows_read_as_empty() {
-        let table = read_table(b"a;b;c\n  x ;\" y \"\n").expect("reads");
+    fn fields_are_trimmed_and_absent_columns_read_as_empty() {
+        let table = read_table(b"a;b;c\n  x ;\" y \";\n").expect("reads");
         let row = &table.rows[0];
         assert_eq!(row.get(Some(0)), "x");
         assert_eq!(row.get(Some(1)), "y");
@@ -422,6 +627,85 @@ mod tests {
         assert_eq!(row.get(Some(99)), "");
         assert_eq!(row.get(None), "");
         assert_eq!(row.get(table.column("nao_existe")), "");
+    }
+
+    #[test]
+    fn a_row_with_fewer_fields_than_the_header_is_refused_with_its_line() {
+        let table = read_table(b"a;b;c\n1;2;3\n4;5\n6;7;8\n").expect("reads");
+        assert_eq!(lines(&table), [2, 4]);
+        assert_eq!(
+            table.refused,
+            [(3, "a linha tem 2 campos e o cabeçalho tem 3; nada desta linha foi importado".into())]
+        );
+    }
+
+    #[test]
+    fn an_unbalanced_quote_refuses_its_line_and_reading_goes_on_at_the_next() {
+        let text = "nome;revenda;cidade\nAna;Litoral;Santos\nBia;\"Serra;Campos\nCaio;Litoral;Santos\nDavi;Vale;Jaú\n";
+        let table = read_table(text.as_bytes()).expect("reads");
+        assert_eq!(lines(&table), [2, 4, 5]);
+        assert_eq!(table.refused.len(), 1);
+        assert_eq!(table.refused[0].0, 3);
+        assert!(table.refused[0].1.starts_with("aspas sem fechamento"), "{:?}", table.refused);
+        assert_eq!(table.rows[2].fields, ["Davi", "Vale", "Jaú"]);
+    }
+
+    #[test]
+    fn a_quote_closed_lines_later_without_making_a_row_is_refused_too() {
+        let text = "nome;obs;cidade\nAna;\"aberta;Santos\nBia;x;Campos\nCaio;fecha\";Recife\nDavi;ok;Olinda\n";
+        let table = read_table(text.as_bytes()).expect("reads");
+        assert_eq!(table.refused.iter().map(|r| r.0).collect::<Vec<_>>(), [2]);
+        assert_eq!(lines(&table), [3, 4, 5]);
+        // Read on its own, the closing quote is text inside an unquoted field.
+        assert_eq!(table.rows[1].fields, ["Caio", "fecha\"", "Recife"]);
+    }
+
+    #[test]
+    fn non_empty_cells_beyond_the_header_are_warned_about() {
+        let table = read_table(b"a;b\n1;2;;\n3;4;x\n").expect("reads");
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.warnings, [(3, "1 célula(s) além do cabeçalho não foram importadas: \"x\"".into())]);
+    }
+
+    #[test]
+    fn a_utf8_file_with_a_latin1_line_is_utf8_with_that_line_repaired() {
+        let mut bytes = "nome;cidade\nJoão;São Paulo\n".as_bytes().to_vec();
+        bytes.extend_from_slice(b"Jos\xe9;Jundia\xed\n");
+        bytes.extend_from_slice("Conceição;Jaú\n".as_bytes());
+        let table = read_table(&bytes).expect("reads");
+        assert_eq!(table.encoding, "UTF-8");
+        assert_eq!(table.rows[0].fields, ["João", "São Paulo"]);
+        assert_eq!(table.rows[1].fields, ["José", "Jundiaí"]);
+        assert_eq!(table.rows[2].fields, ["Conceição", "Jaú"]);
+        assert_eq!(table.warnings.len(), 1);
+        assert_eq!(table.warnings[0].0, 3);
+    }
+
+    #[test]
+    fn a_latin1_file_with_one_utf8_line_is_latin1_and_that_line_is_not_mojibake() {
+        let mut bytes = latin_bytes("nome;cidade\nJoão;São Paulo\nAção;Jaú\n");
+        bytes.extend_from_slice("José;Jundiaí\n".as_bytes());
+        let table = read_table(&bytes).expect("reads");
+        assert_eq!(table.encoding, "windows-1252");
+        assert_eq!(table.rows[2].fields, ["José", "Jundiaí"]);
+        assert_eq!(table.warnings.iter().map(|w| w.0).collect::<Vec<_>>(), [4]);
+    }
+
+    #[test]
+    fn nul_characters_are_removed_and_reported_once() {
+        let table = read_table(b"nome;cidade\nA\0na;Santos\nBia;Cam\0p\0os\n").expect("reads");
+        assert_eq!(table.rows[0].fields, ["Ana", "Santos"]);
+        assert_eq!(table.rows[1].fields, ["Bia", "Campos"]);
+        assert_eq!(table.warnings, [(2, "3 caracteres nulos removidos, em 2 linha(s) a partir desta".into())]);
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_told_by_its_zero_bytes() {
+        let bytes: Vec<u8> = "nome;cidade\r\nAna;São Paulo\r\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let table = read_table(&bytes).expect("reads");
+        assert_eq!(table.encoding, "UTF-16LE");
+        assert_eq!(table.rows[0].fields, ["Ana", "São Paulo"]);
+        assert!(table.warnings.is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use balcao_domain::{ClientId, DomainError, DomainResult};
 
 use crate::rows::{
     CLIENT_COLUMNS, ClientRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_FROM, SUMMARY_COLUMNS, SubscriptionRow, SummaryRow,
+    unverified_text,
 };
 use crate::sql::{Statement, Tuple};
 use crate::{Db, Dialect, backend, date_text, now_text, scope_clause};
@@ -18,33 +19,40 @@ use crate::{Db, Dialect, backend, date_text, now_text, scope_clause};
 /// The client columns an insert or an update writes, besides `code` and the instants, in order.
 pub(crate) const CLIENT_FIELDS: &str = "reseller_id, kind, name, trade_name, document, rg_ie, birth_date, \
      street, number, complement, district, city, state, postal_code, phones, emails, notes, status, \
-     name_key, trade_key, city_key, fingerprint";
+     name_key, trade_key, city_key, fingerprint, unverified";
+
+/// Text as both stores keep it: PostgreSQL refuses NUL characters in text and
+/// SQLite would keep them, so they are dropped on the way in, for both alike.
+pub(crate) fn without_nul(s: &str) -> String {
+    s.replace('\0', "")
+}
 
 /// Binds one client's values in [`CLIENT_FIELDS`] order.
 pub(crate) fn push_client_fields(b: &mut Tuple<'_>, c: &NewClient) {
     let keys = c.search_keys();
     b.bind(c.reseller_id.0)
         .bind(c.kind.as_str().to_owned())
-        .bind(c.name.trim().to_owned())
-        .bind(c.trade_name.trim().to_owned())
+        .bind(without_nul(c.name.trim()))
+        .bind(without_nul(c.trade_name.trim()))
         .bind(c.document.as_ref().map(|d| d.digits().to_owned()))
-        .bind(c.rg_ie.clone())
+        .bind(without_nul(&c.rg_ie))
         .bind(c.birth_date.map(date_text))
-        .bind(c.address.street.clone())
-        .bind(c.address.number.clone())
-        .bind(c.address.complement.clone())
-        .bind(c.address.district.clone())
-        .bind(c.address.city.clone())
-        .bind(c.address.state.clone())
-        .bind(c.address.postal_code.clone())
+        .bind(without_nul(&c.address.street))
+        .bind(without_nul(&c.address.number))
+        .bind(without_nul(&c.address.complement))
+        .bind(without_nul(&c.address.district))
+        .bind(without_nul(&c.address.city))
+        .bind(without_nul(&c.address.state))
+        .bind(without_nul(&c.address.postal_code))
         .bind(keys.phones)
-        .bind(c.emails.join(" "))
-        .bind(c.notes.clone())
+        .bind(without_nul(&c.emails.join(" ")))
+        .bind(without_nul(&c.notes))
         .bind(c.status.as_str().to_owned())
         .bind(keys.name)
         .bind(keys.trade_name)
         .bind(keys.city)
-        .bind(fingerprint(c));
+        .bind(fingerprint(c))
+        .bind(without_nul(&unverified_text(&c.unverified)));
 }
 
 /// An insert of `clients`, one row each; add `RETURNING` if needed.
@@ -66,7 +74,8 @@ pub(crate) fn fingerprint(c: &NewClient) -> String {
     let birth = c.birth_date.map(date_text).unwrap_or_default();
     let phones = c.phones.iter().map(|p| p.digits()).collect::<Vec<_>>().join(" ");
     let emails = c.emails.join(" ");
-    let parts: [&str; 17] = [
+    let unverified = unverified_text(&c.unverified);
+    let mut parts: Vec<&str> = vec![
         c.kind.as_str(),
         &c.name,
         &c.trade_name,
@@ -85,6 +94,11 @@ pub(crate) fn fingerprint(c: &NewClient) -> String {
         &c.notes,
         c.status.as_str(),
     ];
+    // Only when present, so clients imported before values were kept aside
+    // keep their fingerprint and a re-import finds them unchanged.
+    if !unverified.is_empty() {
+        parts.push(&unverified);
+    }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, p) in parts.iter().enumerate() {
         for b in p.bytes().chain([0x1f, i as u8]) {

@@ -1,35 +1,93 @@
 //! Bulk upserts from providers' exports. Rows go in chunks, one transaction a
 //! chunk; a chunk that fails as a whole is retried row by row so one bad row
-//! is refused alone and the rest still land.
+//! is refused alone and the rest still land. A key repeated in the batch is
+//! applied once, from its last row, so the counts say what changed; resellers
+//! named by clients are created in their client's transaction.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use async_trait::async_trait;
 use balcao_domain::client::NewClient;
 use balcao_domain::finance::NewReceivable;
-use balcao_domain::ports::{ImportOutcome, Imports};
+use balcao_domain::ports::{ClientImport, ImportOutcome, Imports};
 use balcao_domain::subscription::{NewSubscription, Salesperson};
 use balcao_domain::text::search_key;
-use balcao_domain::{DomainError, DomainResult};
+use balcao_domain::{DomainError, DomainResult, ResellerId};
 use sqlx::Any;
 
-use crate::clients::{CLIENT_FIELDS, fingerprint, insert_clients, push_client_fields};
+use crate::clients::{CLIENT_FIELDS, fingerprint, insert_clients, push_client_fields, without_nul};
 use crate::sql::Statement;
 use crate::{Db, Dialect, backend, date_text, now_text};
 
-/// Rows per transaction; also bounds bind parameters per statement (25 a row).
+/// Rows per transaction; also bounds bind parameters per statement (26 a row).
 const CHUNK: usize = 500;
 
+/// A client row on its way in: its line, its reseller's name when the store
+/// must resolve it, and the client.
+type Pending<'a> = (usize, Option<&'a str>, &'a NewClient);
+
+/// Rows kept, each with its line, and the rows left out as (their line, the
+/// line applied instead).
+type KeptAndRepeated<'a, T> = (Vec<(usize, &'a T)>, Vec<(usize, usize)>);
+
+/// The last row of each key, in file order, and the rows a later one of the
+/// same key replaces.
+fn last_of_each<'a, T, K: Eq + Hash>(
+    rows: impl IntoIterator<Item = (usize, &'a T)>,
+    key: impl Fn(&T) -> K,
+) -> KeptAndRepeated<'a, T> {
+    let rows: Vec<(usize, &T)> = rows.into_iter().collect();
+    let mut last: HashMap<K, usize> = HashMap::new();
+    for (i, (_, row)) in rows.iter().enumerate() {
+        last.insert(key(row), i);
+    }
+    let mut kept = Vec::with_capacity(last.len());
+    let mut repeated = Vec::new();
+    for (i, (line, row)) in rows.iter().enumerate() {
+        let applied = last[&key(row)];
+        if applied == i {
+            kept.push((*line, *row));
+        } else {
+            repeated.push((*line, rows[applied].0));
+        }
+    }
+    (kept, repeated)
+}
+
 impl Db {
-    /// Upserts one chunk of clients in one transaction. Rows are taken in
-    /// file order, as if applied one after another: a code repeated in the
-    /// file counts once as created (or updated) and then as updated or
-    /// unchanged against its previous row; only the last row is written.
-    async fn client_chunk(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome> {
+    /// Upserts one chunk of clients, distinct codes, in one transaction:
+    /// resellers named for the first time are created in it too, so a chunk
+    /// (or a row) that fails leaves nothing behind.
+    async fn client_chunk(&self, rows: &[Pending<'_>]) -> DomainResult<ImportOutcome> {
         let mut out = ImportOutcome::default();
         let mut tx = self.begin_write().await?;
+        let mut resellers: HashMap<String, i64> = HashMap::new();
+        let mut resolved: Vec<(usize, std::borrow::Cow<'_, NewClient>)> = Vec::with_capacity(rows.len());
+        for (line, reseller, c) in rows {
+            c.validate()?;
+            let Some(name) = reseller else {
+                resolved.push((*line, std::borrow::Cow::Borrowed(*c)));
+                continue;
+            };
+            let key = search_key(name);
+            if key.is_empty() {
+                return Err(DomainError::invalid("informe a revenda"));
+            }
+            let id = match resellers.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = reseller_in(&mut tx, name, &key).await?;
+                    resellers.insert(key, id);
+                    id
+                }
+            };
+            let mut c = (*c).clone();
+            c.reseller_id = ResellerId(id);
+            resolved.push((*line, std::borrow::Cow::Owned(c)));
+        }
         let mut lookup = Statement::new(self.dialect, "SELECT id, code, fingerprint FROM clients WHERE code IN (");
-        for (i, (_, c)) in rows.iter().enumerate() {
+        for (i, (_, c)) in resolved.iter().enumerate() {
             if i > 0 {
                 lookup.push(", ");
             }
@@ -44,27 +102,18 @@ impl Db {
             .into_iter()
             .map(|(id, code, fp)| (code, (id, fp)))
             .collect();
-        // Per code: the last row seen and its fingerprint.
-        let mut latest: HashMap<&str, (&NewClient, String)> = HashMap::new();
-        for (_, c) in rows {
-            let fp = fingerprint(c);
-            let previous = latest
-                .get(c.code.as_str())
-                .map(|(_, f)| f.as_str())
-                .or_else(|| stored.get(&c.code).map(|(_, f)| f.as_str()));
-            match previous {
-                None => out.created += 1,
-                Some(p) if p == fp => out.unchanged += 1,
-                Some(_) => out.updated += 1,
-            }
-            latest.insert(c.code.as_str(), (c, fp));
-        }
         let mut inserts = Vec::new();
-        for (code, (c, fp)) in &latest {
-            match stored.get(*code) {
-                None => inserts.push(*c),
-                Some((id, stored_fp)) if stored_fp != fp => update_client(&mut tx, self.dialect, *id, c).await?,
-                Some(_) => {}
+        for (_, c) in &resolved {
+            match stored.get(&c.code) {
+                None => {
+                    out.created += 1;
+                    inserts.push(c.as_ref());
+                }
+                Some((_, stored_fp)) if *stored_fp == fingerprint(c) => out.unchanged += 1,
+                Some((id, _)) => {
+                    out.updated += 1;
+                    update_client(&mut tx, self.dialect, *id, c).await?;
+                }
             }
         }
         if !inserts.is_empty() {
@@ -73,6 +122,56 @@ impl Db {
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }
+
+    /// Upserts clients a chunk at a time; a chunk the database refuses is
+    /// retried row by row so only the bad rows are refused.
+    async fn upsert_clients(&self, rows: Vec<Pending<'_>>) -> DomainResult<ImportOutcome> {
+        let (kept, repeated) = last_of_each(rows.iter().map(|r| (r.0, r)), |r| r.2.code.clone());
+        let kept: Vec<Pending<'_>> = kept.into_iter().map(|(_, r)| *r).collect();
+        let mut total = ImportOutcome { repeated, ..ImportOutcome::default() };
+        for chunk in kept.chunks(CHUNK) {
+            match self.client_chunk(chunk).await {
+                Ok(o) => total.absorb(o),
+                Err(DomainError::Backend(_) | DomainError::Invalid(_)) if chunk.len() > 1 => {
+                    tracing::warn!("client import chunk failed; retrying its rows one by one");
+                    for row in chunk {
+                        match self.client_chunk(std::slice::from_ref(row)).await {
+                            Ok(o) => total.absorb(o),
+                            Err(e @ (DomainError::Backend(_) | DomainError::Invalid(_) | DomainError::Conflict(_))) => {
+                                total.refused.push((row.0, refusal(e)));
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Err(e @ (DomainError::Backend(_) | DomainError::Invalid(_))) => {
+                    total.refused.push((chunk[0].0, refusal(e)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        total.refused.sort();
+        Ok(total)
+    }
+}
+
+/// The id of the reseller with this search key, created inside `tx` when missing.
+async fn reseller_in(tx: &mut sqlx::Transaction<'static, Any>, name: &str, key: &str) -> DomainResult<i64> {
+    sqlx::query(
+        "INSERT INTO resellers (name, name_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (name_key) DO NOTHING",
+    )
+    .bind(without_nul(name.trim()))
+    .bind(key)
+    .bind(now_text())
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM resellers WHERE name_key = $1")
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(id)
 }
 
 async fn update_client(
@@ -178,34 +277,24 @@ fn refusal(e: DomainError) -> String {
 #[async_trait]
 impl Imports for Db {
     async fn import_clients(&self, rows: &[(usize, NewClient)]) -> DomainResult<ImportOutcome> {
-        let mut total = ImportOutcome::default();
-        for chunk in rows.chunks(CHUNK) {
-            match self.client_chunk(chunk).await {
-                Ok(o) => total.absorb(o),
-                Err(DomainError::Backend(cause)) => {
-                    tracing::warn!(%cause, "client import chunk failed; retrying its rows one by one");
-                    for row in chunk {
-                        match self.client_chunk(std::slice::from_ref(row)).await {
-                            Ok(o) => total.absorb(o),
-                            Err(e) => total.refused.push((row.0, refusal(e))),
-                        }
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(total)
+        self.upsert_clients(rows.iter().map(|(line, c)| (*line, None, c)).collect()).await
+    }
+
+    async fn import_clients_by_reseller_name(&self, rows: &[ClientImport]) -> DomainResult<ImportOutcome> {
+        self.upsert_clients(rows.iter().map(|r| (r.line, Some(r.reseller.as_str()), &r.client)).collect()).await
     }
 
     async fn import_subscriptions(&self, rows: &[(usize, NewSubscription)]) -> DomainResult<ImportOutcome> {
+        let (rows, repeated) =
+            last_of_each(rows.iter().map(|(l, s)| (*l, s)), |s| (s.client_code.clone(), search_key(&s.plan_name)));
         let codes: Vec<&str> = rows.iter().map(|(_, s)| s.client_code.as_str()).collect();
         let ids = client_ids(self, &codes).await?;
         let mut valid = Vec::new();
         let mut refused = Vec::new();
         for (line, s) in rows {
             match ids.get(&s.client_code) {
-                Some(id) => valid.push((*line, (*id, s))),
-                None => refused.push((*line, format!("cliente de código \"{}\" não encontrado", s.client_code))),
+                Some(id) => valid.push((line, (*id, s))),
+                None => refused.push((line, format!("cliente de código \"{}\" não encontrado", s.client_code))),
             }
         }
         let mut routing: HashMap<String, i64> = HashMap::new();
@@ -225,7 +314,7 @@ impl Imports for Db {
             sqlx::query(
                 "INSERT INTO plans (name, name_key, price_cents, active) VALUES ($1, $2, $3, 1) ON CONFLICT (name_key) DO NOTHING",
             )
-            .bind(s.plan_name.trim())
+            .bind(without_nul(s.plan_name.trim()))
             .bind(&plan_key)
             .bind(s.price.map_or(0, |p| p.cents()))
             .execute(&mut *tx)
@@ -309,20 +398,24 @@ impl Imports for Db {
         if let Ok(o) = &mut result {
             o.refused.extend(refused);
             o.refused.sort();
+            o.repeated.extend(repeated.iter().copied());
         }
         result
     }
 
     async fn import_receivables(&self, rows: &[(usize, NewReceivable)]) -> DomainResult<ImportOutcome> {
+        let (rows, repeated) = last_of_each(rows.iter().map(|(l, r)| (*l, r)), |r| {
+            (r.client_code.clone(), r.due_date, search_key(&r.description))
+        });
         let codes: Vec<&str> = rows.iter().map(|(_, r)| r.client_code.as_str()).collect();
         let ids = client_ids(self, &codes).await?;
         let mut valid = Vec::new();
         let mut refused = Vec::new();
         for (line, r) in rows {
             match (ids.get(&r.client_code), r.validate()) {
-                (Some(id), Ok(())) => valid.push((*line, (*id, r))),
-                (None, _) => refused.push((*line, format!("cliente de código \"{}\" não encontrado", r.client_code))),
-                (_, Err(e)) => refused.push((*line, e.to_string())),
+                (Some(id), Ok(())) => valid.push((line, (*id, r))),
+                (None, _) => refused.push((line, format!("cliente de código \"{}\" não encontrado", r.client_code))),
+                (_, Err(e)) => refused.push((line, e.to_string())),
             }
         }
         let mut result: DomainResult<ImportOutcome> = chunked!(self, valid, |tx, line, row, out| {
@@ -345,7 +438,7 @@ impl Imports for Db {
                     )
                     .bind(*client_id)
                     .bind(date_text(r.due_date))
-                    .bind(r.description.trim())
+                    .bind(without_nul(r.description.trim()))
                     .bind(r.amount.cents())
                     .bind(paid)
                     .bind(settled_on.clone())
@@ -368,7 +461,7 @@ impl Imports for Db {
                         "UPDATE receivables SET description = $2, amount_cents = $3, paid_cents = $4, settled_on = $5 WHERE id = $1",
                     )
                     .bind(id)
-                    .bind(r.description.trim())
+                    .bind(without_nul(r.description.trim()))
                     .bind(r.amount.cents())
                     .bind(paid)
                     .bind(settled_on.clone())
@@ -402,6 +495,7 @@ impl Imports for Db {
         if let Ok(o) = &mut result {
             o.refused.extend(refused);
             o.refused.sort();
+            o.repeated.extend(repeated.iter().copied());
         }
         result
     }

@@ -64,6 +64,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0007_hardening.sql"),
         postgres: include_str!("../../migrations/postgres/0007_hardening.sql"),
     },
+    Migration {
+        version: 8,
+        name: "unverified",
+        sqlite: include_str!("../../migrations/sqlite/0008_unverified.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_unverified.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

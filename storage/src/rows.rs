@@ -1,6 +1,6 @@
 //! Rows as the database returns them, and their mapping to domain types.
 
-use balcao_domain::client::{Address, Client, ClientKind, ClientStatus, ClientSummary};
+use balcao_domain::client::{Address, Client, ClientKind, ClientStatus, ClientSummary, Unverified, UnverifiedField};
 use balcao_domain::document::Document;
 use balcao_domain::finance::{Receivable, Settlement};
 use balcao_domain::phone::Phone;
@@ -19,7 +19,7 @@ use crate::{parse_instant, parse_stored_date};
 /// The columns of [`ClientRow`], from `clients c JOIN resellers r`.
 pub(crate) const CLIENT_COLUMNS: &str = "c.id, c.code, c.reseller_id, r.name AS reseller_name, c.kind, c.name, \
      c.trade_name, c.document, c.rg_ie, c.birth_date, c.street, c.number, c.complement, c.district, c.city, \
-     c.state, c.postal_code, c.phones, c.emails, c.notes, c.status, c.created_at";
+     c.state, c.postal_code, c.phones, c.emails, c.notes, c.status, c.unverified, c.created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ClientRow {
@@ -44,7 +44,30 @@ pub(crate) struct ClientRow {
     emails: String,
     notes: String,
     status: String,
+    unverified: String,
     created_at: String,
+}
+
+/// The stored form of values kept aside: one "field\traw" line each.
+pub(crate) fn unverified_text(values: &[Unverified]) -> String {
+    values
+        .iter()
+        .map(|u| {
+            let raw: String = u.raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            format!("{}\t{}", u.field.as_str(), raw.trim())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads [`unverified_text`] back; lines of fields this version does not know are skipped.
+pub(crate) fn split_unverified(s: &str) -> Vec<Unverified> {
+    s.lines()
+        .filter_map(|line| {
+            let (field, raw) = line.split_once('\t')?;
+            Some(Unverified { field: UnverifiedField::from_stored(field)?, raw: raw.to_owned() })
+        })
+        .collect()
 }
 
 pub(crate) fn split_phones(s: &str) -> Vec<Phone> {
@@ -81,6 +104,7 @@ impl From<ClientRow> for Client {
             emails: split_emails(&r.emails),
             notes: r.notes,
             status: ClientStatus::from_stored(&r.status),
+            unverified: split_unverified(&r.unverified),
             created_at: parse_instant(&r.created_at),
         }
     }

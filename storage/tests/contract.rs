@@ -18,10 +18,10 @@
 #[expect(dead_code, reason = "each test binary uses part of the shared harness")]
 mod common;
 
-use balcao_domain::client::{ClientKind, ClientStatus};
+use balcao_domain::client::{ClientKind, ClientStatus, Unverified, UnverifiedField};
 use balcao_domain::finance::{Period, Settlement};
 use balcao_domain::phone::Phone;
-use balcao_domain::ports::{Clients, Directory, Finance, ImportOutcome, Imports, Tickets};
+use balcao_domain::ports::{ClientImport, Clients, Directory, Finance, ImportOutcome, Imports, Tickets};
 use balcao_domain::search::{MAX_CANDIDATES, SearchFilter, SearchPage, SearchTerm};
 use balcao_domain::staff::{Actor, DEFAULT_ROLES, NewStaff, Scope};
 use balcao_domain::subscription::{DEFAULT_PLANS, Salesperson};
@@ -666,19 +666,96 @@ async fn a_code_repeated_in_one_batch_keeps_the_last_row(db: &Db) {
         coded(sul.reseller.id, "7", "Segundo Nome"),
     ];
     let outcome = db.import_clients(&lines(&rows)).await.unwrap();
-    assert!(outcome.refused.is_empty(), "{outcome:?}");
-    assert_eq!(outcome.created, 2, "{outcome:?}");
-    assert_eq!(outcome.created + outcome.updated + outcome.unchanged, 3, "every row is accounted for: {outcome:?}");
+    // Counts say what changed in the store; the earlier row of code 7 is
+    // reported as repeated by the line that replaced it.
+    assert_eq!(outcome, ImportOutcome { created: 2, repeated: vec![(2, 4)], ..ImportOutcome::default() });
     assert_eq!(db.client_by_code(&sul.actor, "7").await.unwrap().name, "Segundo Nome");
     let page = search(db, &sul.actor, SearchFilter::Name, "primeiro").await;
     assert_eq!(page.total, 0);
+    // Importing the same rows again changes nothing, and says so.
+    let again = db.import_clients(&lines(&rows)).await.unwrap();
+    assert_eq!(again, ImportOutcome { unchanged: 2, repeated: vec![(2, 4)], ..ImportOutcome::default() });
 }
 
-async fn an_identical_row_repeated_in_one_batch_counts_as_unchanged(db: &Db) {
+async fn an_identical_row_repeated_in_one_batch_is_applied_once(db: &Db) {
     let sul = desk(db, "Revenda Sul").await;
     let row = coded(sul.reseller.id, "9", "Mesma Pessoa");
     let outcome = db.import_clients(&lines(&[row.clone(), row])).await.unwrap();
-    assert_eq!(outcome, ImportOutcome { created: 1, unchanged: 1, ..ImportOutcome::default() });
+    assert_eq!(outcome, ImportOutcome { created: 1, repeated: vec![(2, 3)], ..ImportOutcome::default() });
+}
+
+async fn a_key_repeated_in_subscriptions_and_receivables_counts_what_changed(db: &Db) {
+    let sul = desk(db, "Revenda Sul").await;
+    db.import_clients(&lines(&[coded(sul.reseller.id, "21", "Assinante Dois")])).await.unwrap();
+    let mut cheap = subscription("21", "Fibra 300 Mega");
+    cheap.price = Some(Money(8_990));
+    let subs = vec![(2, subscription("21", "Fibra 300 Mega")), (3, cheap)];
+    let first = db.import_subscriptions(&subs).await.unwrap();
+    assert_eq!(first, ImportOutcome { created: 1, repeated: vec![(2, 3)], ..ImportOutcome::default() });
+    let again = db.import_subscriptions(&subs).await.unwrap();
+    assert_eq!(again, ImportOutcome { unchanged: 1, repeated: vec![(2, 3)], ..ImportOutcome::default() });
+
+    let rows = vec![
+        (2, receivable("21", day(2026, 9, 10), "Mensalidade Fibra", 9_990, None)),
+        (3, receivable("21", day(2026, 9, 10), "mensalidade fibra", 8_990, None)),
+    ];
+    let first = db.import_receivables(&rows).await.unwrap();
+    assert_eq!(first, ImportOutcome { created: 1, repeated: vec![(2, 3)], ..ImportOutcome::default() });
+    let again = db.import_receivables(&rows).await.unwrap();
+    assert_eq!(again, ImportOutcome { unchanged: 1, repeated: vec![(2, 3)], ..ImportOutcome::default() });
+}
+
+async fn values_kept_aside_come_back_with_the_client_and_a_reimport_finds_them_unchanged(db: &Db) {
+    let sul = desk(db, "Revenda Sul").await;
+    let mut row = coded(sul.reseller.id, "22", "Cliente Sujo");
+    row.unverified = vec![
+        Unverified { field: UnverifiedField::Phone, raw: "98765-4321".into() },
+        Unverified { field: UnverifiedField::State, raw: "Sao Paolo".into() },
+    ];
+    let first = db.import_clients(&lines(std::slice::from_ref(&row))).await.unwrap();
+    assert_eq!(first.created, 1);
+    let client = db.client_by_code(&sul.actor, "22").await.unwrap();
+    assert_eq!(client.unverified, row.unverified);
+    let again = db.import_clients(&lines(std::slice::from_ref(&row))).await.unwrap();
+    assert_eq!(again, ImportOutcome { unchanged: 1, ..ImportOutcome::default() });
+    row.unverified.pop();
+    let fixed = db.import_clients(&lines(std::slice::from_ref(&row))).await.unwrap();
+    assert_eq!(fixed, ImportOutcome { updated: 1, ..ImportOutcome::default() });
+    assert_eq!(db.client_by_code(&sul.actor, "22").await.unwrap().unverified, row.unverified);
+}
+
+async fn nul_characters_are_dropped_alike_on_both_stores(db: &Db) {
+    let sul = desk(db, "Revenda Sul").await;
+    let mut row = coded(sul.reseller.id, "23", "Ana\0 Nula");
+    row.address.city = "San\0tos".into();
+    row.notes = "linha\0 1".into();
+    let outcome = db.import_clients(&lines(&[row])).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { created: 1, ..ImportOutcome::default() });
+    let client = db.client_by_code(&sul.actor, "23").await.unwrap();
+    assert_eq!((client.name.as_str(), client.address.city.as_str()), ("Ana Nula", "Santos"));
+    assert_eq!(client.notes, "linha 1");
+}
+
+async fn a_reseller_named_in_an_import_is_created_only_with_a_client_that_is_written(db: &Db) {
+    let sul = desk(db, "Revenda Sul").await;
+    let before = db.resellers().await.unwrap().len();
+    let named = |line: usize, reseller: &str, code: &str, name: &str| ClientImport {
+        line,
+        reseller: reseller.into(),
+        client: coded(ResellerId(0), code, name),
+    };
+    let rows = [
+        named(2, "Revenda Nova", "24", "Cliente Novo"),
+        named(3, "Revenda Recusada", "25", "X"),
+        named(4, "revenda sul", "26", "Cliente Antigo"),
+    ];
+    let outcome = db.import_clients_by_reseller_name(&rows).await.unwrap();
+    assert_eq!(outcome.created, 2, "{outcome:?}");
+    assert_eq!(outcome.refused, [(3, "informe o nome do cliente".to_owned())]);
+    let names: Vec<String> = db.resellers().await.unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(names.len(), before + 1, "{names:?}");
+    assert!(names.contains(&"Revenda Nova".to_owned()) && !names.contains(&"Revenda Recusada".to_owned()));
+    assert_eq!(db.client_by_code(&sul.actor, "26").await.unwrap().reseller_id, sul.reseller.id);
 }
 
 async fn importing_subscriptions_creates_missing_plans_and_routing_points(db: &Db) {
@@ -1176,7 +1253,11 @@ common::contract_tests!(
     invalid_clients_are_refused_as_invalid,
     reimporting_clients_changes_only_what_changed,
     a_code_repeated_in_one_batch_keeps_the_last_row,
-    an_identical_row_repeated_in_one_batch_counts_as_unchanged,
+    an_identical_row_repeated_in_one_batch_is_applied_once,
+    a_key_repeated_in_subscriptions_and_receivables_counts_what_changed,
+    values_kept_aside_come_back_with_the_client_and_a_reimport_finds_them_unchanged,
+    nul_characters_are_dropped_alike_on_both_stores,
+    a_reseller_named_in_an_import_is_created_only_with_a_client_that_is_written,
     importing_subscriptions_creates_missing_plans_and_routing_points,
     importing_receivables_records_settlements,
     receivables_filter_by_period_and_open_only,

@@ -192,6 +192,7 @@ pub fn person(reseller: ResellerId, name: &str) -> NewClient {
         emails: Vec::new(),
         notes: String::new(),
         status: ClientStatus::Active,
+        unverified: Vec::new(),
     }
 }
 
