@@ -130,27 +130,30 @@ impl App {
         let dispatcher_task = if telegram.token.is_empty() && smtp.url.is_empty() {
             None
         } else {
-            let tz = self.settings.tz()?;
-            let quiet = self.settings.quiet_hours()?;
-            let mut dispatcher =
-                balcao_notify::Dispatcher::new(self.db.clone()).with_quiet_hours(Arc::new(move |now| {
-                    quiet.is_some_and(|q| q.contains(now.with_timezone(&tz).time()))
-                }));
-            if !telegram.token.is_empty() {
-                let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
-                dispatcher = dispatcher.with_telegram(bot, balcao_notify::Limits::default());
-            }
-            if !smtp.url.is_empty() {
-                let mailer = balcao_notify::mail::Mailer::new(&smtp.url, &smtp.from, smtp.pool_size)
-                    .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?;
-                dispatcher = dispatcher.with_mailer(mailer);
-            }
             let (worker, running) = balcao_webhooks::Worker::start("dispatcher");
             workers.push(worker);
-            let run = dispatcher.run(std::time::Duration::from_millis(250), stopped(stop_rx.clone()));
+            let (settings, db) = (self.settings.clone(), self.db.clone());
+            let build = move || dispatcher(&settings, db.clone());
+            let first = build()?;
+            let stop = stop_rx.clone();
             Some(tokio::spawn(async move {
                 let _running = running;
-                run.await
+                let mut next = Some(first);
+                // A panic in one notification must not end every later one:
+                // the dispatcher starts again (claims it held are given back
+                // by their lease).
+                while let Some(dispatcher) = next.take() {
+                    let run =
+                        tokio::spawn(dispatcher.run(std::time::Duration::from_millis(250), stopped(stop.clone())));
+                    match run.await {
+                        Err(e) if e.is_panic() && !*stop.borrow() => {
+                            tracing::error!("the notification dispatcher stopped on a panic; it starts again in 5 s");
+                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                            next = build().ok();
+                        }
+                        _ => {}
+                    }
+                }
             }))
         };
         let bot_task = if telegram.token.is_empty() {
@@ -219,17 +222,40 @@ impl App {
     }
 }
 
+/// The notification dispatcher the settings ask for: Telegram with a token,
+/// e-mail with an SMTP relay, quiet hours.
+fn dispatcher(settings: &Settings, db: Arc<Db>) -> anyhow::Result<balcao_notify::Dispatcher> {
+    let tz = settings.tz()?;
+    let quiet = settings.quiet_hours()?;
+    let mut dispatcher = balcao_notify::Dispatcher::new(db)
+        .with_quiet_hours(Arc::new(move |now| quiet.is_some_and(|q| q.contains(now.with_timezone(&tz).time()))));
+    let (telegram, smtp) = (&settings.telegram, &settings.smtp);
+    if !telegram.token.is_empty() {
+        let bot = balcao_bot::telegram::bot(&telegram.token, &telegram.api_url).map_err(anyhow::Error::msg)?;
+        dispatcher = dispatcher.with_telegram(bot, balcao_notify::Limits::default());
+    }
+    if !smtp.url.is_empty() {
+        let mailer = balcao_notify::mail::Mailer::new(&smtp.url, &smtp.from, smtp.pool_size)
+            .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?;
+        dispatcher = dispatcher.with_mailer(mailer);
+    }
+    Ok(dispatcher)
+}
+
 /// This instance's name in the claims it holds: the machine's name and the
 /// address it serves on, the same after a restart, so that it takes back at
-/// once what it held when it stopped.
+/// once what it held when it stopped. Without a machine name, a name of its
+/// own each start: it then never takes back another instance's claims.
 pub fn instance_name(addr: &str) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|h| h.trim().to_owned())
         .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "balcao".to_owned());
-    format!("{host}:{addr}")
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(host) => format!("{host}:{addr}"),
+        None => format!("anon-{}:{addr}", invite_code().unwrap_or_else(|_| std::process::id().to_string())),
+    }
 }
 
 /// A one-time code people can read aloud and retype: eight characters from

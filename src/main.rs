@@ -108,7 +108,7 @@ enum UpdatesCommand {
     /// Lists the updates set aside as failed (the person was told; the cause is in the log).
     Failed {
         /// How many, newest first.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
 }
@@ -147,7 +147,7 @@ enum OutboxCommand {
         #[arg(long)]
         dead: bool,
         /// How many.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
     /// Puts failed notifications back in the queue.
@@ -263,17 +263,25 @@ fn main() -> ExitCode {
 /// person, `/healthz` reports a stopped worker). Output piped to a command
 /// that stopped reading (`balcao ... | head`) ends the command quietly.
 fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
-    let message = info
-        .payload()
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| info.payload().downcast_ref::<String>().cloned())
-        .unwrap_or_default();
+    let payload = info.payload();
+    let fixed = payload.downcast_ref::<&'static str>().copied();
+    let message = fixed.map(str::to_owned).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_default();
     if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
-        std::process::exit(0);
+        // As a shell reports a command ended by a closed pipe.
+        std::process::exit(141);
     }
     let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
-    tracing::error!(%location, panic = %message, "a task panicked and was given up; the rest goes on");
+    match fixed {
+        // A fixed message ("attempt to add with overflow") carries no data.
+        Some(message) => {
+            tracing::error!(%location, panic = message, "a task panicked and was given up; the rest goes on")
+        }
+        // A formatted one may quote what someone typed: only at debug level.
+        None => {
+            tracing::error!(%location, "a task panicked and was given up; the rest goes on");
+            tracing::debug!(%location, panic = %message, "the panic's message");
+        }
+    }
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
@@ -397,20 +405,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Updates { command: UpdatesCommand::Failed { limit } } => {
             let list = app.db.failed_updates(limit).await?;
-            if list.is_empty() {
-                println!("Nenhuma atualização do Telegram falhou.");
-            }
-            let tz = app.settings.tz()?;
-            for u in list {
-                println!(
-                    "atualização {} - recebida {} - deixada de lado {} - {} tentativa(s) - {}",
-                    u.update_id,
-                    u.received_at.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S"),
-                    u.failed_at.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S"),
-                    u.attempts,
-                    u.reason
-                );
-            }
+            print!("{}", render::failed_updates(&list, app.settings.tz()?));
         }
         Command::Roles { command } => roles_command(&app, command).await?,
         Command::Staff { command: StaffCommand::Disable { id } } => {

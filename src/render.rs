@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use balcao_domain::client::Client;
 use balcao_domain::finance::{ReceivableDetail, Statement, format_date};
+use balcao_domain::ports::FailedUpdate;
 use balcao_domain::search::SearchPage;
 use balcao_domain::subscription::Subscription;
 use balcao_domain::ticket::Ticket;
@@ -184,4 +185,24 @@ pub fn ticket_line(t: &Ticket) -> String {
         t.status.label(),
         t.problem.lines().next().unwrap_or("")
     )
+}
+
+/// The Telegram updates set aside as failed, newest first, in the provider's zone.
+pub fn failed_updates(list: &[FailedUpdate], tz: chrono_tz::Tz) -> String {
+    if list.is_empty() {
+        return "Nenhuma atualização do Telegram falhou.\n".to_owned();
+    }
+    let mut out = String::new();
+    for u in list {
+        let _ = writeln!(
+            out,
+            "atualização {} - recebida {} - deixada de lado {} - {} tentativa(s) - {}",
+            u.update_id,
+            u.received_at.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S"),
+            u.failed_at.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S"),
+            u.attempts,
+            u.reason
+        );
+    }
+    out
 }

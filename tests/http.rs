@@ -135,11 +135,11 @@ async fn a_body_over_the_cap_gets_413_in_json_declared_or_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_cap_wait_for_a_free_one() {
     let door = Door::open().await;
-    // Three silent connections fill the cap of three.
-    let silent: Vec<TcpStream> = (0..3).map(|_| door.connect_and_send(b"")).collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let addr = door.addr.clone();
+    // Three silent connections fill the cap of three; each is closed a
+    // second after it is accepted.
     let started = Instant::now();
+    let silent: Vec<TcpStream> = (0..3).map(|_| door.connect_and_send(b"")).collect();
+    let addr = door.addr.clone();
     let fourth = blocking(move || support::http::get(&addr, "/healthz")).await;
     // Answered only once the silent ones were closed for idling (after a second).
     assert_eq!(fourth.0, 200, "{fourth:?}");

@@ -225,7 +225,9 @@ impl Desk {
             Err(join) if join.is_panic() => Failure::Panic,
             Err(_) => Failure::Cancelled,
         };
-        self.failures.fetch_add(1, Ordering::Relaxed);
+        if failure != Failure::Cancelled {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
         Handled { replies: failure_replies(&event), failure: Some(failure) }
     }
 

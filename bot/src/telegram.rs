@@ -16,7 +16,7 @@ use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, UpdateKind};
 use teloxide::{ApiError, RequestError};
 
-use crate::desk::{Desk, Event, Input, Keyboard, Reply, failure_replies};
+use crate::desk::{Desk, Event, Failure, Input, Keyboard, Reply, failure_replies};
 use crate::text;
 
 /// A bot client for `token` talking to the Bot API at `api_url`.
@@ -101,19 +101,29 @@ fn callback_input(q: &CallbackQuery) -> Option<(ChatId, Input)> {
 
 async fn on_message(bot: Bot, desk: Desk, msg: Message) -> ResponseResult<()> {
     if let Some((chat, input)) = message_input(&msg) {
-        deliver(&bot, &desk, chat, desk.handle(input).await).await;
+        isolated(async move { deliver(&bot, &desk, chat, desk.handle(input).await).await }).await;
     }
     Ok(())
 }
 
 async fn on_callback(bot: Bot, desk: Desk, q: CallbackQuery) -> ResponseResult<()> {
-    match callback_input(&q) {
-        Some((chat, input)) => deliver(&bot, &desk, chat, desk.handle(input).await).await,
-        None => {
-            let _ = retrying(|| bot.answer_callback_query(q.id.clone()).send()).await;
+    isolated(async move {
+        match callback_input(&q) {
+            Some((chat, input)) => deliver(&bot, &desk, chat, desk.handle(input).await).await,
+            None => {
+                let _ = retrying(|| bot.answer_callback_query(q.id.clone()).send()).await;
+            }
         }
-    }
+    })
+    .await;
     Ok(())
+}
+
+/// Runs `work` in a task of its own, so that a panic while carrying replies
+/// ends only that update, never the poller's worker for everyone; whether it
+/// panicked. (The desk already isolates the handling itself.)
+async fn isolated(work: impl Future<Output = ()> + Send + 'static) -> bool {
+    tokio::spawn(work).await.is_err()
 }
 
 /// How long a worker holds the stored updates it claimed, renewed while it handles one.
@@ -188,13 +198,20 @@ pub async fn run_webhook(
             // While one is handled (a 429 may make us wait long), the claims of
             // it and of the rest of the batch are renewed, so no other instance
             // takes them meanwhile.
-            let handling = handle_stored(&bot, &desk, &claimed);
+            let handling = {
+                let (bot, desk, inbox) = (bot.clone(), desk.clone(), inbox.clone());
+                tokio::spawn(async move { handle_stored(&bot, &desk, inbox.as_ref(), &claimed).await })
+            };
             tokio::pin!(handling);
             let mut renew = tokio::time::interval(Duration::from_secs(LEASE_SECONDS as u64 / 3));
             renew.tick().await;
-            let failure = loop {
+            let outcome = loop {
                 tokio::select! {
-                    failure = &mut handling => break failure,
+                    outcome = &mut handling => break match outcome {
+                        Ok(outcome) => outcome,
+                        // Even carrying the replies panicked: the update is not tried again.
+                        Err(_) => Outcome::Failed(Failure::Panic.describe().to_owned()),
+                    },
                     _ = renew.tick() => {
                         for id in &ids[at..] {
                             if let Err(e) = inbox.extend_claim(*id, chrono::Utc::now(), LEASE_SECONDS).await {
@@ -204,12 +221,15 @@ pub async fn run_webhook(
                     }
                 }
             };
-            let recorded = match &failure {
-                None => inbox.finish_update(update_id, chrono::Utc::now()).await,
-                Some(reason) => {
+            let recorded = match &outcome {
+                Outcome::Done => inbox.finish_update(update_id, chrono::Utc::now()).await,
+                Outcome::Failed(reason) => {
                     tracing::warn!(update_id, reason = %reason, "Telegram update set aside as failed");
                     inbox.fail_update(update_id, chrono::Utc::now(), reason).await
                 }
+                // Stopped half-way as the service stops: it stays claimed by
+                // this instance, which takes it back when it starts again.
+                Outcome::Interrupted => Ok(()),
             };
             if let Err(e) = recorded {
                 tracing::error!(update_id, cause = ?e, "could not mark a Telegram update handled");
@@ -218,8 +238,18 @@ pub async fn run_webhook(
     }
 }
 
-/// Handles one stored update and carries its replies; the reason it failed, if it did.
-async fn handle_stored(bot: &Bot, desk: &Desk, claimed: &ClaimedUpdate) -> Option<String> {
+/// How handling a stored update ended.
+enum Outcome {
+    /// Handled (or nothing to handle): marked done.
+    Done,
+    /// Set aside, with the reason an operator reads.
+    Failed(String),
+    /// Stopped by the service stopping: handled again after the restart.
+    Interrupted,
+}
+
+/// Counts the attempt, handles one stored update and carries its replies.
+async fn handle_stored(bot: &Bot, desk: &Desk, inbox: &dyn UpdateInbox, claimed: &ClaimedUpdate) -> Outcome {
     let update: Update = match serde_json::from_str(&claimed.payload) {
         Ok(u) => u,
         Err(e) => {
@@ -230,7 +260,7 @@ async fn handle_stored(bot: &Bot, desk: &Desk, claimed: &ClaimedUpdate) -> Optio
                 column = e.column(),
                 "stored Telegram update is not readable"
             );
-            return Some(text::FAILED_UNREADABLE.to_owned());
+            return Outcome::Failed(text::FAILED_UNREADABLE.to_owned());
         }
     };
     let input = match &update.kind {
@@ -244,16 +274,29 @@ async fn handle_stored(bot: &Bot, desk: &Desk, claimed: &ClaimedUpdate) -> Optio
         },
         _ => None,
     };
-    let (chat, input) = input?;
-    if claimed.attempts > MAX_UPDATE_ATTEMPTS {
+    let Some((chat, input)) = input else { return Outcome::Done };
+    // Counted as it starts, not as it is claimed: a batch claimed by a worker
+    // that died counts only the update it was handling.
+    let attempts = match inbox.start_update(claimed.update_id).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(update_id = claimed.update_id, cause = ?e, "could not count a Telegram update's attempt");
+            claimed.attempts + 1
+        }
+    };
+    if attempts > MAX_UPDATE_ATTEMPTS {
         // Workers died on this one before: it is not handled again, but its
         // sender hears that it was not done.
         deliver(bot, desk, chat, failure_replies(&input.event)).await;
-        return Some(text::failed_after(claimed.attempts - 1));
+        return Outcome::Failed(text::failed_after(attempts - 1));
     }
     let handled = desk.handle_reporting(input).await;
     deliver(bot, desk, chat, handled.replies).await;
-    handled.failure.map(|f| f.describe().to_owned())
+    match handled.failure {
+        None => Outcome::Done,
+        Some(Failure::Cancelled) => Outcome::Interrupted,
+        Some(f) => Outcome::Failed(f.describe().to_owned()),
+    }
 }
 
 fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {

@@ -242,7 +242,7 @@ pub trait UpdateInbox: Send + Sync {
     /// (Telegram resends until it hears "ok").
     async fn store_update(&self, update_id: i64, sender: Option<i64>, payload: &str) -> DomainResult<bool>;
     /// Claims up to `limit` unhandled updates for `owner` (this instance),
-    /// oldest first, for `lease` seconds, counting the attempt; updates
+    /// oldest first, for `lease` seconds; updates
     /// claimed by a worker that died are claimed again after it. An update
     /// waits while an older one of the same sender is not done, so one
     /// person's updates are handled in order, one at a time, whatever the
@@ -254,6 +254,9 @@ pub trait UpdateInbox: Send + Sync {
         lease_seconds: i64,
         limit: i64,
     ) -> DomainResult<Vec<ClaimedUpdate>>;
+    /// Counts one more attempt at handling an update, as it starts; the
+    /// attempts so far, this one included.
+    async fn start_update(&self, update_id: i64) -> DomainResult<i64>;
     /// Marks an update handled.
     async fn finish_update(&self, update_id: i64, now: DateTime<Utc>) -> DomainResult<()>;
     /// Sets an update aside as failed, with the reason an operator reads; it
@@ -278,7 +281,7 @@ pub struct ClaimedUpdate {
     pub update_id: i64,
     /// The update as Telegram sent it.
     pub payload: String,
-    /// Claims so far, this one included.
+    /// Attempts at handling it before this claim.
     pub attempts: i64,
 }
 
@@ -291,7 +294,7 @@ pub struct FailedUpdate {
     pub received_at: DateTime<Utc>,
     /// When it was set aside.
     pub failed_at: DateTime<Utc>,
-    /// How many times it was claimed.
+    /// How many times its handling was started.
     pub attempts: i64,
     /// Why, for the operator.
     pub reason: String,

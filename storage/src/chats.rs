@@ -106,8 +106,7 @@ impl UpdateInbox for Db {
         // the oldest unhandled update of each sender can be claimed.
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
-            "UPDATE telegram_updates SET claimed_until = $1, claimed_by = $4, attempts = attempts + 1 \
-             WHERE update_id IN (\
+            "UPDATE telegram_updates SET claimed_until = $1, claimed_by = $4 WHERE update_id IN (\
              SELECT u.update_id FROM telegram_updates u WHERE u.done_at IS NULL \
              AND (u.claimed_until IS NULL OR u.claimed_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM telegram_updates e WHERE e.sender_id = u.sender_id \
@@ -130,6 +129,17 @@ impl UpdateInbox for Db {
             .collect();
         claimed.sort_by_key(|u| u.update_id);
         Ok(claimed)
+    }
+
+    async fn start_update(&self, update_id: i64) -> DomainResult<i64> {
+        let (attempts,): (i64,) = sqlx::query_as(
+            "UPDATE telegram_updates SET attempts = attempts + 1 WHERE update_id = $1 RETURNING attempts",
+        )
+        .bind(update_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(attempts)
     }
 
     async fn fail_update(&self, update_id: i64, now: DateTime<Utc>, reason: &str) -> DomainResult<()> {
@@ -181,13 +191,16 @@ impl UpdateInbox for Db {
     }
 
     async fn update_counts(&self) -> DomainResult<UpdateCounts> {
-        let (pending, failed): (i64, i64) = sqlx::query_as(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) FROM telegram_updates",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend)?;
+        // Two counts that each follow an index: handled rows are kept (their
+        // ids recognise Telegram's resends), so a scan would grow for ever.
+        let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM telegram_updates WHERE done_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        let (failed,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM telegram_updates WHERE failed_at IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(UpdateCounts { pending, failed })
     }
 

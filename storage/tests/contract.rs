@@ -1176,16 +1176,18 @@ async fn a_failed_update_is_set_aside_listed_and_counted_and_its_sender_goes_on(
     db.store_update(20, Some(5001), "{\"a\":1}").await.unwrap();
     db.store_update(21, Some(5001), "{\"a\":2}").await.unwrap();
     db.store_update(22, Some(5003), "{\"c\":1}").await.unwrap();
-    // Every claim counts: a worker that dies on 20 again and again.
+    // A worker that dies on 20 again and again: each start counts, a claim alone does not.
     for (n, at) in [0, 61, 122].into_iter().enumerate() {
         let claimed = db.claim_updates("a", now + chrono::Duration::seconds(at), 60, 10).await.unwrap();
         let first = claimed.iter().find(|u| u.update_id == 20).unwrap();
-        assert_eq!(first.attempts, n as i64 + 1);
-        assert_eq!(first.payload, "{\"a\":1}");
+        assert_eq!((first.attempts, first.payload.as_str()), (n as i64, "{\"a\":1}"));
+        assert_eq!(db.start_update(20).await.unwrap(), n as i64 + 1);
     }
+    let other = db.claim_updates("a", now + chrono::Duration::seconds(200), 60, 10).await.unwrap();
+    assert_eq!(other.iter().find(|u| u.update_id == 22).unwrap().attempts, 0, "claimed beside it, never started");
     let counts = db.update_counts().await.unwrap();
     assert_eq!((counts.pending, counts.failed), (3, 0));
-    let at = now + chrono::Duration::seconds(130);
+    let at = now + chrono::Duration::seconds(210);
     db.fail_update(20, at, "abandonado após 3 tentativas").await.unwrap();
     db.finish_update(22, at).await.unwrap();
     // Set aside: never claimed again, and the same person's next update goes on.

@@ -67,9 +67,13 @@ impl LogThrottle {
     /// Counts one event; `Some(n)` when it is time to log the `n` counted
     /// since the last line.
     pub fn count(&self) -> Option<u64> {
+        self.count_at(std::time::Instant::now())
+    }
+
+    /// [`LogThrottle::count`] at the instant `now`.
+    pub fn count_at(&self, now: std::time::Instant) -> Option<u64> {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         state.0 += 1;
-        let now = std::time::Instant::now();
         if state.1.is_some_and(|last| now.duration_since(last) < self.every) {
             return None;
         }
@@ -294,12 +298,13 @@ mod tests {
 
     #[test]
     fn a_flood_of_refusals_is_one_log_line_a_minute_with_the_count() {
-        let throttle = LogThrottle::every(std::time::Duration::from_millis(200));
-        assert_eq!(throttle.count(), Some(1), "the first is logged at once");
-        assert!((0..299).all(|_| throttle.count().is_none()));
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        assert_eq!(throttle.count(), Some(300), "then one line says how many");
-        assert_eq!(throttle.count(), None);
+        let throttle = LogThrottle::default();
+        let start = std::time::Instant::now();
+        let at = |seconds| start + std::time::Duration::from_secs(seconds);
+        assert_eq!(throttle.count_at(at(0)), Some(1), "the first is logged at once");
+        assert!((0..299).all(|_| throttle.count_at(at(30)).is_none()));
+        assert_eq!(throttle.count_at(at(61)), Some(300), "then one line a minute says how many");
+        assert_eq!(throttle.count_at(at(62)), None);
     }
 
     #[test]
