@@ -1371,6 +1371,8 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    a_card_longer_than_telegram_allows_is_cut_to_fit_and_still_shown,
+    a_flood_of_wrong_invite_codes_is_held_back_and_learns_nothing,
     a_panic_in_one_update_is_answered_and_the_desk_goes_on,
     a_panicking_webhook_update_is_set_aside_and_the_worker_goes_on,
     amounts_too_large_to_add_up_get_a_clear_answer_not_a_crash,
@@ -1562,5 +1564,45 @@ async fn amounts_too_large_to_add_up_get_a_clear_answer_not_a_crash(store: Store
     assert_eq!(forged.params["text"], "Não encontrado, ou fora do seu acesso.", "{forged:?}");
     let results = t.say(CARLA, "joao").await;
     assert!(results.text().unwrap().starts_with("Nome \"joao\""), "{results:?}");
+    t.finish().await;
+}
+
+async fn a_card_longer_than_telegram_allows_is_cut_to_fit_and_still_shown(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    // 3,000 emoji: under 4,096 characters, but 6,000 of Telegram's UTF-16 units.
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    sqlx::query("UPDATE clients SET notes = $1 WHERE id = $2")
+        .bind(format!("Cliente pediu: {}", "😀".repeat(3000)))
+        .bind(t.maria.0)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    t.linked_bruno().await;
+    let results = t.say(BRUNO, "maria").await;
+    let card = t.tap_edit(BRUNO, &results, &has_button(&results, "Maria").unwrap()).await;
+    let text = card.text().unwrap();
+    assert!(text.encode_utf16().count() <= 4096, "{}", text.encode_utf16().count());
+    assert!(
+        text.contains("Cliente pediu: 😀") && text.ends_with("Texto cortado: longo demais para o Telegram."),
+        "{text}"
+    );
+    assert!(has_button(&card, "Financeiro").is_some(), "the card's buttons stay: {card:?}");
+    t.finish().await;
+}
+
+async fn a_flood_of_wrong_invite_codes_is_held_back_and_learns_nothing(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    for n in 0..5 {
+        let refused = t.say(STRANGER, &format!("/start ERRA-DO{n:02}")).await;
+        assert!(refused.text().unwrap().starts_with("Código de convite inválido"), "{refused:?}");
+    }
+    // Past five wrong codes even the right one is refused, with the same words.
+    let held = t.say(STRANGER, &format!("/start {}", t.invite)).await;
+    assert!(held.text().unwrap().starts_with("Código de convite inválido"), "{held:?}");
+    let still = t.say(STRANGER, "maria").await;
+    assert!(still.text().unwrap().contains("só para a equipe"), "not linked: {still:?}");
+    // The code was not spent: its owner links with it.
+    t.linked_bruno().await;
     t.finish().await;
 }

@@ -15,6 +15,7 @@ use balcao_domain::{ClientId, DomainError, ReceivableId, TicketId};
 use chrono::{Datelike, NaiveDate, Utc};
 
 use crate::forms::{Form, FormKind, FormOutcome};
+use crate::invites::InviteGuard;
 use crate::render;
 use crate::state::{ChatState, Step};
 use crate::text;
@@ -169,6 +170,7 @@ pub struct Desk {
     fees: FeePolicy,
     pub(crate) today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
     failures: Arc<AtomicU64>,
+    invites: Arc<InviteGuard>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -192,7 +194,7 @@ const PER_PAGE: usize = 8;
 impl Desk {
     /// A desk over `store`, charging `fees`, with `today` giving the provider's date.
     pub fn new(store: Arc<dyn DeskStore>, fees: FeePolicy, today: Arc<dyn Fn() -> NaiveDate + Send + Sync>) -> Self {
-        Desk { store, fees, today, failures: Arc::new(AtomicU64::new(0)) }
+        Desk { store, fees, today, failures: Arc::new(AtomicU64::new(0)), invites: Arc::default() }
     }
 
     /// Records that the bot's message `message_id` now shows the chat's screen.
@@ -301,6 +303,9 @@ impl Desk {
         match &input.event {
             Event::Text(t) => {
                 if let Some(code) = t.trim().strip_prefix("/start").map(str::trim).filter(|c| !c.is_empty()) {
+                    if !self.invites.may_try(input.user_id, std::time::Instant::now()) {
+                        return Ok(vec![Reply::Send { text: text::BAD_INVITE.into(), keyboard: Vec::new() }]);
+                    }
                     match self.store.link_telegram(&invite_hash(code), input.user_id, Utc::now()).await {
                         Ok(Some(staff)) => {
                             tracing::info!(staff_id = %staff.id, "staff member linked their Telegram account");
@@ -308,7 +313,7 @@ impl Desk {
                             return Ok(vec![Reply::Send { text: text::welcome(&staff.name), keyboard: menu.keyboard }]);
                         }
                         Ok(None) => {
-                            tracing::info!("invite code refused: unknown, used or expired");
+                            self.invites.wrong(input.user_id, std::time::Instant::now());
                             return Ok(vec![Reply::Send { text: text::BAD_INVITE.into(), keyboard: Vec::new() }]);
                         }
                         Err(DomainError::Conflict(_)) => {

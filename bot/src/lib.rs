@@ -6,6 +6,7 @@
 pub mod desk;
 mod followup;
 pub mod forms;
+mod invites;
 mod render;
 pub mod state;
 pub mod telegram;

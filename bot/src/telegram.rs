@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balcao_domain::ports::{ClaimedUpdate, UpdateInbox};
+use balcao_domain::text::{TELEGRAM_MAX_UTF16, fit_utf16};
 
 use teloxide::dispatching::UpdateFilterExt;
 use teloxide::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SetWebhookSetters};
@@ -307,8 +308,9 @@ fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {
 
 /// Sends a screen as a new message, which becomes the chat's current screen.
 async fn send_screen(bot: &Bot, desk: &Desk, chat: ChatId, text: &str, keyboard: &Keyboard) -> Result<(), String> {
+    let text = fit_utf16(text, TELEGRAM_MAX_UTF16, text::CUT);
     let sent = retrying(|| {
-        let mut req = bot.send_message(chat, text.to_owned());
+        let mut req = bot.send_message(chat, text.clone().into_owned());
         if !keyboard.is_empty() {
             req = req.reply_markup(markup(keyboard));
         }
@@ -328,8 +330,9 @@ async fn deliver(bot: &Bot, desk: &Desk, chat: ChatId, replies: Vec<Reply>) {
         let outcome = match &reply {
             Reply::Send { text, keyboard } => send_screen(bot, desk, chat, text, keyboard).await,
             Reply::Edit { message_id, text, keyboard } => {
+                let fitted = fit_utf16(text, TELEGRAM_MAX_UTF16, text::CUT);
                 let edited = retrying(|| {
-                    bot.edit_message_text(chat, MessageId(*message_id), text.clone())
+                    bot.edit_message_text(chat, MessageId(*message_id), fitted.clone().into_owned())
                         .reply_markup(markup(keyboard))
                         .send()
                 })

@@ -86,6 +86,8 @@ pub fn results_header(filter_label: &str, term: &str, total: usize, more: bool, 
     format!("{filter_label} \"{term}\": {count} (página {page} de {pages}).\nEscolha o cliente:")
 }
 
+/// Ends a screen too long for Telegram, cut to fit.
+pub const CUT: &str = "\n\n✂ Texto cortado: longo demais para o Telegram.";
 /// A stale or forged button.
 pub const STALE: &str = "Esta tela não vale mais. Use /menu para recomeçar.";
 /// Something the user may not see, or that does not exist.

@@ -1,5 +1,38 @@
 //! The one normalization of search keys, applied on write and on query alike,
-//! so that "joao" finds "João" and "98765-4321" finds "(11) 98765-4321".
+//! so that "joao" finds "João" and "98765-4321" finds "(11) 98765-4321"; and
+//! the measure of text the way Telegram counts it.
+
+use std::borrow::Cow;
+
+/// Telegram's limit on a message's text, in UTF-16 code units: an emoji
+/// counts two, an accented letter one.
+pub const TELEGRAM_MAX_UTF16: usize = 4096;
+
+/// `text` as it fits in `max` UTF-16 code units: whole when it fits,
+/// otherwise cut at a character boundary (at a line break when one is near)
+/// and ended with `marker`, the whole within `max`.
+pub fn fit_utf16<'a>(text: &'a str, max: usize, marker: &str) -> Cow<'a, str> {
+    if text.encode_utf16().count() <= max {
+        return Cow::Borrowed(text);
+    }
+    let room = max.saturating_sub(marker.encode_utf16().count());
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        if used + c.len_utf16() > room {
+            break;
+        }
+        used += c.len_utf16();
+        end = i + c.len_utf8();
+    }
+    let kept = &text[..end];
+    // A cut in the middle of the last line drops that line, unless that loses too much.
+    let kept = match kept.rfind('\n') {
+        Some(at) if at >= kept.len() * 3 / 4 => &kept[..at],
+        _ => kept,
+    };
+    Cow::Owned(format!("{kept}{marker}"))
+}
 
 /// Lowercase ASCII words separated by single spaces: accents folded, every
 /// other character (punctuation, symbols) turned into a separator.
@@ -42,6 +75,22 @@ pub fn digits(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_cut_where_telegram_counts_emoji_as_two() {
+        let short = "Observações: 😀 cliente pede visita";
+        assert_eq!(fit_utf16(short, TELEGRAM_MAX_UTF16, "…"), short);
+        // 3,000 emoji are 3,000 characters but 6,000 units for Telegram.
+        let notes = format!("Cliente 1001\nObservações: {}", "😀".repeat(3000));
+        assert!(notes.chars().count() < TELEGRAM_MAX_UTF16);
+        let cut = fit_utf16(&notes, TELEGRAM_MAX_UTF16, "\n✂ cortado");
+        assert!(cut.encode_utf16().count() <= TELEGRAM_MAX_UTF16, "{}", cut.encode_utf16().count());
+        assert!(cut.starts_with("Cliente 1001\nObservações: 😀") && cut.ends_with("\n✂ cortado"));
+        assert!(cut.encode_utf16().count() > TELEGRAM_MAX_UTF16 - 20, "nothing more is dropped than needed");
+        // A cut near the end of a line drops that line rather than half of it.
+        let lines = format!("{}\n{}", "a".repeat(4000), "b".repeat(200));
+        assert_eq!(fit_utf16(&lines, TELEGRAM_MAX_UTF16, "…"), format!("{}…", "a".repeat(4000)));
+    }
 
     #[test]
     fn accents_case_and_punctuation_fold_away() {

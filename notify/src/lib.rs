@@ -26,6 +26,7 @@ use balcao_domain::notify::{
 };
 use balcao_domain::ports::{Directory, Outbox, Tickets};
 use balcao_domain::staff::Actor;
+use balcao_domain::text::{TELEGRAM_MAX_UTF16, fit_utf16};
 use balcao_domain::ticket::Assignee;
 use balcao_domain::{DomainError, DomainResult, RoleGroupId};
 use chrono::Utc;
@@ -502,6 +503,7 @@ impl Dispatcher {
         if let Err(wait) = pacer.turn(chat).await {
             return not_yet(n, wait);
         }
+        let text = fit_utf16(&text, TELEGRAM_MAX_UTF16, text::CUT).into_owned();
         let sent = match edit {
             Some(message) => bot
                 .edit_message_text(ChatId(chat), MessageId(message), text)
@@ -560,6 +562,7 @@ impl Dispatcher {
             return;
         }
         let attempts = rows.iter().map(|n| n.attempts).max().unwrap_or(0);
+        let text = fit_utf16(&text, TELEGRAM_MAX_UTF16, text::CUT).into_owned();
         let sending = bot.send_message(ChatId(chat), text).reply_markup(keyboard).send();
         let outcome = match tokio::time::timeout_at(must_end, sending).await {
             Ok(sent) => telegram_outcome(sent.map(|m| m.id.0), chat, attempts),

@@ -49,6 +49,8 @@ pub fn taken_by(name: &str) -> String {
     format!("✅ Assumido por {name}")
 }
 
+/// Ends a notice too long for Telegram, cut to fit.
+pub const CUT: &str = "\n\n✂ Texto cortado: abra o atendimento para ler tudo.";
 /// Button: open the ticket.
 pub const VIEW: &str = "Ver atendimento";
 /// Button: take a role's ticket.

@@ -536,6 +536,7 @@ impl FakeState {
                 let chat_id = chat_id_param(params)?;
                 let text = params.get("text").and_then(Value::as_str).filter(|text| !text.is_empty());
                 let text = text.ok_or_else(|| invalid("message text is empty"))?;
+                check_length(text)?;
                 let mut content = Map::new();
                 content.insert("text".into(), json!(text));
                 if let Some(entities) = params.get("entities").filter(|entities| entities.is_array()) {
@@ -580,7 +581,9 @@ impl FakeState {
                 match method {
                     "editmessagetext" => {
                         let text = params.get("text").and_then(Value::as_str).filter(|text| !text.is_empty());
-                        message["text"] = json!(text.ok_or_else(|| invalid("message text is empty"))?);
+                        let text = text.ok_or_else(|| invalid("message text is empty"))?;
+                        check_length(text)?;
+                        message["text"] = json!(text);
                     }
                     "editmessagecaption" => message["caption"] = params.get("caption").cloned().unwrap_or(Value::Null),
                     _ => {}
@@ -629,6 +632,14 @@ impl FakeState {
             _ => Ok(json!(true)),
         }
     }
+}
+
+/// Like Telegram: a text over 4,096 UTF-16 code units (an emoji counts two) is refused.
+fn check_length(text: &str) -> Result<(), Failure> {
+    if text.encode_utf16().count() > 4096 {
+        return Err(invalid("message is too long"));
+    }
+    Ok(())
 }
 
 async fn handle_method(
