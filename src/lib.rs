@@ -66,7 +66,8 @@ impl App {
         let db = Db::connect(url, settings.database.max_connections)
             .await
             .with_context(|| format!("database.url: não foi possível abrir {}", redact_url(url)))?
-            .with_channels(channels);
+            .with_channels(channels)
+            .with_owner(instance_name(&settings.http.addr));
         let applied = db.migrate().await.context("falha ao aplicar as migrações do banco de dados")?;
         if !applied.is_empty() {
             tracing::info!(?applied, "database migrated");

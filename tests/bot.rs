@@ -1371,6 +1371,8 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    a_reply_cut_off_by_the_network_is_sent_again_until_it_arrives,
+    an_instance_killed_mid_dispatch_sends_its_notices_at_once_when_it_starts_again,
     a_card_longer_than_telegram_allows_is_cut_to_fit_and_still_shown,
     a_flood_of_wrong_invite_codes_is_held_back_and_learns_nothing,
     a_panic_in_one_update_is_answered_and_the_desk_goes_on,
@@ -1605,4 +1607,49 @@ async fn a_flood_of_wrong_invite_codes_is_held_back_and_learns_nothing(store: St
     // The code was not spent: its owner links with it.
     t.linked_bruno().await;
     t.finish().await;
+}
+
+async fn an_instance_killed_mid_dispatch_sends_its_notices_at_once_when_it_starts_again(store: Store) {
+    let Some(mut t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    t.shutdown().await;
+    // This instance claimed the next notices for two minutes and was killed
+    // before sending them.
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap().with_owner(balcao::instance_name("127.0.0.1:0"));
+    let claimed = db.claim_due(chrono::Utc::now(), 120, 10, false).await.unwrap();
+    assert_eq!(claimed.len(), 2, "{claimed:?}");
+    db.close().await;
+    // Started again, it takes them back at once: well before the two minutes.
+    let since = t.tg.call_count();
+    t.restart().await;
+    for chat in [BRUNO, CARLA] {
+        t.tg.wait_for(since, WAIT, |c| {
+            c.is("sendMessage") && !c.failed && c.chat_id() == Some(chat) && c.text().unwrap_or("").contains("Lentidão")
+        })
+        .await;
+    }
+    let _ = ticket;
+    t.finish().await;
+}
+
+async fn a_reply_cut_off_by_the_network_is_sent_again_until_it_arrives(store: Store) {
+    for webhook in [false, true] {
+        let Some(t) = TestApp::start_in(store, webhook).await else { return };
+        let since = t.tg.call_count();
+        // Four failures in a row: about three seconds without Telegram.
+        t.tg.cut_next("sendMessage", 4);
+        let link = format!("/start {}", t.invite);
+        if webhook {
+            post_update(&t, WEBHOOK_SECRET, message_update(1101, BRUNO, &link)).await;
+        } else {
+            t.tg.send_text(BRUNO, "Bruno", &link);
+        }
+        let welcome =
+            t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(BRUNO) && !c.failed).await;
+        assert!(welcome.text().unwrap().starts_with("Bem-vindo(a), Bruno Atendente!"), "{welcome:?}");
+        let cut = t.tg.calls()[since..].iter().filter(|c| c.is("sendMessage") && c.failed).count();
+        assert_eq!(cut, 4, "webhook mode: {webhook}");
+        t.finish().await;
+    }
 }

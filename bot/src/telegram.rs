@@ -362,13 +362,19 @@ async fn deliver(bot: &Bot, desk: &Desk, chat: ChatId, replies: Vec<Reply>) {
     }
 }
 
-/// Sends a request, waiting out 429s for as long as Telegram says and
-/// retrying network and server errors with back-off, a few times.
+/// How long a reply is retried through network failures: Telegram keeps an
+/// update for a day, but a person waits minutes at most.
+const NETWORK_PATIENCE: Duration = Duration::from_secs(10 * 60);
+
+/// Sends a request, waiting out 429s for as long as Telegram says, retrying
+/// network failures with back-off (up to 5 s apart) for up to ten minutes,
+/// and Telegram's own unknown errors a few times.
 async fn retrying<T, F, Fut>(mut send: F) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
+    let started = tokio::time::Instant::now();
     let mut backoff = Duration::from_millis(200);
     let mut attempt = 0;
     loop {
@@ -379,9 +385,12 @@ where
                 tracing::info!(seconds = wait.seconds(), "Telegram asked to slow down; waiting");
                 tokio::time::sleep(wait.duration()).await;
             }
-            Err(e @ (RequestError::Network(_) | RequestError::Io(_) | RequestError::Api(ApiError::Unknown(_))))
-                if attempt < 4 =>
-            {
+            Err(e @ (RequestError::Network(_) | RequestError::Io(_))) if started.elapsed() < NETWORK_PATIENCE => {
+                tracing::info!(error = %e, attempt, "Telegram could not be reached; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e @ RequestError::Api(ApiError::Unknown(_))) if attempt < 4 => {
                 tracing::info!(error = %e, attempt, "Telegram request failed; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;

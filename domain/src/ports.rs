@@ -337,6 +337,10 @@ pub trait Outbox: Send + Sync {
     ) -> DomainResult<()>;
     /// Gives claimed notifications back to the queue untouched, for the next claim.
     async fn release(&self, ids: &[NotificationId]) -> DomainResult<()>;
+    /// Gives back the pending notifications this instance claimed before it
+    /// stopped (a crash, a kill): they go out at once, not when the lease
+    /// ends. Only for an instance with a name of its own; the count given back.
+    async fn release_own_claims(&self) -> DomainResult<u64>;
     /// Gives up on a notification, saying why.
     async fn mark_dead(&self, id: NotificationId, reason: &str) -> DomainResult<()>;
     /// The channel's id of the assignment notice of `ticket` delivered to

@@ -78,6 +78,8 @@ pub struct Db {
     pool: AnyPool,
     dialect: Dialect,
     channels: Channels,
+    /// The instance named in the outbox claims this store makes.
+    owner: Option<String>,
 }
 
 /// The channels notifications are written for: a change writes an outbox
@@ -137,12 +139,19 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, dialect, channels: Channels::default() })
+        Ok(Db { pool, dialect, channels: Channels::default(), owner: None })
     }
 
     /// Writes notifications for these channels from now on (Telegram only by default).
     pub fn with_channels(mut self, channels: Channels) -> Self {
         self.channels = channels;
+        self
+    }
+
+    /// Names this instance in the outbox claims it makes, so that it can
+    /// take them back at once when it starts again.
+    pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
         self
     }
 

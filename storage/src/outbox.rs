@@ -295,6 +295,18 @@ impl Outbox for Db {
         Ok(())
     }
 
+    async fn release_own_claims(&self) -> DomainResult<u64> {
+        let Some(owner) = &self.owner else { return Ok(0) };
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = $1 AND status = 'pending'",
+        )
+        .bind(owner.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
     async fn release(&self, ids: &[NotificationId]) -> DomainResult<()> {
         for id in ids {
             sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE id = $1 AND status = 'pending'")
@@ -453,9 +465,10 @@ impl Db {
         extra: &[ClaimArg],
     ) -> DomainResult<Vec<Notification>> {
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let owner_param = 4 + extra.len();
         let sql = format!(
-            "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE {condition} \
-             ORDER BY {order} LIMIT $3{lock}) RETURNING {COLUMNS}"
+            "UPDATE outbox SET claimed_until = $1, claimed_by = ${owner_param} WHERE id IN (SELECT id FROM outbox \
+             WHERE {condition} ORDER BY {order} LIMIT $3{lock}) RETURNING {COLUMNS}"
         );
         let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(instant_text(now + chrono::Duration::seconds(lease_seconds)))
@@ -467,6 +480,7 @@ impl Db {
                 ClaimArg::Text(t) => q.bind(*t),
             };
         }
+        let q = q.bind(self.owner.clone());
         let mut tx = self.begin_write().await?;
         let mut rows = q.fetch_all(&mut *tx).await.map_err(backend)?;
         tx.commit().await.map_err(backend)?;

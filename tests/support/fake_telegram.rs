@@ -334,6 +334,12 @@ impl FakeTelegram {
         queue.extend(std::iter::repeat_n(failure, n));
     }
 
+    /// The next `n` calls of `method` are cut off mid-answer, as a network
+    /// failure does: the client gets no result (recorded as failed).
+    pub fn cut_next(&self, method: &str, n: usize) {
+        *self.shared.lock().cuts.entry(method.to_ascii_lowercase()).or_default() += n;
+    }
+
     /// From now on, answers sendMessage with 429 (retry after 1 s) whenever it
     /// would break Telegram's limits: `per_second` messages overall in any
     /// second, and `per_chat` between two messages to one chat.
@@ -427,6 +433,8 @@ struct FakeState {
     /// The bot's messages as last sent or edited, by (chat id, message id).
     bot_messages: HashMap<(i64, i64), Value>,
     failures: HashMap<String, VecDeque<Failure>>,
+    /// Calls per method whose connection is cut before an answer.
+    cuts: HashMap<String, usize>,
     last_callback_id: u64,
     commands: Value,
     webhook_url: String,
@@ -661,6 +669,14 @@ async fn handle_method(
     // The lock is released before any await: a std MutexGuard must not cross one.
     let (answer, index) = {
         let mut state = shared.lock();
+        if let Some(left) = state.cuts.get_mut(&method).filter(|left| **left > 0) {
+            *left -= 1;
+            let call = Call { method, params, at: Instant::now(), failed: true, encoding, result: Value::Null };
+            state.calls.push(call);
+            drop(state);
+            shared.changed();
+            return cut_off();
+        }
         let answer = if let Some(reason) = malformed {
             Answer::Error(invalid(&reason))
         } else if let Some(failure) = state.failures.get_mut(&method).and_then(VecDeque::pop_front) {
@@ -701,6 +717,26 @@ async fn handle_method(
             ok_response(updates)
         }
     }
+}
+
+/// A 200 whose body breaks off: the connection is cut before any result.
+fn cut_off() -> Response {
+    struct Broken;
+    impl http_body::Body for Broken {
+        type Data = Bytes;
+        type Error = std::io::Error;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            std::task::Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut"))))
+        }
+    }
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, "100")
+        .body(axum::body::Body::new(Broken))
+        .unwrap_or_default()
 }
 
 /// How the fake will answer a call.
