@@ -124,7 +124,8 @@ pub fn phone(raw: &str) -> Result<(Phone, Option<String>), String> {
     if let Ok(p) = Phone::parse(raw) {
         return Ok((p, None));
     }
-    let lower = raw.to_lowercase();
+    // ASCII-only lowering keeps every byte where it was, so `at` is an index into `raw` too.
+    let lower = raw.to_ascii_lowercase();
     let (number, extension) = match ["ramal", "ram.", "ext.", "r."].iter().find_map(|w| lower.find(w)) {
         Some(at) => (&raw[..at], Some(raw[at..].trim().to_owned())),
         None => (raw, None),

@@ -487,6 +487,18 @@ fn normalize_header(raw: &str) -> String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_read_or_refused_never_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = read_table(&bytes);
+        }
+
+        #[test]
+        fn csv_shaped_text_is_read_or_refused_never_a_panic(text in "[a;\"\r\n,\t çã😀\u{0}0-9]{0,300}") {
+            let _ = read_table(format!("codigo;nome;cidade\n{text}").as_bytes());
+        }
+    }
+
     fn lines(table: &Table) -> Vec<usize> {
         table.rows.iter().map(|r| r.line).collect()
     }
