@@ -1076,6 +1076,17 @@ async fn metrics_text(t: &TestApp) -> String {
     body
 }
 
+/// Waits until Bruno and Carla (Suporte N1) were both sent the notice of the
+/// "Lentidão" ticket after call number `since`.
+async fn bruno_and_carla_hear_of_lentidao(t: &TestApp, since: usize) {
+    for chat in [BRUNO, CARLA] {
+        t.tg.wait_for(since, WAIT, |c| {
+            c.is("sendMessage") && !c.failed && c.chat_id() == Some(chat) && c.text().unwrap_or("").contains("Lentidão")
+        })
+        .await;
+    }
+}
+
 async fn a_dispatcher_that_dies_mid_dispatch_loses_nothing_and_sends_nothing_twice(store: Store) {
     let Some(mut t) = TestApp::start(store).await else { return };
     t.linked_bruno().await;
@@ -1092,12 +1103,7 @@ async fn a_dispatcher_that_dies_mid_dispatch_loses_nothing_and_sends_nothing_twi
     db.close().await;
     let since = t.tg.call_count();
     t.restart().await;
-    for chat in [BRUNO, CARLA] {
-        t.tg.wait_for(since, WAIT, |c| {
-            c.is("sendMessage") && !c.failed && c.chat_id() == Some(chat) && c.text().unwrap_or("").contains("Lentidão")
-        })
-        .await;
-    }
+    bruno_and_carla_hear_of_lentidao(&t, since).await;
     t.say(BRUNO, "/ajuda").await;
     let lentidao: Vec<i64> = t.tg.calls()[since..]
         .iter()
@@ -1623,12 +1629,7 @@ async fn an_instance_killed_mid_dispatch_sends_its_notices_at_once_when_it_start
     // Started again, it takes them back at once: well before the two minutes.
     let since = t.tg.call_count();
     t.restart().await;
-    for chat in [BRUNO, CARLA] {
-        t.tg.wait_for(since, WAIT, |c| {
-            c.is("sendMessage") && !c.failed && c.chat_id() == Some(chat) && c.text().unwrap_or("").contains("Lentidão")
-        })
-        .await;
-    }
+    bruno_and_carla_hear_of_lentidao(&t, since).await;
     let _ = ticket;
     t.finish().await;
 }
