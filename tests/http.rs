@@ -154,3 +154,50 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
     }
     door.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_says_503_and_which_worker_stopped() {
+    let db = TestDb::new(Store::Sqlite).await.unwrap();
+    let store = std::sync::Arc::new(balcao_storage::Db::connect(&db.url, 2).await.unwrap());
+    store.migrate().await.unwrap();
+    let (bot, running_bot) = balcao_webhooks::Worker::start("bot");
+    let (dispatcher, _running_dispatcher) = balcao_webhooks::Worker::start("dispatcher");
+    let probe = store.clone();
+    let service = balcao_webhooks::Service {
+        health: std::sync::Arc::new(move || {
+            let probe = probe.clone();
+            Box::pin(async move { probe.ping().await.map_err(|e| format!("{e:?}")) })
+        }),
+        telegram: None,
+        outbox: store.clone(),
+        workers: vec![bot, dispatcher],
+        bot_failures: None,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let limits = balcao_webhooks::HttpLimits {
+        header_timeout: Duration::from_secs(5),
+        body_timeout: Duration::from_secs(5),
+        max_body_bytes: 65_536,
+        max_connections: 8,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(balcao_webhooks::serve(listener, balcao_webhooks::router(service), limits, async {
+        let _ = stopped.await;
+    }));
+    let get = |addr: String, path: &'static str| blocking(move || support::http::get(&addr, path));
+    let (status, body) = get(addr.clone(), "/healthz").await;
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok","workers":{"bot":"ok","dispatcher":"ok"}}"#));
+    // The bot's task ends (returned or panicked): its guard is dropped.
+    drop(running_bot);
+    let (status, body) = get(addr.clone(), "/healthz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body, r#"{"error":"parado: bot","status":"error","workers":{"bot":"parado","dispatcher":"ok"}}"#);
+    let (_, metrics) = get(addr.clone(), "/metrics").await;
+    assert!(metrics.contains("balcao_worker_running{worker=\"bot\"} 0\n"), "{metrics}");
+    assert!(metrics.contains("balcao_worker_running{worker=\"dispatcher\"} 1\n"), "{metrics}");
+    let _ = stop.send(());
+    server.await.unwrap();
+    store.close().await;
+    db.drop_it().await;
+}
