@@ -133,27 +133,45 @@ impl App {
         } else {
             let (worker, running) = balcao_webhooks::Worker::start("dispatcher");
             workers.push(worker);
+            // Once per process, before any claim: what this instance held when
+            // it stopped (a crash, a kill) goes out now, not when its lease ends.
+            match balcao_domain::ports::Outbox::release_own_claims(self.db.as_ref()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    notifications = n,
+                    "took back the notifications this instance held before it stopped"
+                ),
+                Err(e) => tracing::error!(cause = ?e, "could not take back this instance's earlier claims"),
+            }
             let (settings, db) = (self.settings.clone(), self.db.clone());
             let build = move || dispatcher(&settings, db.clone());
             let first = build()?;
-            let stop = stop_rx.clone();
+            let mut stop = stop_rx.clone();
             Some(tokio::spawn(async move {
                 let _running = running;
                 let mut next = Some(first);
                 // A panic in one notification must not end every later one:
-                // the dispatcher starts again (claims it held are given back
-                // by their lease).
+                // the dispatcher starts again. The rows it held wait for their
+                // lease, so the others go first.
                 while let Some(dispatcher) = next.take() {
                     let run =
                         tokio::spawn(dispatcher.run(std::time::Duration::from_millis(250), stopped(stop.clone())));
-                    match run.await {
-                        Err(e) if e.is_panic() && !*stop.borrow() => {
-                            tracing::error!("the notification dispatcher stopped on a panic; it starts again in 5 s");
-                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                            next = build().ok();
-                        }
-                        _ => {}
+                    let Err(e) = run.await else { break };
+                    if !e.is_panic() || *stop.borrow() {
+                        break;
                     }
+                    tracing::error!("the notification dispatcher stopped on a panic; it starts again in 5 s");
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => break,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                    }
+                    next = match build() {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            tracing::error!(cause = %e, "the notification dispatcher could not start again");
+                            None
+                        }
+                    };
                 }
             }))
         };
@@ -248,13 +266,9 @@ fn dispatcher(settings: &Settings, db: Arc<Db>) -> anyhow::Result<balcao_notify:
 /// once what it held when it stopped. Without a machine name, a name of its
 /// own each start: it then never takes back another instance's claims.
 pub fn instance_name(addr: &str) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty());
+    let host = hostname::get().ok().and_then(|h| h.into_string().ok()).filter(|h| !h.trim().is_empty());
     match host {
-        Some(host) => format!("{host}:{addr}"),
+        Some(host) => format!("{}:{addr}", host.trim()),
         None => format!("anon-{}:{addr}", invite_code().unwrap_or_else(|_| std::process::id().to_string())),
     }
 }

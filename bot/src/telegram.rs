@@ -130,6 +130,9 @@ async fn isolated(work: impl Future<Output = ()> + Send + 'static) -> bool {
 /// How long a worker holds the stored updates it claimed, renewed while it handles one.
 const LEASE_SECONDS: i64 = 60;
 
+/// How long a stopping worker waits for the update in hand.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
 /// Claims of one update after which it is set aside as failed: workers that
 /// died on it again and again (a crash, a kill) will not be fed it forever.
 pub const MAX_UPDATE_ATTEMPTS: i64 = 5;
@@ -176,8 +179,13 @@ pub async fn run_webhook(
         Err(e) => tracing::error!(error = %e, "telegram.webhook_url is not a URL"),
     }
     tracing::info!("Telegram bot handling updates from the webhook");
-    tokio::pin!(shutdown);
-    loop {
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut idle_stop = stop.clone();
+    'claiming: loop {
         let batch = match inbox.claim_updates(&owner, chrono::Utc::now(), LEASE_SECONDS, 50).await {
             Ok(b) => b,
             Err(e) => {
@@ -187,7 +195,7 @@ pub async fn run_webhook(
         };
         if batch.is_empty() {
             tokio::select! {
-                _ = &mut shutdown => break,
+                _ = idle_stop.wait_for(|s| *s) => break,
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             }
@@ -195,6 +203,11 @@ pub async fn run_webhook(
         }
         let ids: Vec<i64> = batch.iter().map(|u| u.update_id).collect();
         for (at, claimed) in batch.into_iter().enumerate() {
+            if *stop.borrow() {
+                // What is left of the batch stays claimed by this instance,
+                // which takes it back when it starts again.
+                break 'claiming;
+            }
             let update_id = claimed.update_id;
             // While one is handled (a 429 may make us wait long), the claims of
             // it and of the rest of the batch are renewed, so no other instance
@@ -206,6 +219,14 @@ pub async fn run_webhook(
             tokio::pin!(handling);
             let mut renew = tokio::time::interval(Duration::from_secs(LEASE_SECONDS as u64 / 3));
             renew.tick().await;
+            // A stop waits a little for the update in hand (its replies may
+            // be waiting out a Telegram outage), then leaves it claimed.
+            let mut stopping = stop.clone();
+            let grace = async move {
+                let _ = stopping.wait_for(|s| *s).await;
+                tokio::time::sleep(STOP_GRACE).await;
+            };
+            tokio::pin!(grace);
             let outcome = loop {
                 tokio::select! {
                     outcome = &mut handling => break match outcome {
@@ -213,6 +234,10 @@ pub async fn run_webhook(
                         // Even carrying the replies panicked: the update is not tried again.
                         Err(_) => Outcome::Failed(Failure::Panic.describe().to_owned()),
                     },
+                    () = &mut grace => {
+                        handling.abort();
+                        break Outcome::Interrupted;
+                    }
                     _ = renew.tick() => {
                         for id in &ids[at..] {
                             if let Err(e) = inbox.extend_claim(*id, chrono::Utc::now(), LEASE_SECONDS).await {
@@ -375,25 +400,29 @@ where
     Fut: Future<Output = Result<T, RequestError>>,
 {
     let started = tokio::time::Instant::now();
-    let mut backoff = Duration::from_millis(200);
-    let mut attempt = 0;
+    // Each kind of failure has its own count: a 429 right after an outage
+    // is still waited out.
+    let (mut slow_downs, mut unknown) = (0, 0);
+    let mut network_backoff = Duration::from_millis(200);
+    let mut unknown_backoff = Duration::from_millis(200);
     loop {
-        attempt += 1;
         match send().await {
             Ok(v) => return Ok(v),
-            Err(RequestError::RetryAfter(wait)) if attempt < 6 => {
+            Err(RequestError::RetryAfter(wait)) if slow_downs < 5 => {
+                slow_downs += 1;
                 tracing::info!(seconds = wait.seconds(), "Telegram asked to slow down; waiting");
                 tokio::time::sleep(wait.duration()).await;
             }
             Err(e @ (RequestError::Network(_) | RequestError::Io(_))) if started.elapsed() < NETWORK_PATIENCE => {
-                tracing::info!(error = %e, attempt, "Telegram could not be reached; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                tracing::info!(error = %e, "Telegram could not be reached; retrying");
+                tokio::time::sleep(network_backoff).await;
+                network_backoff = (network_backoff * 2).min(Duration::from_secs(5));
             }
-            Err(e @ RequestError::Api(ApiError::Unknown(_))) if attempt < 4 => {
-                tracing::info!(error = %e, attempt, "Telegram request failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
+            Err(e @ RequestError::Api(ApiError::Unknown(_))) if unknown < 3 => {
+                unknown += 1;
+                tracing::info!(error = %e, attempt = unknown, "Telegram request failed; retrying");
+                tokio::time::sleep(unknown_backoff).await;
+                unknown_backoff *= 2;
             }
             Err(e) => return Err(e),
         }

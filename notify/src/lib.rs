@@ -342,13 +342,6 @@ impl Dispatcher {
                 wake.notify_one();
             });
         }
-        match self.store.release_own_claims().await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::info!(notifications = n, "took back the notifications this instance held before it restarted")
-            }
-            Err(e) => tracing::error!(cause = ?e, "could not take back this instance's earlier claims"),
-        }
         tracing::info!("notification dispatcher running");
         while !stop.load(std::sync::atomic::Ordering::SeqCst) {
             let delivered = match self.drain_once().await {

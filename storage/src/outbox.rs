@@ -298,7 +298,8 @@ impl Outbox for Db {
     async fn release_own_claims(&self) -> DomainResult<u64> {
         let Some(owner) = &self.owner else { return Ok(0) };
         let done = sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = $1 AND status = 'pending'",
+            "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL \
+             WHERE claimed_by = $1 AND status = 'pending' AND claimed_until IS NOT NULL",
         )
         .bind(owner.as_str())
         .execute(&self.pool)
