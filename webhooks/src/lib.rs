@@ -7,6 +7,7 @@
 //! E-mail and form intake and payments join this router as they are built.
 
 mod serve;
+pub mod text;
 
 pub use serve::{HttpLimits, serve};
 
@@ -148,7 +149,7 @@ async fn metrics(State(state): State<Service>) -> Response {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(cause = ?e, "metrics: the outbox could not be read");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "banco de dados indisponível");
+            return error(StatusCode::SERVICE_UNAVAILABLE, text::DATABASE_DOWN);
         }
     };
     let mut out = String::new();
@@ -185,7 +186,7 @@ async fn metrics(State(state): State<Service>) -> Response {
             }
             Err(e) => {
                 tracing::error!(cause = ?e, "metrics: the Telegram inbox could not be read");
-                return error(StatusCode::SERVICE_UNAVAILABLE, "banco de dados indisponível");
+                return error(StatusCode::SERVICE_UNAVAILABLE, text::DATABASE_DOWN);
             }
         }
     }
@@ -225,7 +226,7 @@ async fn healthz(State(state): State<Service>) -> Response {
     let workers: serde_json::Map<String, serde_json::Value> = state
         .workers
         .iter()
-        .map(|w| (w.name.to_owned(), json!(if w.is_running() { "ok" } else { "parado" })))
+        .map(|w| (w.name.to_owned(), json!(if w.is_running() { "ok" } else { text::STOPPED })))
         .collect();
     let stopped: Vec<&str> = state.workers.iter().filter(|w| !w.is_running()).map(|w| w.name).collect();
     let store = (state.health)().await;
@@ -234,8 +235,8 @@ async fn healthz(State(state): State<Service>) -> Response {
     }
     let problem = match (&store, stopped.is_empty()) {
         (Ok(()), true) => None,
-        (Err(_), _) => Some("banco de dados indisponível".to_owned()),
-        (Ok(()), false) => Some(format!("parado: {}", stopped.join(", "))),
+        (Err(_), _) => Some(text::DATABASE_DOWN.to_owned()),
+        (Ok(()), false) => Some(text::stopped(&stopped)),
     };
     match problem {
         None => (StatusCode::OK, Json(json!({ "status": "ok", "workers": workers }))).into_response(),
@@ -260,21 +261,21 @@ fn sender_of(update: &serde_json::Value) -> Option<i64> {
 /// Stores the update, then answers 200; answers 5xx when it cannot store it,
 /// so Telegram delivers it again.
 async fn telegram_update(State(state): State<Service>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(telegram) = state.telegram else { return error(StatusCode::NOT_FOUND, "rota não encontrada") };
+    let Some(telegram) = state.telegram else { return error(StatusCode::NOT_FOUND, text::NO_ROUTE) };
     let given = headers.get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
     if !secret_matches(&telegram.secrets, given) {
         if let Some(refused) = telegram.refusals.count() {
             tracing::warn!(refused, "Telegram webhook calls refused: wrong or missing secret token");
         }
-        return error(StatusCode::UNAUTHORIZED, "token secreto inválido");
+        return error(StatusCode::UNAUTHORIZED, text::BAD_SECRET);
     }
-    let Ok(text) = std::str::from_utf8(&body) else { return error(StatusCode::BAD_REQUEST, "corpo não é UTF-8") };
+    let Ok(text) = std::str::from_utf8(&body) else { return error(StatusCode::BAD_REQUEST, text::NOT_UTF8) };
     let (update_id, sender) = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) => match v.get("update_id").and_then(serde_json::Value::as_i64) {
             Some(id) => (id, sender_of(&v)),
-            None => return error(StatusCode::BAD_REQUEST, "update_id ausente"),
+            None => return error(StatusCode::BAD_REQUEST, text::NO_UPDATE_ID),
         },
-        Err(_) => return error(StatusCode::BAD_REQUEST, "JSON inválido"),
+        Err(_) => return error(StatusCode::BAD_REQUEST, text::BAD_JSON),
     };
     match telegram.inbox.store_update(update_id, sender, text).await {
         Ok(_) => {
@@ -283,13 +284,13 @@ async fn telegram_update(State(state): State<Service>, headers: HeaderMap, body:
         }
         Err(e) => {
             tracing::error!(update_id, cause = ?e, "Telegram update could not be stored; Telegram will resend it");
-            error(StatusCode::SERVICE_UNAVAILABLE, "não foi possível guardar a atualização")
+            error(StatusCode::SERVICE_UNAVAILABLE, text::NOT_STORED)
         }
     }
 }
 
 async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "rota não encontrada")
+    error(StatusCode::NOT_FOUND, text::NO_ROUTE)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::error;
+use crate::{error, text};
 
 /// What the HTTP service allows a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,14 +105,11 @@ async fn bounded_body(State(limits): State<HttpLimits>, request: Request, next: 
     match read {
         Ok(Ok(collected)) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(limits),
-        Ok(Err(_)) => error(StatusCode::BAD_REQUEST, "corpo da requisição incompleto"),
-        Err(_) => error(StatusCode::REQUEST_TIMEOUT, "o corpo da requisição não chegou a tempo"),
+        Ok(Err(_)) => error(StatusCode::BAD_REQUEST, text::BODY_INCOMPLETE),
+        Err(_) => error(StatusCode::REQUEST_TIMEOUT, text::BODY_TOO_SLOW),
     }
 }
 
 fn too_large(limits: HttpLimits) -> Response {
-    error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &format!("corpo da requisição grande demais (máximo {} bytes)", limits.max_body_bytes),
-    )
+    error(StatusCode::PAYLOAD_TOO_LARGE, &text::body_too_large(limits.max_body_bytes))
 }
