@@ -194,7 +194,8 @@ impl App {
                     wake: wake.clone(),
                     refusals: Arc::default(),
                 });
-                let owner = instance_name(&self.settings.http.addr);
+                // The same name as the outbox's claims, set when the store was opened.
+                let owner = self.db.owner().map_or_else(|| instance_name(&self.settings.http.addr), str::to_owned);
                 let run = balcao_bot::telegram::run_webhook(
                     bot,
                     desk,

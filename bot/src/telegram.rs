@@ -121,10 +121,10 @@ async fn on_callback(bot: Bot, desk: Desk, q: CallbackQuery) -> ResponseResult<(
 }
 
 /// Runs `work` in a task of its own, so that a panic while carrying replies
-/// ends only that update, never the poller's worker for everyone; whether it
-/// panicked. (The desk already isolates the handling itself.)
-async fn isolated(work: impl Future<Output = ()> + Send + 'static) -> bool {
-    tokio::spawn(work).await.is_err()
+/// ends only that update, never the poller's worker for everyone (the panic
+/// hook logs it). The desk already isolates the handling itself.
+async fn isolated(work: impl Future<Output = ()> + Send + 'static) {
+    let _ = tokio::spawn(work).await;
 }
 
 /// How long a worker holds the stored updates it claimed, renewed while it handles one.

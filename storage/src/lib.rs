@@ -155,6 +155,11 @@ impl Db {
         self
     }
 
+    /// The instance named in this store's claims, if any.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
     /// Applies the migrations not yet applied.
     pub async fn migrate(&self) -> Result<Vec<i64>, OpenError> {
         Ok(migrate::run(&self.pool, self.dialect).await?)
