@@ -632,7 +632,14 @@ async fn long_lists_of_people_are_paged_in_wizards_and_in_encaminhar(store: Stor
     press(&t, &summary, "Confirmar").await;
 
     // Encaminhar: the roles, then the users a page at a time.
+    let since = t.tg.call_count();
     let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    // The ticket's notice reaches Bruno (Suporte N1) first, so that it is not
+    // taken for the menu's answer.
+    t.tg.wait_for(since, WAIT, |c| {
+        c.is("sendMessage") && c.chat_id() == Some(BRUNO) && c.text().unwrap_or("").contains("Novo atendimento")
+    })
+    .await;
     let menu = t.say(BRUNO, "/menu").await;
     let screen = t.tap_edit(BRUNO, &menu, &format!("tk:{}", ticket.0)).await;
     let to = press(&t, &screen, "Encaminhar").await;
