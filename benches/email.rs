@@ -59,6 +59,7 @@ async fn ceiling(sink: &SmtpSink, pool: u32, total: usize) -> anyhow::Result<f64
                 html: "<p>Novo atendimento para o cargo Suporte N1.</p>".repeat(3),
                 message_key: format!("balcao.c{i}.t1"),
                 thread_key: "balcao.t1".into(),
+                automatic: Some("auto-generated"),
             };
             let sent = mailer.send(&email).await;
             drop(slot);

@@ -94,13 +94,9 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 async fn measure(store: &str, db: &Db, phones: &[String]) -> anyhow::Result<()> {
-    let provider = Actor::system();
-    let reseller = Actor {
-        staff_id: StaffId(1),
-        scope: Scope::Reseller(db.ensure_reseller("Litoral Net").await?.id),
-        roles: vec![],
-        sees_documents: false,
-    };
+    let provider = Actor::admin();
+    let reseller =
+        Actor::staff(StaffId(1), Scope::Reseller(db.ensure_reseller("Litoral Net").await?.id), vec![], false);
     for filter in SearchFilter::ALL {
         let terms = terms(filter, phones);
         for (scope_name, actor) in [("provedor", &provider), ("revenda", &reseller)] {

@@ -310,7 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let app = App::open(settings).await?;
-    let admin = Actor::system();
+    let admin = Actor::admin();
     match cli.command {
         Command::CheckConfig => unreachable!("handled above"),
         Command::Migrate => {

@@ -166,7 +166,7 @@ async fn demo_tickets(
     technician: Option<balcao_domain::StaffId>,
 ) -> anyhow::Result<usize> {
     let db = &app.db;
-    let actor = Actor::system();
+    let actor = Actor::admin();
     let types = db.ticket_types().await?;
     let channels = db.channels().await?;
     let roles = db.roles().await?;

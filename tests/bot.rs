@@ -139,7 +139,7 @@ impl TestApp {
             client("2001", serra, "José da Conceição", "123.456.789-09", "São José dos Campos", "(12) 99999-1111"),
         ];
         app.db.import_clients(&rows).await.unwrap();
-        let admin = Actor::system();
+        let admin = Actor::admin();
         let maria = app.db.client_by_code(&admin, "1001").await.unwrap().id;
         let jose = app.db.client_by_code(&admin, "2001").await.unwrap().id;
         let debit = |due: &str, settlement| {
@@ -940,7 +940,7 @@ async fn open_ticket_for_maria(t: &TestApp, role: Option<&str>, user_telegram: O
     let channels = db.channels().await.unwrap();
     let ticket = db
         .open_ticket(
-            &Actor::system(),
+            &Actor::admin(),
             &NewTicket {
                 client_id: t.maria,
                 subscription_id: None,
@@ -1247,8 +1247,8 @@ async fn a_technician_gives_an_o_s_back_with_a_reason(store: Store) {
     // At the desk, Bruno gives it to a technician again from the ticket's screen.
     t.linked_bruno().await;
     let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
-    let ticket = db.client_tickets(&Actor::system(), t.maria).await.unwrap()[0].id;
-    let detail = db.ticket(&Actor::system(), ticket).await.unwrap();
+    let ticket = db.client_tickets(&Actor::admin(), t.maria).await.unwrap()[0].id;
+    let detail = db.ticket(&Actor::admin(), ticket).await.unwrap();
     let wo = detail.work_orders[0].id;
     assert_eq!(detail.work_orders[0].technician, None, "given back");
     let sergio = db.staff_by_telegram(SERGIO).await.unwrap().unwrap().id;

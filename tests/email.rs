@@ -82,7 +82,7 @@ impl MailApp {
             )])
             .await
             .unwrap();
-        let maria = app.db.client_by_code(&Actor::system(), "1001").await.unwrap().id;
+        let maria = app.db.client_by_code(&Actor::admin(), "1001").await.unwrap().id;
         app.db.ensure_reseller("Serra Fibra").await.unwrap();
         for (name, reseller, role, email, telegram_id) in [
             ("Carla Plantão", "Litoral Net", "Suporte N1", Some("carla@provedor.test"), Some(CARLA_TG)),
@@ -177,7 +177,7 @@ impl MailApp {
             resolution: None,
             work_order,
         };
-        self.store.open_ticket(&Actor::system(), &new, chrono::Utc::now().date_naive()).await.unwrap().id
+        self.store.open_ticket(&Actor::admin(), &new, chrono::Utc::now().date_naive()).await.unwrap().id
     }
 
     async fn staff_id(&self, name: &str) -> balcao_domain::StaffId {
@@ -236,7 +236,7 @@ async fn a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once(store: 
     assert!(rows.iter().all(|n| n.status == DeliveryStatus::Sent && n.attempts == 1), "{rows:?}");
     // Carla is also linked on Telegram and gets the message there too.
     t.tg.wait_for(0, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA_TG) && !c.failed).await;
-    let detail = t.store.ticket(&Actor::system(), ticket).await.unwrap().ticket;
+    let detail = t.store.ticket(&Actor::admin(), ticket).await.unwrap().ticket;
     for mail in &mails {
         assert_eq!(mail.from, "balcao@provedor.test");
         let m = parse(mail);
@@ -298,7 +298,7 @@ async fn an_o_s_given_back_before_its_notice_went_out_is_not_announced(store: St
     let ticket = t.open_ticket_with_visit("Téo Técnico", "Sem sinal.", Some("Téo Técnico")).await;
     // Téo gives it back (from another device) before the dispatcher ran.
     let teo = t.store.staff_member(t.staff_id("Téo Técnico").await).await.unwrap();
-    let wo = t.store.ticket(&Actor::system(), ticket).await.unwrap().work_orders[0].id;
+    let wo = t.store.ticket(&Actor::admin(), ticket).await.unwrap().work_orders[0].id;
     t.store.give_back_work_order(&Actor::of(&teo), wo, "Cliente viajou").await.unwrap();
     t.restart().await;
     let rows = t.settled_emails(ticket, WAIT).await;
@@ -385,6 +385,7 @@ async fn the_mailer_tells_a_temporary_refusal_from_a_permanent_one() {
         html: "<p>linha</p>".into(),
         message_key: "balcao.n1.t1".into(),
         thread_key: "balcao.t1".into(),
+        automatic: Some("auto-generated"),
     };
     mailer.send(&email).await.unwrap();
     let got = sink.wait_for(1, WAIT).await;
@@ -406,7 +407,41 @@ async fn the_mailer_tells_a_temporary_refusal_from_a_permanent_one() {
     assert!(matches!(nobody.send(&email).await, Err(MailFailure::Temporary(_))));
 }
 
+async fn a_staff_reply_reaches_the_client_in_the_ticket_s_thread_signed_by_the_provider(store: Store) {
+    let Some(t) = MailApp::start(store).await else { return };
+    let ticket = t.open_ticket("Carla Plantão", "Internet lenta à noite.").await;
+    // As intake records it for a ticket that came by e-mail.
+    sqlx::query("UPDATE tickets SET contact_email = 'maria.souza@cliente.test' WHERE id = $1")
+        .bind(ticket.0)
+        .execute(t.store.pool())
+        .await
+        .unwrap();
+    let carla = t.store.staff_member(t.staff_id("Carla Plantão").await).await.unwrap();
+    let answer = "Olá, Maria. Ajustamos o canal do seu roteador; veja se melhorou hoje à noite.";
+    let detail = t.store.reply_to_client(&Actor::of(&carla), ticket, answer).await.unwrap();
+    assert_eq!(detail.ticket.status, balcao_domain::ticket::TicketStatus::WaitingClient);
+    let rows = t.settled_emails(ticket, WAIT).await;
+    let mails = t.sink.wait_for(1, WAIT).await;
+    let to_client: Vec<&Received> = mails.iter().filter(|m| m.to == ["maria.souza@cliente.test"]).collect();
+    assert_eq!(to_client.len(), 1, "{mails:?}");
+    let m = parse(to_client[0]);
+    assert_eq!(header(&m, "In-Reply-To"), format!("<balcao.t{}@provedor.test>", ticket.0));
+    assert_eq!(header(&m, "Auto-Submitted"), "", "a person wrote it: the client's auto-replies may answer");
+    let subject = m.subject().unwrap();
+    assert!(subject.contains(&detail.ticket.protocol), "the protocol names the ticket: {subject}");
+    let text = m.body_text(0).unwrap();
+    assert!(text.contains(answer) && text.contains("Balcão Litoral"), "{text}");
+    assert!(!text.contains("carla@provedor.test"), "no staff address reaches the client");
+    assert!(!String::from_utf8_lossy(&to_client[0].data).contains("carla@provedor.test"));
+    let row = rows.iter().find(|n| n.address.as_deref() == Some("maria.souza@cliente.test")).unwrap();
+    assert_eq!((row.status, row.attempts), (DeliveryStatus::Sent, 1));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(t.sink.received().iter().filter(|m| m.to == ["maria.souza@cliente.test"]).count(), 1, "once");
+    t.finish().await;
+}
+
 support::on_both_stores!(
+    a_staff_reply_reaches_the_client_in_the_ticket_s_thread_signed_by_the_provider,
     a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once,
     a_technician_gets_an_e_mail_of_the_o_s_scheduled_for_them,
     an_o_s_given_back_before_its_notice_went_out_is_not_announced,

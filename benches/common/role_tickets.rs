@@ -52,7 +52,7 @@ pub async fn open_for_role(app: &App, tickets: usize) -> anyhow::Result<()> {
         status: ClientStatus::Active,
         unverified: Vec::new(),
     };
-    let client = app.db.create_client(&Actor::system(), &client).await?;
+    let client = app.db.create_client(&Actor::admin(), &client).await?;
     let role = app.db.roles().await?.into_iter().find(|r| r.name == ROLE).map(|r| r.id).expect("default role");
     let (types, channels) = (app.db.ticket_types().await?, app.db.channels().await?);
     for i in 0..tickets {
@@ -69,7 +69,7 @@ pub async fn open_for_role(app: &App, tickets: usize) -> anyhow::Result<()> {
             resolution: None,
             work_order: None,
         };
-        app.db.open_ticket(&Actor::system(), &new, app.today()).await?;
+        app.db.open_ticket(&Actor::admin(), &new, app.today()).await?;
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub mod staff;
 pub mod subscription;
 pub mod text;
 pub mod ticket;
+pub mod workflow;
 
 pub use error::{DomainError, DomainResult};
 pub use ids::*;

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{NotificationId, ResellerId, RoleGroupId, RoleId, StaffId, TicketId};
+use crate::ids::{ClientId, NotificationId, ResellerId, RoleGroupId, RoleId, StaffId, TicketId};
 
 /// How a notification travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,7 +33,8 @@ impl Channel {
     }
 }
 
-/// Who hears of a notification: one staff member, or a role's group chat.
+/// Who hears of a notification: one staff member, a role's group chat, or a
+/// client (by e-mail, at the address the row names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipient {
@@ -41,6 +42,8 @@ pub enum Recipient {
     Staff(StaffId),
     /// A Telegram group where a role hears of its tickets.
     Group(RoleGroupId),
+    /// A client, by e-mail.
+    Client(ClientId),
 }
 
 impl Recipient {
@@ -48,7 +51,7 @@ impl Recipient {
     pub fn staff(self) -> Option<StaffId> {
         match self {
             Recipient::Staff(s) => Some(s),
-            Recipient::Group(_) => None,
+            Recipient::Group(_) | Recipient::Client(_) => None,
         }
     }
 }
@@ -58,6 +61,7 @@ impl std::fmt::Display for Recipient {
         match self {
             Recipient::Staff(s) => write!(f, "usuário nº {s}"),
             Recipient::Group(g) => write!(f, "grupo nº {g}"),
+            Recipient::Client(c) => write!(f, "cliente nº {c}"),
         }
     }
 }
@@ -98,6 +102,12 @@ pub enum NotificationKind {
     /// A work order (O.S.) was scheduled for the recipient, a technician.
     /// Not urgent: in quiet hours it waits for morning.
     WorkOrderScheduled,
+    /// The client of a ticket assigned to the recipient (or their role) wrote again.
+    ClientWrote,
+    /// A staff member's answer, e-mailed to the client in the ticket's thread.
+    ReplyToClient,
+    /// The acknowledgement e-mailed to a client whose contact opened a ticket.
+    ContactReceived,
 }
 
 impl NotificationKind {
@@ -107,6 +117,9 @@ impl NotificationKind {
             NotificationKind::TicketAssigned => "ticket_assigned",
             NotificationKind::TicketTaken => "ticket_taken",
             NotificationKind::WorkOrderScheduled => "work_order_scheduled",
+            NotificationKind::ClientWrote => "client_wrote",
+            NotificationKind::ReplyToClient => "reply_to_client",
+            NotificationKind::ContactReceived => "contact_received",
         }
     }
 
@@ -115,6 +128,9 @@ impl NotificationKind {
         match s {
             "ticket_taken" => NotificationKind::TicketTaken,
             "work_order_scheduled" => NotificationKind::WorkOrderScheduled,
+            "client_wrote" => NotificationKind::ClientWrote,
+            "reply_to_client" => NotificationKind::ReplyToClient,
+            "contact_received" => NotificationKind::ContactReceived,
             _ => NotificationKind::TicketAssigned,
         }
     }
@@ -171,6 +187,8 @@ pub struct Notification {
     pub event: String,
     /// Who must hear of it.
     pub recipient: Recipient,
+    /// The e-mail address of a client recipient, chosen when the row was written.
+    pub address: Option<String>,
     /// How.
     pub channel: Channel,
     /// What it announces.
@@ -243,6 +261,16 @@ pub fn work_order_of_event(event: &str) -> Option<crate::ids::WorkOrderId> {
     rest.split(':').next()?.parse().ok().map(crate::ids::WorkOrderId)
 }
 
+/// The history entry a ticket notification's event names ("ticket:42:replied:77" → 77).
+pub fn history_entry_of_event(event: &str) -> Option<i64> {
+    let mut parts = event.strip_prefix("ticket:")?.split(':');
+    let (_ticket, _kind, entry) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    entry.parse().ok()
+}
+
 /// Attempts after which a temporary failure becomes permanent.
 pub const MAX_ATTEMPTS: i64 = 10;
 
@@ -275,6 +303,14 @@ mod tests {
         assert_eq!(work_order_of_event("work_order:7:scheduled"), Some(crate::ids::WorkOrderId(7)));
         assert_eq!(work_order_of_event("ticket:7:opened"), None);
         assert_eq!(work_order_of_event("work_order:x:scheduled"), None);
+    }
+
+    #[test]
+    fn a_ticket_event_names_its_history_entry() {
+        assert_eq!(history_entry_of_event("ticket:42:replied:77"), Some(77));
+        assert_eq!(history_entry_of_event("ticket:42:opened"), None);
+        assert_eq!(history_entry_of_event("work_order:7:assigned:3"), None);
+        assert_eq!(history_entry_of_event("ticket:42:replied:x"), None);
     }
 
     #[test]

@@ -183,6 +183,11 @@ pub trait FollowUp: Send + Sync {
     async fn resolve(&self, actor: &Actor, ticket: TicketId, resolution: &str) -> DomainResult<TicketDetail>;
     /// Reopens a resolved ticket, saying why.
     async fn reopen(&self, actor: &Actor, ticket: TicketId, reason: &str) -> DomainResult<TicketDetail>;
+    /// Responder ao cliente: a staff member's answer goes to the client by
+    /// e-mail, in the ticket's thread, through the outbox; the history keeps
+    /// it and the ticket waits for the client. Only for a ticket that came by
+    /// e-mail or form (it knows the client's address) and with e-mail configured.
+    async fn reply_to_client(&self, actor: &Actor, ticket: TicketId, text: &str) -> DomainResult<TicketDetail>;
     /// The actor's open work orders as technician (scheduled or in progress),
     /// by date and window: a visit missed on its day stays until it is done
     /// or given back.

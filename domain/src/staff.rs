@@ -90,12 +90,63 @@ pub struct Staff {
     pub created_at: DateTime<Utc>,
 }
 
-/// Who is acting: the staff member's id, scope and what their roles allow.
-/// Every port method that reads or changes client data takes one.
+/// Which part of balcão acts when no staff member does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum System {
+    /// The provider's administrator at the command line (imports, seed, CLI).
+    Admin,
+    /// Intake: e-mails and web-form contacts.
+    Intake,
+    /// Scheduled jobs.
+    Jobs,
+}
+
+impl System {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            System::Admin => "admin",
+            System::Intake => "intake",
+            System::Jobs => "jobs",
+        }
+    }
+
+    /// From the stored form; `None` for anything else.
+    pub fn from_stored(s: &str) -> Option<System> {
+        match s {
+            "admin" => Some(System::Admin),
+            "intake" => Some(System::Intake),
+            "jobs" => Some(System::Jobs),
+            _ => None,
+        }
+    }
+
+    /// How a ticket's history names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            System::Admin => "Sistema",
+            System::Intake => "Entrada de contatos",
+            System::Jobs => "Rotinas",
+        }
+    }
+}
+
+/// Who acts: a staff member, or a part of the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// A staff member.
+    Staff(StaffId),
+    /// balcão itself.
+    System(System),
+}
+
+/// Who is acting, their scope and what their roles allow. Every port method
+/// that reads or changes client data takes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    /// The acting staff member.
-    pub staff_id: StaffId,
+    /// Who acts.
+    pub who: Who,
     /// Where they may act.
     pub scope: Scope,
     /// The roles they hold.
@@ -107,18 +158,35 @@ pub struct Actor {
 impl Actor {
     /// The actor a staff member acts as.
     pub fn of(staff: &Staff) -> Self {
-        Actor {
-            staff_id: staff.id,
-            scope: staff.scope,
-            roles: staff.roles.iter().map(|r| r.id).collect(),
-            sees_documents: staff.roles.iter().any(|r| r.sees_documents),
-        }
+        Actor::staff(
+            staff.id,
+            staff.scope,
+            staff.roles.iter().map(|r| r.id).collect(),
+            staff.roles.iter().any(|r| r.sees_documents),
+        )
     }
 
-    /// The system itself (imports, scheduled jobs, the CLI run by the
-    /// provider's administrator): provider-wide.
-    pub fn system() -> Self {
-        Actor { staff_id: StaffId(0), scope: Scope::Provider, roles: Vec::new(), sees_documents: true }
+    /// A staff member with this scope and these roles.
+    pub fn staff(id: StaffId, scope: Scope, roles: Vec<RoleId>, sees_documents: bool) -> Self {
+        Actor { who: Who::Staff(id), scope, roles, sees_documents }
+    }
+
+    /// A part of the system: provider-wide, no roles.
+    pub fn system(which: System) -> Self {
+        Actor { who: Who::System(which), scope: Scope::Provider, roles: Vec::new(), sees_documents: true }
+    }
+
+    /// The provider's administrator at the command line.
+    pub fn admin() -> Self {
+        Actor::system(System::Admin)
+    }
+
+    /// The staff member acting, if one is.
+    pub fn staff_id(&self) -> Option<StaffId> {
+        match self.who {
+            Who::Staff(s) => Some(s),
+            Who::System(_) => None,
+        }
     }
 }
 

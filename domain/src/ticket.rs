@@ -112,6 +112,9 @@ pub struct Ticket {
     pub routing_point_id: Option<RoutingPointId>,
     /// Nome da Pessoa.
     pub contact_name: String,
+    /// The address the client wrote from, when the ticket came by e-mail or
+    /// form: answers from the desk go there.
+    pub contact_email: Option<String>,
     /// Problema descrito pelo cliente.
     pub problem: String,
     /// Tipo de Contato.
@@ -187,6 +190,8 @@ impl NewTicket {
 /// One entry of a ticket's history: who did what, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketEvent {
+    /// Its id.
+    pub id: i64,
     /// When.
     pub at: DateTime<Utc>,
     /// Who (none for the system).

@@ -22,12 +22,12 @@ use std::time::{Duration, Instant};
 
 use balcao_domain::notify::{
     Channel, DIGEST_FROM, DIGEST_MAX, MAX_ATTEMPTS, Notification, NotificationKind, Recipient, RoleGroup,
-    backoff_seconds, work_order_of_event,
+    backoff_seconds, history_entry_of_event, work_order_of_event,
 };
 use balcao_domain::ports::{Directory, Outbox, Tickets};
 use balcao_domain::staff::Actor;
 use balcao_domain::text::{TELEGRAM_MAX_UTF16, fit_utf16};
-use balcao_domain::ticket::Assignee;
+use balcao_domain::ticket::{Assignee, Ticket};
 use balcao_domain::{DomainError, DomainResult, RoleGroupId};
 use chrono::Utc;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
@@ -223,7 +223,7 @@ struct Notice {
 
 async fn notice(store: &dyn NotifyStore, n: &Notification) -> DomainResult<Notice> {
     let id = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
-    let ticket = store.ticket(&Actor::system(), id).await?.ticket;
+    let ticket = store.ticket(&Actor::admin(), id).await?.ticket;
     let (audience, taken_by) = match ticket.assignee {
         Assignee::Role(r) => {
             let role = store.roles().await?.into_iter().find(|x| x.id == r).map(|x| x.name);
@@ -244,7 +244,7 @@ async fn work_order_notice(
 ) -> DomainResult<(balcao_domain::ticket::Ticket, balcao_domain::ticket::WorkOrder)> {
     let id = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
     let wanted = work_order_of_event(&n.event).ok_or(DomainError::NotFound("O.S."))?;
-    let detail = store.ticket(&Actor::system(), id).await?;
+    let detail = store.ticket(&Actor::admin(), id).await?;
     let wo = detail.work_orders.into_iter().find(|w| w.id == wanted).ok_or(DomainError::NotFound("O.S."))?;
     // Given to someone else, or already under way, since: the news is stale.
     if wo.technician != n.recipient.staff() || wo.status != balcao_domain::ticket::WorkOrderStatus::Scheduled {
@@ -253,47 +253,117 @@ async fn work_order_notice(
     Ok((detail.ticket, wo))
 }
 
+/// The ticket a notice about a history entry speaks of, with that entry's
+/// text (what the client wrote, what staff answered).
+async fn entry_notice(store: &dyn NotifyStore, n: &Notification) -> DomainResult<(Ticket, String)> {
+    let id = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
+    let wanted = history_entry_of_event(&n.event).ok_or(DomainError::NotFound("mensagem do atendimento"))?;
+    let detail = store.ticket(&Actor::admin(), id).await?;
+    let entry = detail.history.into_iter().find(|e| e.id == wanted).ok_or(DomainError::NotFound("mensagem"))?;
+    Ok((detail.ticket, entry.detail))
+}
+
+/// An e-mail's content, before its addressee.
+struct Rendered {
+    subject: String,
+    text: String,
+    html: String,
+    ticket: Ticket,
+}
+
+/// What an e-mail notification says, as of now.
+async fn render_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notification) -> DomainResult<Rendered> {
+    let rendered = |ticket: Ticket, subject, text, html| Rendered { subject, text, html, ticket };
+    Ok(match n.kind {
+        NotificationKind::WorkOrderScheduled => {
+            let (t, wo) = work_order_notice(store, n).await?;
+            let (subject, body, html) =
+                (text::work_order_subject(&t, &wo), text::work_order_text(&t, &wo), text::work_order_html(&t, &wo));
+            rendered(t, subject, body, html)
+        }
+        NotificationKind::TicketAssigned | NotificationKind::TicketTaken => {
+            let notice = notice(store, n).await?;
+            let t = notice.ticket;
+            let taken_by = notice.taken_by.as_deref();
+            let (subject, body, html) = (
+                text::email_subject(&t),
+                text::email_text(&t, &notice.audience, taken_by),
+                text::email_html(&t, &notice.audience, taken_by),
+            );
+            rendered(t, subject, body, html)
+        }
+        NotificationKind::ClientWrote => {
+            let (t, message) = entry_notice(store, n).await?;
+            let (subject, body, html) = (
+                text::client_wrote_subject(&t),
+                text::client_wrote_text(&t, &message),
+                text::client_wrote_html(&t, &message),
+            );
+            rendered(t, subject, body, html)
+        }
+        NotificationKind::ReplyToClient => {
+            let (t, answer) = entry_notice(store, n).await?;
+            let provider = mailer.signature();
+            let (subject, body, html) = (
+                text::reply_subject(&t),
+                text::reply_text(&t, &answer, &provider),
+                text::reply_html(&t, &answer, &provider),
+            );
+            rendered(t, subject, body, html)
+        }
+        NotificationKind::ContactReceived => {
+            let id = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
+            let t = store.ticket(&Actor::admin(), id).await?.ticket;
+            let provider = mailer.signature();
+            let (subject, body, html) =
+                (text::received_subject(&t), text::received_text(&t, &provider), text::received_html(&t, &provider));
+            rendered(t, subject, body, html)
+        }
+    })
+}
+
 /// Delivers one e-mail notification.
 async fn deliver_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notification) -> Outcome {
-    let Some(recipient) = n.recipient.staff() else {
-        return Outcome::Dead("e-mail vai só a pessoas, não a grupos".into());
+    let staff_name = match n.recipient {
+        Recipient::Staff(recipient) => {
+            let staff = match store.staff_member(recipient).await {
+                Ok(s) => s,
+                Err(DomainError::NotFound(_)) => return Outcome::Dead("destinatário não existe".into()),
+                Err(e) => return store_failed(&e),
+            };
+            let Some(address) = staff.email.filter(|e| staff.active && !e.trim().is_empty()) else {
+                return Outcome::Dead("destinatário sem e-mail ou desativado".into());
+            };
+            Some((staff.name, address))
+        }
+        Recipient::Client(_) => None,
+        Recipient::Group(_) => return Outcome::Dead("e-mail vai a pessoas e clientes, não a grupos".into()),
     };
-    let staff = match store.staff_member(recipient).await {
-        Ok(s) => s,
-        Err(DomainError::NotFound(_)) => return Outcome::Dead("destinatário não existe".into()),
-        Err(e) => return store_failed(&e),
-    };
-    let Some(address) = staff.email.filter(|e| staff.active && !e.trim().is_empty()) else {
-        return Outcome::Dead("destinatário sem e-mail ou desativado".into());
-    };
-    let rendered = match n.kind {
-        NotificationKind::WorkOrderScheduled => work_order_notice(store, n).await.map(|(t, wo)| {
-            (text::work_order_subject(&t, &wo), text::work_order_text(&t, &wo), text::work_order_html(&t, &wo), t.id)
-        }),
-        NotificationKind::TicketAssigned | NotificationKind::TicketTaken => notice(store, n).await.map(|notice| {
-            let t = &notice.ticket;
-            let taken_by = notice.taken_by.as_deref();
-            (
-                text::email_subject(t),
-                text::email_text(t, &notice.audience, taken_by),
-                text::email_html(t, &notice.audience, taken_by),
-                t.id,
-            )
-        }),
-    };
-    let (subject, body, html, ticket) = match rendered {
+    let r = match render_email(store, mailer, n).await {
         Ok(r) => r,
         Err(e @ DomainError::NotFound(_)) => return Outcome::Dead(format!("não enviada: {e}")),
         Err(e) => return store_failed(&e),
     };
+    let (to_name, to_address, automatic) = match staff_name {
+        Some((name, address)) => (name, address, Some("auto-generated")),
+        None => {
+            let Some(address) = n.address.clone() else {
+                return Outcome::Dead("cliente sem endereço de e-mail".into());
+            };
+            let automatic = (n.kind == NotificationKind::ContactReceived).then_some("auto-replied");
+            (r.ticket.contact_name.clone(), address, automatic)
+        }
+    };
+    let ticket = r.ticket.id;
     let email = mail::Email {
-        to_name: staff.name,
-        to_address: address,
-        subject,
-        text: body,
-        html,
+        to_name,
+        to_address,
+        subject: r.subject,
+        text: r.text,
+        html: r.html,
         message_key: format!("balcao.n{}.t{}", n.id.0, ticket.0),
         thread_key: format!("balcao.t{}", ticket.0),
+        automatic,
     };
     match mailer.send(&email).await {
         Ok(()) => Outcome::Sent(mailer.message_id(&email.message_key)),
@@ -468,6 +538,13 @@ impl Dispatcher {
             NotificationKind::TicketAssigned | NotificationKind::TicketTaken => {
                 notice(store, n).await.map(|notice| telegram_message(&notice))
             }
+            NotificationKind::ClientWrote => entry_notice(store, n).await.map(|(t, message)| {
+                let view = InlineKeyboardButton::callback(text::VIEW, format!("tk:{}", t.id.0));
+                (text::client_wrote(&t, &message), InlineKeyboardMarkup::new(vec![vec![view]]))
+            }),
+            NotificationKind::ReplyToClient | NotificationKind::ContactReceived => {
+                return Outcome::Dead("mensagens ao cliente vão só por e-mail".into());
+            }
         };
         let (mut text, mut keyboard) = match rendered {
             Ok(r) => r,
@@ -598,6 +675,7 @@ async fn chat_of(store: &dyn NotifyStore, recipient: Recipient) -> Result<(i64, 
             Err(DomainError::NotFound(_)) => Err(Outcome::Dead("grupo não existe".into())),
             Err(e) => Err(store_failed(&e)),
         },
+        Recipient::Client(_) => Err(Outcome::Dead("mensagens ao cliente vão só por e-mail".into())),
     }
 }
 
@@ -610,7 +688,7 @@ async fn digest_message(
 ) -> DomainResult<(String, InlineKeyboardMarkup)> {
     let mut items = Vec::with_capacity(tickets.len());
     for id in tickets {
-        let ticket = match store.ticket(&Actor::system(), *id).await {
+        let ticket = match store.ticket(&Actor::admin(), *id).await {
             Ok(detail) => detail.ticket,
             Err(DomainError::NotFound(_)) => continue,
             Err(e) => return Err(e),

@@ -38,6 +38,10 @@ pub struct Email {
     /// In-Reply-To and References so that every notice of a ticket, and the
     /// replies to them, thread together.
     pub thread_key: String,
+    /// The `Auto-Submitted` value of a message no person wrote
+    /// ("auto-generated" for notices, "auto-replied" for acknowledgements);
+    /// `None` for what a staff member wrote to a client.
+    pub automatic: Option<&'static str>,
 }
 
 /// Why a message did not go.
@@ -128,6 +132,12 @@ impl Mailer {
         self.pool_size
     }
 
+    /// The name e-mails to clients are signed with: the display name of
+    /// `smtp.from` ("Fibra Boa Internet <suporte@fibraboa.com.br>"), else its domain.
+    pub fn signature(&self) -> String {
+        self.from.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| self.domain.clone())
+    }
+
     /// Our Message-ID for a key, e.g. `<n42.t7@exemplo.com.br>`.
     pub fn message_id(&self, key: &str) -> String {
         format!("<{key}@{}>", self.domain)
@@ -141,16 +151,23 @@ impl Mailer {
             .map_err(|_| MailFailure::Permanent("endereço de e-mail do destinatário inválido".into()))?;
         let to = Mailbox::new(Some(email.to_name.clone()), address);
         let thread = self.message_id(&email.thread_key);
-        Message::builder()
+        let mut message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.clone())
             .message_id(Some(self.message_id(&email.message_key)))
             .in_reply_to(thread.clone())
-            .references(thread)
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".to_owned()))
-            // Asks Exchange and the like not to answer with out-of-office notes.
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".to_owned()))
+            .references(thread);
+        if let Some(kind) = email.automatic {
+            message = message
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), kind.to_owned()))
+                // Asks Exchange and the like not to answer with out-of-office notes.
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+                    "All".to_owned(),
+                ));
+        }
+        message
             .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
             .map_err(|e| MailFailure::Permanent(format!("mensagem inválida: {e}")))
     }
@@ -201,6 +218,7 @@ mod tests {
             html: "<p>Protocolo: 1</p>".into(),
             message_key: "n1.t7".into(),
             thread_key: "t7".into(),
+            automatic: Some("auto-generated"),
         };
         let wire = String::from_utf8(mailer.build(&email).unwrap().formatted()).unwrap();
         assert!(wire.contains("Message-ID: <n1.t7@provedor.com.br>"), "{wire}");
@@ -208,6 +226,9 @@ mod tests {
         assert!(wire.contains("References: <t7@provedor.com.br>"), "{wire}");
         assert!(wire.contains("Auto-Submitted: auto-generated"), "{wire}");
         assert!(wire.contains("text/plain") && wire.contains("text/html"), "{wire}");
+        let by_a_person = Email { automatic: None, ..email.clone() };
+        let wire = String::from_utf8(mailer.build(&by_a_person).unwrap().formatted()).unwrap();
+        assert!(!wire.contains("Auto-Submitted") && !wire.contains("X-Auto-Response-Suppress"), "{wire}");
         let bad = Email { to_address: "não é endereço".into(), ..email };
         assert!(matches!(mailer.build(&bad), Err(MailFailure::Permanent(_))));
     }

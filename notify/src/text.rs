@@ -213,6 +213,104 @@ pub fn work_order_html(t: &Ticket, wo: &WorkOrder) -> String {
     )
 }
 
+/// The client of the recipient's ticket wrote again, for Telegram.
+pub fn client_wrote(t: &Ticket, message: &str) -> String {
+    format!(
+        "📨 {} respondeu no atendimento {}\nTipo: {}\n\n{}",
+        t.client_name,
+        t.protocol,
+        t.ticket_type.name,
+        problem_for_email(message)
+    )
+}
+
+/// The subject of the e-mail telling staff the client wrote again.
+pub fn client_wrote_subject(t: &Ticket) -> String {
+    format!("Resposta do cliente no atendimento {} – {}", t.protocol, t.client_name)
+}
+
+/// Its plain-text body.
+pub fn client_wrote_text(t: &Ticket, message: &str) -> String {
+    format!(
+        "{} respondeu no atendimento {}.\n\nMensagem:\n{}\n\n{HOW_TO_ACT}\n\n-- \n{SIGNATURE}\n",
+        t.client_name,
+        t.protocol,
+        problem_for_email(message)
+    )
+}
+
+/// Its HTML body.
+pub fn client_wrote_html(t: &Ticket, message: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
+         <p><strong>{client} respondeu no atendimento {protocol}.</strong></p>\n<p>{message}</p>\n<p>{how}</p>\n\
+         <p style=\"color:#666\">{signature}</p>\n</body></html>\n",
+        title = html(&client_wrote_subject(t)),
+        client = html(&t.client_name),
+        protocol = html(&t.protocol),
+        message = html(&problem_for_email(message)),
+        how = html(HOW_TO_ACT),
+        signature = html(SIGNATURE),
+    )
+}
+
+/// The subject of a staff member's answer to the client: the protocol in
+/// brackets, so a reply that loses its headers still names its ticket.
+pub fn reply_subject(t: &Ticket) -> String {
+    format!("[{}] Resposta ao seu atendimento", t.protocol)
+}
+
+/// Its plain-text body: the answer, signed with the provider's name (never
+/// with a staff member's address).
+pub fn reply_text(t: &Ticket, answer: &str, provider: &str) -> String {
+    format!(
+        "{}\n\n-- \n{provider}\nProtocolo do atendimento: {}\nPara continuar, responda a este e-mail.\n",
+        answer.trim(),
+        t.protocol
+    )
+}
+
+/// Its HTML body.
+pub fn reply_html(t: &Ticket, answer: &str, provider: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
+         <p>{answer}</p>\n<p style=\"color:#666\">{provider}<br>\nProtocolo do atendimento: {protocol}<br>\n\
+         Para continuar, responda a este e-mail.</p>\n</body></html>\n",
+        title = html(&reply_subject(t)),
+        answer = html(answer.trim()),
+        provider = html(provider),
+        protocol = html(&t.protocol),
+    )
+}
+
+/// The subject of the acknowledgement a client gets when their contact opens a ticket.
+pub fn received_subject(t: &Ticket) -> String {
+    format!("[{}] Recebemos sua mensagem", t.protocol)
+}
+
+/// Its plain-text body.
+pub fn received_text(t: &Ticket, provider: &str) -> String {
+    format!(
+        "Olá, {}.\n\nRecebemos sua mensagem e abrimos o atendimento {}. Nossa equipe vai responder por este e-mail.\n\
+         Se quiser acrescentar algo, responda a esta mensagem.\n\n-- \n{provider}\n",
+        t.contact_name, t.protocol
+    )
+}
+
+/// Its HTML body.
+pub fn received_html(t: &Ticket, provider: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
+         <p>Olá, {name}.</p>\n<p>Recebemos sua mensagem e abrimos o atendimento <strong>{protocol}</strong>. \
+         Nossa equipe vai responder por este e-mail.<br>\nSe quiser acrescentar algo, responda a esta mensagem.</p>\n\
+         <p style=\"color:#666\">{provider}</p>\n</body></html>\n",
+        title = html(&received_subject(t)),
+        name = html(&t.contact_name),
+        protocol = html(&t.protocol),
+        provider = html(provider),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,78 +2,85 @@
 //! technician's side of work orders.
 //!
 //! Every change first finds its ticket or work order inside the actor's scope
-//! (through the client's reseller), then writes the change and its history
-//! entry in one transaction. On PostgreSQL that first read locks the row
-//! (`FOR UPDATE`), so concurrent changes to one ticket queue as they do on
-//! SQLite, whose `BEGIN IMMEDIATE` already holds the write lock. Opening
-//! tickets and scheduling work orders live in `tickets.rs`, not here.
+//! (through the client's reseller), then asks the domain's rules
+//! ([`balcao_domain::workflow`]) what to write, and writes the change, its
+//! history entry and its notifications in one transaction. On PostgreSQL that
+//! first read locks the row (`FOR UPDATE`), so concurrent changes to one
+//! ticket queue as they do on SQLite, whose `BEGIN IMMEDIATE` already holds
+//! the write lock: of two members pressing Assumir, the second reads the
+//! first's change and is told who took it. Opening tickets and scheduling
+//! work orders live in `tickets.rs`, not here.
 
 use async_trait::async_trait;
 use balcao_domain::ports::{FollowUp, Tickets};
 use balcao_domain::staff::{Actor, Staff};
 use balcao_domain::text::search_key;
 use balcao_domain::ticket::{Assignee, TicketDetail, TicketStatus, WorkOrder, WorkOrderStatus};
+use balcao_domain::workflow::{
+    self, Change, Command, Resolution, TicketState, WorkOrderChange, WorkOrderCommand, WorkOrderState,
+};
 use balcao_domain::{DomainError, DomainResult, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
 
-use crate::outbox::{enqueue_assignment, enqueue_taken, enqueue_work_order};
+use crate::outbox::{About, enqueue_intents};
 use crate::rows::{WORK_ORDER_COLUMNS, WorkOrderRow};
-use crate::tickets::{Tx, acting, add_event, staff_scope};
+use crate::tickets::{Tx, add_event, target, user_target};
 use crate::{Db, Dialect, backend, now_text, scope_clause};
 
-/// A ticket as a change needs to see it.
+/// A ticket as a change needs to read it.
 #[derive(sqlx::FromRow)]
-struct TicketState {
+struct TicketRow {
+    client_id: i64,
     reseller_id: i64,
     status: String,
     assignee_staff_id: Option<i64>,
     assignee_role_id: Option<i64>,
+    holder_name: Option<String>,
+    contact_email: Option<String>,
 }
 
-/// A work order as a change needs to see it.
+impl TicketRow {
+    fn state(&self) -> TicketState {
+        TicketState {
+            reseller: ResellerId(self.reseller_id),
+            status: TicketStatus::from_stored(&self.status),
+            assignee: match (self.assignee_staff_id, self.assignee_role_id) {
+                (Some(s), _) => Assignee::User(StaffId(s)),
+                (None, r) => Assignee::Role(RoleId(r.unwrap_or_default())),
+            },
+            holder_name: self.holder_name.clone(),
+        }
+    }
+
+    fn about(&self, ticket: TicketId, work_order: Option<WorkOrderId>) -> About {
+        About {
+            ticket: ticket.0,
+            client: self.client_id,
+            reseller: self.reseller_id,
+            client_email: self.contact_email.clone(),
+            work_order: work_order.map(|w| w.0),
+        }
+    }
+}
+
+/// A work order as a change needs to read it.
 #[derive(sqlx::FromRow)]
-struct WorkOrderState {
+struct WorkOrderRowState {
     ticket_id: i64,
     status: String,
+    technician_id: Option<i64>,
 }
 
-/// The text trimmed, when it has at least `min` characters; otherwise `Invalid(message)`.
-fn typed<'a>(text: &'a str, min: usize, message: &str) -> DomainResult<&'a str> {
-    let text = text.trim();
-    if text.chars().count() < min {
-        return Err(DomainError::invalid(message));
-    }
-    Ok(text)
+/// What is asked of a work order, before the store has found the technician it names.
+enum WorkOrderAsk {
+    /// A step of the technician's own.
+    Step(WorkOrderCommand),
+    /// Give it to this technician.
+    AssignTo(StaffId),
 }
 
-/// Why a work order in this status cannot take the step asked.
-fn work_order_refusal(status: WorkOrderStatus) -> DomainError {
-    DomainError::invalid(match status {
-        WorkOrderStatus::Scheduled => "a O.S. ainda não foi iniciada",
-        WorkOrderStatus::InProgress => "a O.S. já está em execução",
-        WorkOrderStatus::Done => "a O.S. já foi concluída",
-        WorkOrderStatus::Cancelled => "a O.S. foi cancelada",
-    })
-}
-
-/// A staff member's name, as history entries and refusals show it.
-async fn staff_name(tx: &mut Tx, id: i64) -> DomainResult<String> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM staff WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend)?;
-    row.map(|(name,)| name).ok_or(DomainError::NotFound("usuário"))
-}
-
-/// Marks a ticket as changed now.
-async fn touch_ticket(tx: &mut Tx, ticket: i64, now: &str) -> DomainResult<()> {
-    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(ticket)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    Ok(())
+/// The name a change's notifications carry: "ticket:42:assigned:77".
+fn event_name(ticket: TicketId, entry: &workflow::Entry, event_id: i64) -> String {
+    format!("ticket:{}:{}:{event_id}", ticket.0, entry.kind())
 }
 
 impl Db {
@@ -87,34 +94,82 @@ impl Db {
     }
 
     /// The ticket inside the actor's scope, locked for the transaction.
-    async fn ticket_state(&self, tx: &mut Tx, actor: &Actor, id: TicketId) -> DomainResult<TicketState> {
+    async fn lock_ticket(&self, tx: &mut Tx, actor: &Actor, id: TicketId) -> DomainResult<TicketRow> {
         let sql = format!(
-            "SELECT c.reseller_id, t.status, t.assignee_staff_id, t.assignee_role_id \
+            "SELECT t.client_id, c.reseller_id, t.status, t.assignee_staff_id, t.assignee_role_id, \
+             CAST(NULL AS TEXT) AS holder_name, t.contact_email \
              FROM tickets t JOIN clients c ON c.id = t.client_id WHERE t.id = $1{}{}",
             scope_clause(actor.scope, 2),
             self.row_lock("t")
         );
-        let mut q = sqlx::query_as::<_, TicketState>(sqlx::AssertSqlSafe(sql)).bind(id.0);
+        let mut q = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql)).bind(id.0);
         if let Some(r) = actor.scope.reseller() {
             q = q.bind(r.0);
         }
-        q.fetch_optional(&mut **tx).await.map_err(backend)?.ok_or(DomainError::NotFound("atendimento"))
+        let mut row =
+            q.fetch_optional(&mut **tx).await.map_err(backend)?.ok_or(DomainError::NotFound("atendimento"))?;
+        // Read after the lock, not joined to it: on PostgreSQL a row joined to
+        // a locked one keeps the version seen before the wait, so a colleague
+        // who took the ticket meanwhile would go unnamed.
+        if let Some(holder) = row.assignee_staff_id {
+            let name: Option<(String,)> = sqlx::query_as("SELECT name FROM staff WHERE id = $1")
+                .bind(holder)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend)?;
+            row.holder_name = name.map(|(n,)| n);
+        }
+        Ok(row)
     }
 
-    /// The work order inside the actor's scope whose technician is the actor,
-    /// locked for the transaction; anyone else's looks like none at all.
-    async fn own_work_order(&self, tx: &mut Tx, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrderState> {
+    /// Writes what the rules decided for a ticket: its row, its history entry
+    /// and its notifications, in the caller's transaction.
+    async fn write_change(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        ticket: TicketId,
+        row: &TicketRow,
+        change: &Change,
+    ) -> DomainResult<()> {
+        let Some(entry) = &change.entry else { return Ok(()) };
+        let now = now_text();
+        let (staff, role) = match change.assignee {
+            Assignee::User(s) => (Some(s.0), None),
+            Assignee::Role(r) => (None, Some(r.0)),
+        };
+        let resolution = match change.resolution {
+            Resolution::Keep => "",
+            Resolution::Set(_) => ", resolution = $6, resolved_at = $3",
+            Resolution::Clear => ", resolution = '', resolved_at = NULL",
+        };
         let sql = format!(
-            "SELECT w.ticket_id, w.status FROM work_orders w JOIN clients c ON c.id = w.client_id \
-             WHERE w.id = $1 AND w.technician_id = $2{}{}",
-            scope_clause(actor.scope, 3),
-            self.row_lock("w")
+            "UPDATE tickets SET status = $1, assignee_staff_id = $2, updated_at = $3, assignee_role_id = $5\
+             {resolution} WHERE id = $4"
         );
-        let mut q = sqlx::query_as::<_, WorkOrderState>(sqlx::AssertSqlSafe(sql)).bind(id.0).bind(actor.staff_id.0);
-        if let Some(r) = actor.scope.reseller() {
-            q = q.bind(r.0);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(change.status.as_str())
+            .bind(staff)
+            .bind(&now)
+            .bind(ticket.0)
+            .bind(role);
+        if let Resolution::Set(text) = &change.resolution {
+            q = q.bind(text.as_str());
         }
-        q.fetch_optional(&mut **tx).await.map_err(backend)?.ok_or(DomainError::NotFound("O.S."))
+        q.execute(&mut **tx).await.map_err(backend)?;
+        let event_id = add_event(tx, ticket.0, actor, entry).await?;
+        let event = event_name(ticket, entry, event_id);
+        enqueue_intents(tx, self.channels, &row.about(ticket, None), &change.notify, actor, &event).await
+    }
+
+    /// Locks the ticket, asks the rules, writes the change and answers the ticket as it now is.
+    async fn change_ticket(&self, actor: &Actor, ticket: TicketId, command: Command) -> DomainResult<TicketDetail> {
+        let mut tx = self.begin_write().await?;
+        let row = self.lock_ticket(&mut tx, actor, ticket).await?;
+        let change = workflow::decide(&row.state(), command, actor)?;
+        self.write_change(&mut tx, actor, ticket, &row, &change).await?;
+        tx.commit().await.map_err(backend)?;
+        self.ticket(actor, ticket).await
     }
 
     /// A work order inside the actor's scope, whoever its technician.
@@ -131,35 +186,72 @@ impl Db {
         Ok(WorkOrder::from(row))
     }
 
-    /// Applies one step to the actor's own work order: `next` gives, from its
-    /// current status, the new status, technician and outcome (or why not)
-    /// and the history entry; both are written together.
-    async fn work_order_step<'a>(
+    /// Locks a work order and its ticket inside the actor's scope, asks the
+    /// rules what `command` does, and writes the work order, the ticket's
+    /// history entry and the notifications together. Outside the actor's
+    /// scope the work order does not exist for them.
+    async fn change_work_order(&self, actor: &Actor, id: WorkOrderId, ask: WorkOrderAsk) -> DomainResult<TicketId> {
+        let mut tx = self.begin_write().await?;
+        // Locked: a technician starting this O.S. while someone reassigns it waits, then is refused or wins.
+        let sql =
+            format!("SELECT ticket_id, status, technician_id FROM work_orders w WHERE id = $1{}", self.row_lock("w"));
+        let wo: Option<WorkOrderRowState> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&mut *tx).await.map_err(backend)?;
+        let wo = wo.ok_or(DomainError::NotFound("O.S."))?;
+        let ticket = TicketId(wo.ticket_id);
+        let row = self.lock_ticket(&mut tx, actor, ticket).await.map_err(|e| match e {
+            DomainError::NotFound(_) => DomainError::NotFound("O.S."),
+            e => e,
+        })?;
+        let state = WorkOrderState {
+            id,
+            ticket_status: TicketStatus::from_stored(&row.status),
+            reseller: ResellerId(row.reseller_id),
+            status: WorkOrderStatus::from_stored(&wo.status),
+            technician: wo.technician_id.map(StaffId),
+        };
+        let command = match ask {
+            WorkOrderAsk::Step(command) => command,
+            WorkOrderAsk::AssignTo(t) => WorkOrderCommand::Assign(user_target(&mut tx, t, "técnico").await?),
+        };
+        let change: WorkOrderChange = workflow::decide_work_order(&state, command, actor)?;
+        if let Some(entry) = &change.entry {
+            let now = now_text();
+            sqlx::query(
+                "UPDATE work_orders SET status = $1, technician_id = $2, outcome = COALESCE($3, outcome), \
+                 updated_at = $4 WHERE id = $5",
+            )
+            .bind(change.status.as_str())
+            .bind(change.technician.map(|t| t.0))
+            .bind(change.outcome.as_deref())
+            .bind(&now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(ticket.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let event_id = add_event(&mut tx, ticket.0, actor, entry).await?;
+            let event = format!("work_order:{}:assigned:{event_id}", id.0);
+            enqueue_intents(&mut tx, self.channels, &row.about(ticket, Some(id)), &change.notify, actor, &event)
+                .await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(ticket)
+    }
+
+    /// A technician's step on their own work order.
+    async fn work_order_step(
         &self,
         actor: &Actor,
         id: WorkOrderId,
-        kind: &str,
-        next: impl FnOnce(WorkOrderStatus) -> DomainResult<(WorkOrderStatus, Option<StaffId>, Option<&'a str>, String)>,
+        command: WorkOrderCommand,
     ) -> DomainResult<WorkOrder> {
-        let mut tx = self.begin_write().await?;
-        let state = self.own_work_order(&mut tx, actor, id).await?;
-        let (status, technician, outcome, detail) = next(WorkOrderStatus::from_stored(&state.status))?;
-        let now = now_text();
-        sqlx::query(
-            "UPDATE work_orders SET status = $1, technician_id = $2, outcome = COALESCE($3, outcome), \
-             updated_at = $4 WHERE id = $5",
-        )
-        .bind(status.as_str())
-        .bind(technician.map(|t| t.0))
-        .bind(outcome)
-        .bind(&now)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        touch_ticket(&mut tx, state.ticket_id, &now).await?;
-        add_event(&mut tx, state.ticket_id, acting(actor), kind, &detail).await?;
-        tx.commit().await.map_err(backend)?;
+        self.change_work_order(actor, id, WorkOrderAsk::Step(command)).await?;
         self.scoped_work_order(actor, id).await
     }
 }
@@ -167,181 +259,47 @@ impl Db {
 #[async_trait]
 impl FollowUp for Db {
     async fn add_note(&self, actor: &Actor, ticket: TicketId, note: &str) -> DomainResult<TicketDetail> {
-        let note = typed(note, 2, "escreva a anotação")?;
-        let mut tx = self.begin_write().await?;
-        self.ticket_state(&mut tx, actor, ticket).await?;
-        touch_ticket(&mut tx, ticket.0, &now_text()).await?;
-        add_event(&mut tx, ticket.0, acting(actor), "note", note).await?;
-        tx.commit().await.map_err(backend)?;
-        self.ticket(actor, ticket).await
+        self.change_ticket(actor, ticket, Command::Note(note.to_owned())).await
     }
 
     async fn set_status(&self, actor: &Actor, ticket: TicketId, status: TicketStatus) -> DomainResult<TicketDetail> {
-        if status == TicketStatus::Resolved {
-            return Err(DomainError::invalid("para resolver, descreva como o atendimento foi resolvido"));
-        }
-        let mut tx = self.begin_write().await?;
-        let current = TicketStatus::from_stored(&self.ticket_state(&mut tx, actor, ticket).await?.status);
-        if current == TicketStatus::Resolved {
-            return Err(DomainError::invalid("o atendimento está resolvido; reabra-o antes"));
-        }
-        if current != status {
-            sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(status.as_str())
-                .bind(now_text())
-                .bind(ticket.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            add_event(&mut tx, ticket.0, acting(actor), "status", &format!("Situação: {}", status.label())).await?;
-        }
-        tx.commit().await.map_err(backend)?;
-        self.ticket(actor, ticket).await
+        self.change_ticket(actor, ticket, Command::SetStatus(status)).await
     }
 
     async fn reassign(&self, actor: &Actor, ticket: TicketId, to: Assignee) -> DomainResult<TicketDetail> {
         let mut tx = self.begin_write().await?;
-        let state = self.ticket_state(&mut tx, actor, ticket).await?;
-        let (staff, role, detail) = match to {
-            Assignee::User(s) => {
-                let covers = match staff_scope(&mut tx, s, "usuário").await {
-                    Ok(scope) => scope.covers(ResellerId(state.reseller_id)),
-                    Err(DomainError::NotFound(_)) => false,
-                    Err(e) => return Err(e),
-                };
-                if !covers {
-                    return Err(DomainError::invalid("este usuário não atende a revenda do cliente"));
-                }
-                (Some(s.0), None, format!("Encaminhado para {}", staff_name(&mut tx, s.0).await?))
+        let row = self.lock_ticket(&mut tx, actor, ticket).await?;
+        let to = match target(&mut tx, to).await {
+            // A user who does not exist reads as one who does not serve the reseller.
+            Err(DomainError::NotFound("usuário")) => {
+                return Err(DomainError::invalid("este usuário não atende a revenda do cliente"));
             }
-            Assignee::Role(r) => {
-                let found: Option<(String,)> = sqlx::query_as("SELECT name FROM roles WHERE id = $1")
-                    .bind(r.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                let (name,) = found.ok_or(DomainError::NotFound("cargo"))?;
-                (None, Some(r.0), format!("Encaminhado para Cargo {name}"))
-            }
+            other => other?,
         };
-        if (state.assignee_staff_id, state.assignee_role_id) != (staff, role) {
-            sqlx::query(
-                "UPDATE tickets SET assignee_staff_id = $1, assignee_role_id = $2, updated_at = $3 WHERE id = $4",
-            )
-            .bind(staff)
-            .bind(role)
-            .bind(now_text())
-            .bind(ticket.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            let event_id = add_event(&mut tx, ticket.0, acting(actor), "assigned", &detail).await?;
-            let event = format!("ticket:{}:assigned:{event_id}", ticket.0);
-            enqueue_assignment(&mut tx, self.channels, ticket.0, state.reseller_id, to, acting(actor), &event).await?;
-        }
+        let change = workflow::decide(&row.state(), Command::Reassign(to), actor)?;
+        self.write_change(&mut tx, actor, ticket, &row, &change).await?;
         tx.commit().await.map_err(backend)?;
         self.ticket(actor, ticket).await
     }
 
     async fn take(&self, actor: &Actor, ticket: TicketId) -> DomainResult<TicketDetail> {
-        let me = actor.staff_id;
-        let mut tx = self.begin_write().await?;
-        let state = self.ticket_state(&mut tx, actor, ticket).await?;
-        if TicketStatus::from_stored(&state.status) == TicketStatus::Resolved {
-            return Err(DomainError::invalid("o atendimento está resolvido; reabra-o antes"));
-        }
-        let role = match (state.assignee_staff_id, state.assignee_role_id) {
-            (Some(s), _) if s == me.0 => {
-                tx.commit().await.map_err(backend)?;
-                return self.ticket(actor, ticket).await;
-            }
-            // Someone holds it already: most often a colleague who pressed
-            // Assumir first, seen here once their transaction committed.
-            (Some(s), _) => {
-                return Err(DomainError::Conflict(format!(
-                    "{} já assumiu este atendimento",
-                    staff_name(&mut tx, s).await?
-                )));
-            }
-            (None, Some(r)) if actor.roles.contains(&RoleId(r)) => r,
-            _ => return Err(DomainError::invalid("este atendimento não está com um cargo seu")),
+        let name = match actor.staff_id() {
+            Some(me) => self.staff(me).await?.name,
+            None => String::new(),
         };
-        // Conditional on the role still holding it, so that of two members
-        // racing exactly one changes the row, whatever the isolation.
-        let now = now_text();
-        let taken = sqlx::query(
-            "UPDATE tickets SET assignee_staff_id = $1, assignee_role_id = NULL, status = 'in_progress', \
-             updated_at = $2 WHERE id = $3 AND assignee_role_id = $4 AND status <> 'resolved'",
-        )
-        .bind(me.0)
-        .bind(&now)
-        .bind(ticket.0)
-        .bind(role)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if taken.rows_affected() == 0 {
-            let holder: Option<(Option<i64>,)> = sqlx::query_as("SELECT assignee_staff_id FROM tickets WHERE id = $1")
-                .bind(ticket.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-            return Err(match holder.and_then(|(s,)| s) {
-                Some(s) => {
-                    DomainError::Conflict(format!("{} já assumiu este atendimento", staff_name(&mut tx, s).await?))
-                }
-                None => DomainError::Conflict(
-                    "o atendimento mudou enquanto você o assumia; atualize e tente de novo".into(),
-                ),
-            });
-        }
-        let detail = format!("Assumido por {}", staff_name(&mut tx, me.0).await?);
-        let event_id = add_event(&mut tx, ticket.0, acting(actor), "taken", &detail).await?;
-        enqueue_taken(&mut tx, ticket.0, actor.staff_id, &format!("ticket:{}:taken:{event_id}", ticket.0)).await?;
-        tx.commit().await.map_err(backend)?;
-        self.ticket(actor, ticket).await
+        self.change_ticket(actor, ticket, Command::Take(name)).await
     }
 
     async fn resolve(&self, actor: &Actor, ticket: TicketId, resolution: &str) -> DomainResult<TicketDetail> {
-        let resolution = typed(resolution, 3, "descreva como o atendimento foi resolvido")?;
-        let mut tx = self.begin_write().await?;
-        let state = self.ticket_state(&mut tx, actor, ticket).await?;
-        if TicketStatus::from_stored(&state.status) == TicketStatus::Resolved {
-            return Err(DomainError::invalid("o atendimento já está resolvido"));
-        }
-        sqlx::query("UPDATE tickets SET status = $1, resolution = $2, resolved_at = $3, updated_at = $3 WHERE id = $4")
-            .bind(TicketStatus::Resolved.as_str())
-            .bind(resolution)
-            .bind(now_text())
-            .bind(ticket.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        add_event(&mut tx, ticket.0, acting(actor), "resolved", resolution).await?;
-        tx.commit().await.map_err(backend)?;
-        self.ticket(actor, ticket).await
+        self.change_ticket(actor, ticket, Command::Resolve(resolution.to_owned())).await
     }
 
     async fn reopen(&self, actor: &Actor, ticket: TicketId, reason: &str) -> DomainResult<TicketDetail> {
-        let reason = typed(reason, 3, "diga por que o atendimento está sendo reaberto")?;
-        let mut tx = self.begin_write().await?;
-        let state = self.ticket_state(&mut tx, actor, ticket).await?;
-        if TicketStatus::from_stored(&state.status) != TicketStatus::Resolved {
-            return Err(DomainError::invalid("o atendimento não está resolvido"));
-        }
-        // The old resolution no longer describes the ticket; the history keeps it.
-        sqlx::query(
-            "UPDATE tickets SET status = $1, resolution = '', resolved_at = NULL, updated_at = $2 WHERE id = $3",
-        )
-        .bind(TicketStatus::Open.as_str())
-        .bind(now_text())
-        .bind(ticket.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        add_event(&mut tx, ticket.0, acting(actor), "reopened", &format!("Reaberto: {reason}")).await?;
-        tx.commit().await.map_err(backend)?;
-        self.ticket(actor, ticket).await
+        self.change_ticket(actor, ticket, Command::Reopen(reason.to_owned())).await
+    }
+
+    async fn reply_to_client(&self, actor: &Actor, ticket: TicketId, text: &str) -> DomainResult<TicketDetail> {
+        self.change_ticket(actor, ticket, Command::ReplyToClient(text.to_owned())).await
     }
 
     async fn my_work_orders(&self, actor: &Actor) -> DomainResult<Vec<WorkOrder>> {
@@ -352,7 +310,8 @@ impl FollowUp for Db {
              ORDER BY w.visit_date, w.window_start, w.id",
             scope_clause(actor.scope, 2)
         );
-        let mut q = sqlx::query_as::<_, WorkOrderRow>(sqlx::AssertSqlSafe(sql)).bind(actor.staff_id.0);
+        let mut q =
+            sqlx::query_as::<_, WorkOrderRow>(sqlx::AssertSqlSafe(sql)).bind(actor.staff_id().map_or(0, |s| s.0));
         if let Some(r) = actor.scope.reseller() {
             q = q.bind(r.0);
         }
@@ -361,38 +320,15 @@ impl FollowUp for Db {
     }
 
     async fn start_work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder> {
-        self.work_order_step(actor, id, "work_order_started", |status| match status {
-            WorkOrderStatus::Scheduled => {
-                Ok((WorkOrderStatus::InProgress, Some(actor.staff_id), None, format!("O.S. {} em execução", id.0)))
-            }
-            other => Err(work_order_refusal(other)),
-        })
-        .await
+        self.work_order_step(actor, id, WorkOrderCommand::Start).await
     }
 
     async fn finish_work_order(&self, actor: &Actor, id: WorkOrderId, outcome: &str) -> DomainResult<WorkOrder> {
-        let outcome = typed(outcome, 3, "descreva o que foi feito na visita")?;
-        self.work_order_step(actor, id, "work_order_done", |status| match status {
-            WorkOrderStatus::Scheduled | WorkOrderStatus::InProgress => Ok((
-                WorkOrderStatus::Done,
-                Some(actor.staff_id),
-                Some(outcome),
-                format!("O.S. {} concluída: {outcome}", id.0),
-            )),
-            other => Err(work_order_refusal(other)),
-        })
-        .await
+        self.work_order_step(actor, id, WorkOrderCommand::Finish(outcome.to_owned())).await
     }
 
     async fn give_back_work_order(&self, actor: &Actor, id: WorkOrderId, reason: &str) -> DomainResult<WorkOrder> {
-        let reason = typed(reason, 3, "diga por que a O.S. está sendo devolvida")?;
-        self.work_order_step(actor, id, "work_order_returned", |status| match status {
-            WorkOrderStatus::Scheduled | WorkOrderStatus::InProgress => {
-                Ok((WorkOrderStatus::Scheduled, None, None, format!("O.S. {} devolvida: {reason}", id.0)))
-            }
-            other => Err(work_order_refusal(other)),
-        })
-        .await
+        self.work_order_step(actor, id, WorkOrderCommand::GiveBack(reason.to_owned())).await
     }
 
     async fn work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder> {
@@ -405,52 +341,8 @@ impl FollowUp for Db {
         id: WorkOrderId,
         technician: StaffId,
     ) -> DomainResult<TicketDetail> {
-        let mut tx = self.begin_write().await?;
-        // Locked: a technician starting this O.S. at the same moment waits, then is refused or wins.
-        let sql =
-            format!("SELECT ticket_id, status, technician_id FROM work_orders w WHERE id = $1{}", self.row_lock("w"));
-        let row: Option<(i64, String, Option<i64>)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&mut *tx).await.map_err(backend)?;
-        let (ticket, status, current) = row.ok_or(DomainError::NotFound("O.S."))?;
-        // Outside the actor's scope, the O.S. does not exist for them.
-        let state = self.ticket_state(&mut tx, actor, TicketId(ticket)).await.map_err(|e| match e {
-            DomainError::NotFound(_) => DomainError::NotFound("O.S."),
-            e => e,
-        })?;
-        if TicketStatus::from_stored(&state.status) == TicketStatus::Resolved {
-            return Err(DomainError::invalid("o atendimento está resolvido; reabra-o antes"));
-        }
-        match WorkOrderStatus::from_stored(&status) {
-            WorkOrderStatus::Scheduled => {}
-            other => return Err(work_order_refusal(other)),
-        }
-        if !staff_scope(&mut tx, technician, "técnico").await?.covers(ResellerId(state.reseller_id)) {
-            return Err(DomainError::invalid("este técnico não atende a revenda do cliente"));
-        }
-        if current != Some(technician.0) {
-            let now = now_text();
-            let changed =
-                sqlx::query("UPDATE work_orders SET technician_id = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-                    .bind(technician.0)
-                    .bind(&now)
-                    .bind(id.0)
-                    .bind(WorkOrderStatus::Scheduled.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            if changed.rows_affected() == 0 {
-                return Err(DomainError::Conflict("a O.S. acabou de mudar; abra o atendimento de novo".into()));
-            }
-            touch_ticket(&mut tx, ticket, &now).await?;
-            let detail = format!("O.S. {} para {}", id.0, staff_name(&mut tx, technician.0).await?);
-            let event_id = add_event(&mut tx, ticket, acting(actor), "work_order_assigned", &detail).await?;
-            if acting(actor) != Some(technician) {
-                let event = format!("work_order:{}:assigned:{event_id}", id.0);
-                enqueue_work_order(&mut tx, self.channels, ticket, id.0, technician, &event).await?;
-            }
-        }
-        tx.commit().await.map_err(backend)?;
-        self.ticket(actor, TicketId(ticket)).await
+        let ticket = self.change_work_order(actor, id, WorkOrderAsk::AssignTo(technician)).await?;
+        self.ticket(actor, ticket).await
     }
 
     async fn assignable_staff(&self, actor: &Actor, reseller: ResellerId) -> DomainResult<Vec<Staff>> {

@@ -70,6 +70,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0008_unverified.sql"),
         postgres: include_str!("../../migrations/postgres/0008_unverified.sql"),
     },
+    Migration {
+        version: 9,
+        name: "client_mail",
+        sqlite: include_str!("../../migrations/sqlite/0009_client_mail.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_client_mail.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -1,5 +1,5 @@
 //! The notification outbox: rows written inside the use cases' transactions
-//! ([`enqueue_assignment`]), claimed with a lease by the dispatcher, and
+//! ([`enqueue_intents`]), claimed with a lease by the dispatcher, and
 //! their outcomes.
 
 use async_trait::async_trait;
@@ -7,28 +7,97 @@ use balcao_domain::notify::{
     Channel, DeliveryStatus, Notification, NotificationKind, OutboxStat, Recipient, RoleGroup,
 };
 use balcao_domain::ports::Outbox;
+use balcao_domain::staff::Actor;
 use balcao_domain::ticket::Assignee;
-use balcao_domain::{DomainError, DomainResult, NotificationId, ResellerId, RoleGroupId, RoleId, StaffId, TicketId};
+use balcao_domain::workflow::Intent;
+use balcao_domain::{
+    ClientId, DomainError, DomainResult, NotificationId, ResellerId, RoleGroupId, RoleId, StaffId, TicketId,
+};
 use chrono::{DateTime, Utc};
 
 use crate::tickets::Tx;
 use crate::{Channels, Db, Dialect, backend, instant_text, now_text, parse_instant};
 
-/// Writes, in the change's transaction, the notifications of a ticket
-/// assignment: to the assigned user, or to every active member of the role
-/// who serves the ticket's reseller; never to the actor. One row per
-/// configured channel the recipient can be reached on: Telegram when linked
-/// and reachable, e-mail when they have an address. `event` names the change
-/// ("ticket:42:opened"); a second write of the same event changes nothing.
-pub(crate) async fn enqueue_assignment(
+/// Writes, in the change's transaction, the outbox rows of what the domain
+/// decided must be heard: `event` names the change ("ticket:42:opened",
+/// "ticket:42:assigned:77"); a second write of the same event changes nothing.
+/// `work_order` is the work order an [`Intent::WorkOrder`] is about.
+pub(crate) async fn enqueue_intents(
     tx: &mut Tx,
     channels: Channels,
-    ticket: i64,
-    reseller: i64,
-    assignee: Assignee,
-    actor: Option<StaffId>,
+    about: &About,
+    intents: &[Intent],
+    actor: &Actor,
     event: &str,
 ) -> DomainResult<()> {
+    let actor = actor.staff_id();
+    for intent in intents {
+        match *intent {
+            Intent::Assigned(to) => {
+                enqueue_assignment(tx, channels, about, to, actor, NotificationKind::TicketAssigned, event).await?
+            }
+            Intent::ClientWrote(to) => {
+                enqueue_assignment(tx, channels, about, to, actor, NotificationKind::ClientWrote, event).await?
+            }
+            Intent::Taken(taker) => enqueue_taken(tx, about.ticket, taker, event).await?,
+            Intent::WorkOrder(technician) => {
+                let work_order = about.work_order.ok_or(DomainError::NotFound("O.S."))?;
+                enqueue_work_order(tx, channels, about.ticket, work_order, technician, event).await?
+            }
+            Intent::EmailClient => {
+                let to = about.client_email.as_deref().ok_or_else(|| {
+                    DomainError::invalid("este atendimento não tem o e-mail do cliente; responda por outro meio")
+                })?;
+                if !channels.email {
+                    return Err(DomainError::invalid(
+                        "o envio de e-mails não está configurado (smtp.url); responda por outro meio",
+                    ));
+                }
+                let row = NewRow {
+                    event,
+                    to: Recipient::Client(ClientId(about.client)),
+                    address: Some(to),
+                    channel: Channel::Email,
+                    kind: NotificationKind::ReplyToClient,
+                    ticket: about.ticket,
+                    urgent: true,
+                };
+                insert_row(tx, row).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The ticket a change is about, as the outbox needs it.
+pub(crate) struct About {
+    /// The ticket.
+    pub ticket: i64,
+    /// Its client.
+    pub client: i64,
+    /// The client's reseller.
+    pub reseller: i64,
+    /// Where answers to the client go, when known.
+    pub client_email: Option<String>,
+    /// The work order the change is about, if any.
+    pub work_order: Option<i64>,
+}
+
+/// The notifications of a ticket assignment (or of news on it): to the
+/// assigned user, or to every active member of the role who serves the
+/// ticket's reseller (or the role's group chat); never to the actor. One row
+/// per configured channel the recipient can be reached on: Telegram when
+/// linked and reachable, e-mail when they have an address.
+async fn enqueue_assignment(
+    tx: &mut Tx,
+    channels: Channels,
+    about: &About,
+    assignee: Assignee,
+    actor: Option<StaffId>,
+    kind: NotificationKind,
+    event: &str,
+) -> DomainResult<()> {
+    let (ticket, reseller) = (about.ticket, about.reseller);
     let recipients: Vec<(i64, i64, i64)> = match assignee {
         Assignee::User(s) => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {REACH} FROM staff s WHERE s.id = $1 AND s.active = 1")))
@@ -47,14 +116,7 @@ pub(crate) async fn enqueue_assignment(
         .await
         .map_err(backend)?,
     };
-    let row = |to| NewRow {
-        event,
-        to,
-        channel: Channel::Telegram,
-        kind: NotificationKind::TicketAssigned,
-        ticket,
-        urgent: true,
-    };
+    let row = |to| NewRow { event, to, address: None, channel: Channel::Telegram, kind, ticket, urgent: true };
     // A role with a group chat for this reseller (or for all) hears of it there, once.
     let group = match assignee {
         Assignee::Role(r) if channels.telegram => group_for(tx, r.0, reseller).await?,
@@ -79,7 +141,7 @@ pub(crate) async fn enqueue_assignment(
 /// technician: one row per configured channel they can be reached on. Not
 /// urgent: in quiet hours it waits for morning. `event` names the work order
 /// ("work_order:7:scheduled", "work_order:7:assigned:31").
-pub(crate) async fn enqueue_work_order(
+async fn enqueue_work_order(
     tx: &mut Tx,
     channels: Channels,
     ticket: i64,
@@ -99,6 +161,7 @@ pub(crate) async fn enqueue_work_order(
         let row = NewRow {
             event,
             to: Recipient::Staff(technician),
+            address: None,
             channel,
             kind: NotificationKind::WorkOrderScheduled,
             ticket,
@@ -133,6 +196,7 @@ impl Reach {
 struct NewRow<'a> {
     event: &'a str,
     to: Recipient,
+    address: Option<&'a str>,
     channel: Channel,
     kind: NotificationKind,
     ticket: i64,
@@ -141,14 +205,16 @@ struct NewRow<'a> {
 
 /// Writes a pending row; one already written for the same event, recipient and channel wins.
 async fn insert_row(tx: &mut Tx, row: NewRow<'_>) -> DomainResult<()> {
-    let (staff, group) = match row.to {
-        Recipient::Staff(s) => (Some(s.0), None),
-        Recipient::Group(g) => (None, Some(g.0)),
+    let (staff, group, client) = match row.to {
+        Recipient::Staff(s) => (Some(s.0), None, None),
+        Recipient::Group(g) => (None, Some(g.0), None),
+        Recipient::Client(c) => (None, None, Some(c.0)),
     };
     let now = now_text();
     sqlx::query(
-        "INSERT INTO outbox (event, recipient_id, group_id, channel, kind, ticket_id, urgent, status, attempts, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) ON CONFLICT DO NOTHING",
+        "INSERT INTO outbox (event, recipient_id, group_id, client_id, address, channel, kind, ticket_id, urgent, \
+         status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $9, $10, $4, $5, $6, $7, 'pending', 0, $8, $8) ON CONFLICT DO NOTHING",
     )
     .bind(row.event)
     .bind(staff)
@@ -158,6 +224,8 @@ async fn insert_row(tx: &mut Tx, row: NewRow<'_>) -> DomainResult<()> {
     .bind(row.ticket)
     .bind(i64::from(row.urgent))
     .bind(now)
+    .bind(client)
+    .bind(row.address)
     .execute(&mut **tx)
     .await
     .map_err(backend)?;
@@ -183,7 +251,7 @@ async fn group_for(tx: &mut Tx, role: i64, reseller: i64) -> DomainResult<Option
 /// was told of the role's ticket on Telegram, so that their message says who
 /// took it. (An e-mail cannot be edited, and a second one only to say "taken"
 /// would be noise.)
-pub(crate) async fn enqueue_taken(tx: &mut Tx, ticket: i64, taker: StaffId, event: &str) -> DomainResult<()> {
+async fn enqueue_taken(tx: &mut Tx, ticket: i64, taker: StaffId, event: &str) -> DomainResult<()> {
     let now = now_text();
     sqlx::query(
         "INSERT INTO outbox (event, recipient_id, group_id, channel, kind, ticket_id, urgent, status, attempts, \
@@ -203,7 +271,7 @@ pub(crate) async fn enqueue_taken(tx: &mut Tx, ticket: i64, taker: StaffId, even
     Ok(())
 }
 
-const COLUMNS: &str = "id, event, recipient_id, group_id, channel, kind, ticket_id, status, attempts, last_error, \
+const COLUMNS: &str = "id, event, recipient_id, group_id, client_id, address, channel, kind, ticket_id, status, attempts, last_error, \
      external_id, created_at, sent_at";
 
 #[derive(sqlx::FromRow)]
@@ -212,6 +280,8 @@ struct Row {
     event: String,
     recipient_id: Option<i64>,
     group_id: Option<i64>,
+    client_id: Option<i64>,
+    address: Option<String>,
     channel: String,
     kind: String,
     ticket_id: Option<i64>,
@@ -228,10 +298,12 @@ impl From<Row> for Notification {
         Notification {
             id: NotificationId(r.id),
             event: r.event,
-            recipient: match (r.recipient_id, r.group_id) {
-                (Some(staff), _) => Recipient::Staff(StaffId(staff)),
-                (None, group) => Recipient::Group(RoleGroupId(group.unwrap_or_default())),
+            recipient: match (r.recipient_id, r.group_id, r.client_id) {
+                (Some(staff), ..) => Recipient::Staff(StaffId(staff)),
+                (None, None, Some(client)) => Recipient::Client(ClientId(client)),
+                (None, group, _) => Recipient::Group(RoleGroupId(group.unwrap_or_default())),
             },
+            address: r.address,
             channel: Channel::from_stored(&r.channel),
             kind: NotificationKind::from_stored(&r.kind),
             ticket: r.ticket_id.map(TicketId),
@@ -336,6 +408,7 @@ impl Outbox for Db {
         let (column, id) = match recipient {
             Recipient::Staff(s) => ("recipient_id", s.0),
             Recipient::Group(g) => ("group_id", g.0),
+            Recipient::Client(_) => return Ok(None),
         };
         let row: Option<(Option<String>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT external_id FROM outbox WHERE ticket_id = $1 AND {column} = $2 AND kind = $3 \

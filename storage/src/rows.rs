@@ -260,7 +260,7 @@ impl From<SettlementRow> for Settlement {
 
 /// The columns of [`TicketRow`], from `tickets t JOIN clients c JOIN ticket_types tt JOIN contact_channels ch`.
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.protocol, t.reseller_id, t.client_id, c.name AS client_name, \
-     t.subscription_id, t.routing_point_id, t.contact_name, t.problem, t.channel_id, ch.name AS channel_name, \
+     t.subscription_id, t.routing_point_id, t.contact_name, t.contact_email, t.problem, t.channel_id, ch.name AS channel_name, \
      t.ticket_type_id, tt.name AS ticket_type_name, t.assignee_staff_id, t.assignee_role_id, t.checks, t.status, \
      t.resolved_on_first_contact, t.resolution, t.opened_by, t.created_at, t.resolved_at";
 
@@ -278,6 +278,7 @@ pub(crate) struct TicketRow {
     subscription_id: Option<i64>,
     routing_point_id: Option<i64>,
     contact_name: String,
+    contact_email: Option<String>,
     problem: String,
     channel_id: i64,
     channel_name: String,
@@ -310,6 +311,7 @@ impl From<TicketRow> for Ticket {
             subscription_id: r.subscription_id.map(SubscriptionId),
             routing_point_id: r.routing_point_id.map(RoutingPointId),
             contact_name: r.contact_name,
+            contact_email: r.contact_email,
             problem: r.problem,
             channel: Named { id: ChannelId(r.channel_id), name: r.channel_name },
             ticket_type: Named { id: TicketTypeId(r.ticket_type_id), name: r.ticket_type_name },

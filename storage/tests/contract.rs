@@ -221,7 +221,7 @@ async fn search_by_name_ignores_case_and_accents(db: &Db) {
     for name in ["João da Silva", "Maria da Conceição", "Pedro Álvares"] {
         register(db, &sul, name).await;
     }
-    for actor in [&sul.actor, &Actor::system()] {
+    for actor in [&sul.actor, &Actor::admin()] {
         let page = search(db, actor, SearchFilter::Name, "joao").await;
         assert_eq!(names(&page), ["João da Silva"]);
         assert_eq!(page.total, 1);
@@ -245,7 +245,7 @@ async fn search_by_city_ignores_accents(db: &Db) {
     for c in [&sjc, &sp] {
         db.create_client(&sul.actor, c).await.unwrap();
     }
-    for actor in [&sul.actor, &Actor::system()] {
+    for actor in [&sul.actor, &Actor::admin()] {
         let page = search(db, actor, SearchFilter::City, "sao jose").await;
         assert_eq!(names(&page), ["Cliente de São José"]);
         assert_eq!(page.items[0].city, "São José dos Campos");
@@ -265,7 +265,7 @@ async fn search_by_trade_name_ignores_accents_and_punctuation(db: &Db) {
     db.create_client(&sul.actor, &bakery).await.unwrap();
     register(db, &sul, "Pão de Açúcar Silva").await;
 
-    for actor in [&sul.actor, &Actor::system()] {
+    for actor in [&sul.actor, &Actor::admin()] {
         for typed in ["pao quente", "Pão-Quente!", "PADARIA PAO"] {
             let page = search(db, actor, SearchFilter::TradeName, typed).await;
             assert_eq!(names(&page), ["Padaria Pão Quente Ltda"], "{typed}");
@@ -283,7 +283,7 @@ async fn search_by_phone_accepts_every_common_shape(db: &Db) {
     for c in [&joana, &other] {
         db.create_client(&sul.actor, c).await.unwrap();
     }
-    for actor in [&sul.actor, &Actor::system()] {
+    for actor in [&sul.actor, &Actor::admin()] {
         for typed in ["(11) 98765-4321", "11987654321", "987654321", "98765-4321", "+55 11 98765 4321", "4321"] {
             let page = search(db, actor, SearchFilter::Phone, typed).await;
             assert_eq!(names(&page), ["Joana Prado"], "{typed}");
@@ -312,7 +312,7 @@ async fn search_ranks_exact_then_prefix_then_word_start_then_inside(db: &Db) {
     for name in ["Ana Dasilva", "João da Silva", "Silvana Souza", "Silva", "João Souza"] {
         register(db, &sul, name).await;
     }
-    for actor in [&sul.actor, &Actor::system()] {
+    for actor in [&sul.actor, &Actor::admin()] {
         let page = search(db, actor, SearchFilter::Name, "silva").await;
         assert_eq!(names(&page), ["Silva", "Silvana Souza", "João da Silva", "Ana Dasilva"]);
         assert_eq!(page.total, 4);
@@ -351,7 +351,7 @@ async fn a_term_without_matches_finds_nothing(db: &Db) {
         (SearchFilter::City, "joao"),
         (SearchFilter::Phone, "5555"),
     ] {
-        let page = search(db, &Actor::system(), filter, typed).await;
+        let page = search(db, &Actor::admin(), filter, typed).await;
         assert_eq!(page.total, 0, "{filter:?} {typed}");
         assert!(page.items.is_empty());
         assert!(!page.more_than_total);
@@ -381,7 +381,7 @@ async fn search_past_max_candidates_says_more_than_and_keeps_exact_first(db: &Db
     assert_eq!(outcome.created, 603);
     assert!(outcome.refused.is_empty());
 
-    for actor in [&sul.actor, &Actor::system()] {
+    for actor in [&sul.actor, &Actor::admin()] {
         let page = search(db, actor, SearchFilter::Name, "cliente teste").await;
         assert!(page.more_than_total);
         assert_eq!(page.total, MAX_CANDIDATES);
@@ -455,7 +455,7 @@ async fn reseller_search_never_returns_another_resellers_clients(db: &Db) {
             assert_eq!(ids, [own.id], "{} searching {filter:?} {typed}", desk.reseller.name);
             assert_eq!(page.total, 1);
         }
-        let page = search(db, &Actor::system(), filter, typed).await;
+        let page = search(db, &Actor::admin(), filter, typed).await;
         assert_eq!(page.total, 2, "provider searching {filter:?} {typed}");
     }
 }
@@ -480,7 +480,7 @@ async fn reseller_staff_cannot_read_another_resellers_client(db: &Db) {
     assert_eq!(db.receivables(a, w.client_a.id, &Period::default()).await.unwrap().len(), 1);
 
     // The provider sees both.
-    let system = Actor::system();
+    let system = Actor::admin();
     assert_eq!(db.client(&system, b_id).await.unwrap(), w.client_b);
     assert_eq!(db.client_by_code(&system, "B-1").await.unwrap().id, b_id);
     let doc = db.client_by_document(&system, &document(CPF_B)).await.unwrap();
@@ -499,7 +499,7 @@ async fn reseller_staff_cannot_see_or_open_another_resellers_tickets(db: &Db) {
     let new = ticket_for(db, b_id).await;
     assert_not_found(db.open_ticket(a, &new, day(2026, 3, 10)).await);
 
-    let system = Actor::system();
+    let system = Actor::admin();
     let b_tickets = db.client_tickets(&system, b_id).await.unwrap();
     assert_eq!(b_tickets.iter().map(|t| t.id).collect::<Vec<_>>(), [w.ticket_b], "the refused ticket was not opened");
     assert_eq!(db.ticket(&system, w.ticket_b).await.unwrap().ticket.client_id, b_id);
@@ -511,10 +511,10 @@ async fn reseller_staff_cannot_register_a_client_in_another_reseller(db: &Db) {
     let w = two_resellers(db).await;
     let intruder = person(w.b.reseller.id, "Cliente Intruso");
     assert_not_found(db.create_client(&w.a.actor, &intruder).await);
-    let page = search(db, &Actor::system(), SearchFilter::Name, "intruso").await;
+    let page = search(db, &Actor::admin(), SearchFilter::Name, "intruso").await;
     assert_eq!(page.total, 0, "nothing was registered");
 
-    let allowed = db.create_client(&Actor::system(), &intruder).await.unwrap();
+    let allowed = db.create_client(&Actor::admin(), &intruder).await.unwrap();
     assert_eq!(allowed.reseller_id, w.b.reseller.id);
 }
 
@@ -522,7 +522,7 @@ async fn registering_into_a_reseller_that_does_not_exist_is_not_found(db: &Db) {
     let w = two_resellers(db).await;
     let ghost = ResellerId(w.a.reseller.id.0 + w.b.reseller.id.0 + 1000);
     let new = person(ghost, "Cliente Sem Revenda");
-    assert_not_found(db.create_client(&Actor::system(), &new).await);
+    assert_not_found(db.create_client(&Actor::admin(), &new).await);
     assert_not_found(db.create_client(&w.a.actor, &new).await);
 }
 
@@ -608,9 +608,9 @@ async fn invalid_clients_are_refused_as_invalid(db: &Db) {
     for bad in [short, wrong_document, wrong_state, wrong_postal_code] {
         invalid_message(db.create_client(&sul.actor, &bad).await);
     }
-    let page = search(db, &Actor::system(), SearchFilter::Name, "errado").await;
+    let page = search(db, &Actor::admin(), SearchFilter::Name, "errado").await;
     assert_eq!(page.total, 0, "nothing was registered");
-    let by_document = db.client_by_document(&Actor::system(), &document(CNPJ)).await;
+    let by_document = db.client_by_document(&Actor::admin(), &document(CNPJ)).await;
     assert_eq!(by_document.unwrap(), None);
 }
 
@@ -989,7 +989,7 @@ async fn a_ticket_assigned_to_a_user_names_them(db: &Db) {
         new.assignee = Assignee::User(assignee);
         let ticket = db.open_ticket(&sul.actor, &new, day(2026, 11, 28)).await.unwrap();
         assert_eq!(ticket.assignee, Assignee::User(assignee));
-        let detail = db.ticket(&Actor::system(), ticket.id).await.unwrap();
+        let detail = db.ticket(&Actor::admin(), ticket.id).await.unwrap();
         assert_eq!(detail.ticket.assignee, Assignee::User(assignee));
     }
 }
@@ -1089,7 +1089,7 @@ async fn a_subscription_of_another_client_is_not_found(db: &Db) {
 
     let mut own = ticket_for(db, owner.id).await;
     own.subscription_id = Some(plan);
-    let ticket = db.open_ticket(&Actor::system(), &own, day(2026, 11, 28)).await.unwrap();
+    let ticket = db.open_ticket(&Actor::admin(), &own, day(2026, 11, 28)).await.unwrap();
     assert_eq!(ticket.subscription_id, Some(plan));
     assert_eq!(ticket.opened_by, None, "the system is nobody");
     let history = db.ticket(&sul.actor, ticket.id).await.unwrap().history;
@@ -1101,7 +1101,7 @@ async fn a_user_of_another_reseller_cannot_be_assigned(db: &Db) {
     let mut new = ticket_for(db, w.client_a.id).await;
     new.assignee = Assignee::User(w.b.staff.id);
     invalid_message(db.open_ticket(&w.a.actor, &new, day(2026, 11, 28)).await);
-    invalid_message(db.open_ticket(&Actor::system(), &new, day(2026, 11, 28)).await);
+    invalid_message(db.open_ticket(&Actor::admin(), &new, day(2026, 11, 28)).await);
     assert!(db.client_tickets(&w.a.actor, w.client_a.id).await.unwrap().is_empty());
 }
 

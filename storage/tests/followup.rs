@@ -15,7 +15,8 @@
 mod common;
 
 use balcao_domain::client::Client;
-use balcao_domain::ports::{Clients, FollowUp, Tickets};
+use balcao_domain::notify::{Channel, NotificationKind, Recipient};
+use balcao_domain::ports::{Clients, FollowUp, Outbox, Tickets};
 use balcao_domain::staff::{Actor, Staff};
 use balcao_domain::ticket::{Assignee, NewWorkOrder, TicketDetail, TicketStatus, WorkOrderStatus, parse_time};
 use balcao_domain::{DomainError, DomainResult, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
@@ -92,7 +93,7 @@ fn newest(detail: &TicketDetail) -> (&str, &str, Option<StaffId>, &str) {
 
 /// The ticket as the provider sees it.
 async fn read(db: &Db, ticket: TicketId) -> TicketDetail {
-    db.ticket(&Actor::system(), ticket).await.expect("ticket read")
+    db.ticket(&Actor::admin(), ticket).await.expect("ticket read")
 }
 
 /// Sets a ticket's `updated_at` far in the past, so a change shows.
@@ -147,7 +148,7 @@ async fn a_note_lands_in_the_history_with_its_author(db: &Db) {
     assert!(touched(db, s.ticket).await);
     assert_eq!(read(db, s.ticket).await, detail);
 
-    let detail = db.add_note(&Actor::system(), s.ticket, "Ligação retornada").await.unwrap();
+    let detail = db.add_note(&Actor::admin(), s.ticket, "Ligação retornada").await.unwrap();
     assert_eq!(newest(&detail), ("note", "Ligação retornada", None, "Sistema"));
 }
 
@@ -254,7 +255,7 @@ async fn a_user_who_does_not_serve_the_clients_reseller_cannot_receive_the_ticke
     let leaving = hire(db, "Diego Saindo", Some("Revenda A"), &["Suporte N2"], None).await;
     deactivate(db, leaving.id).await;
     for user in [s.b.staff.id, leaving.id, StaffId(999_999)] {
-        for actor in [&s.a.actor, &Actor::system()] {
+        for actor in [&s.a.actor, &Actor::admin()] {
             assert_eq!(
                 invalid_message(db.reassign(actor, s.ticket, Assignee::User(user)).await),
                 "este usuário não atende a revenda do cliente"
@@ -303,9 +304,11 @@ async fn a_member_of_the_role_takes_the_ticket(db: &Db) {
 async fn only_a_member_of_the_assigned_role_can_take_it(db: &Db) {
     let s = scene(db).await;
     let n2_member = hire(db, "Nívea Nível Dois", Some("Revenda A"), &["Suporte N2"], None).await;
-    for actor in [&Actor::of(&n2_member), &Actor::system()] {
-        assert_eq!(invalid_message(db.take(actor, s.ticket).await), "este atendimento não está com um cargo seu");
-    }
+    assert_eq!(
+        invalid_message(db.take(&Actor::of(&n2_member), s.ticket).await),
+        "este atendimento não está com um cargo seu"
+    );
+    assert_eq!(invalid_message(db.take(&Actor::admin(), s.ticket).await), "só um usuário pode assumir um atendimento");
     let detail = read(db, s.ticket).await;
     assert_eq!(detail.ticket.assignee, Assignee::Role(role_id(db, "Suporte N1").await));
     assert_eq!(detail.ticket.status, TicketStatus::Open);
@@ -455,7 +458,7 @@ async fn a_ticket_that_does_not_exist_is_not_found_for_every_change(db: &Db) {
     let s = scene(db).await;
     let missing = TicketId(999_999);
     let n2 = role_id(db, "Suporte N2").await;
-    for actor in [&s.a.actor, &Actor::system()] {
+    for actor in [&s.a.actor, &Actor::admin()] {
         assert_not_found_as(db.add_note(actor, missing, "Anotação").await, "atendimento");
         assert_not_found_as(db.set_status(actor, missing, TicketStatus::InProgress).await, "atendimento");
         assert_not_found_as(db.reassign(actor, missing, Assignee::Role(n2)).await, "atendimento");
@@ -580,7 +583,7 @@ async fn a_technician_gives_a_work_order_back(db: &Db) {
 
     // A scheduled one goes back too.
     let (_, scheduled) =
-        open_with_visit(db, &v.s.a.actor, &v.s.client_a, day(2026, 12, 2), ("08:00", "10:00"), Some(me.staff_id)).await;
+        open_with_visit(db, &v.s.a.actor, &v.s.client_a, day(2026, 12, 2), ("08:00", "10:00"), me.staff_id()).await;
     let back = db.give_back_work_order(&me, scheduled, "Agenda cheia").await.unwrap();
     assert_eq!((back.status, back.technician), (WorkOrderStatus::Scheduled, None));
 }
@@ -589,7 +592,7 @@ async fn only_the_assigned_technician_acts_on_a_work_order(db: &Db) {
     let v = visit(db).await;
     let colleague = hire(db, "Outro Técnico", Some("Revenda A"), &["Técnico de campo"], None).await;
     let provider = hire(db, "Supervisora Central", None, &["Supervisor", "Técnico de campo"], None).await;
-    for actor in [&Actor::of(&colleague), &Actor::of(&provider), &v.s.a.actor, &Actor::system()] {
+    for actor in [&Actor::of(&colleague), &Actor::of(&provider), &v.s.a.actor, &Actor::admin()] {
         assert_not_found_as(db.start_work_order(actor, v.work_order).await, "O.S.");
         assert_not_found_as(db.finish_work_order(actor, v.work_order, "Troquei o conector").await, "O.S.");
         assert_not_found_as(db.give_back_work_order(actor, v.work_order, "Sem tempo").await, "O.S.");
@@ -630,7 +633,7 @@ async fn my_work_orders_lists_every_open_visit_by_date_and_window_missed_ones_fi
     let me = Actor::of(&v.technician);
     let a = &v.s.a.actor;
     let client = &v.s.client_a;
-    let mine = Some(me.staff_id);
+    let mine = me.staff_id();
     let (_, afternoon) = open_with_visit(db, a, client, day(2026, 12, 1), ("13:00", "17:00"), mine).await;
     let (_, early) = open_with_visit(db, a, client, day(2026, 12, 1), ("07:00", "08:00"), mine).await;
     let (_, later) = open_with_visit(db, a, client, day(2026, 12, 5), ("08:00", "12:00"), mine).await;
@@ -668,7 +671,7 @@ async fn assignable_staff_are_the_resellers_and_the_providers_active_staff_by_na
     let leaving = hire(db, "Beto Saindo", Some("Revenda A"), &["Suporte N1"], None).await;
     deactivate(db, leaving.id).await;
 
-    for actor in [&s.a.actor, &Actor::system()] {
+    for actor in [&s.a.actor, &Actor::admin()] {
         let staff = db.assignable_staff(actor, s.a.reseller.id).await.unwrap();
         let names: Vec<&str> = staff.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["Álvaro Lima", "Atendente Revenda A", "bia Nunes", "Zeca Prado"]);
@@ -688,11 +691,49 @@ async fn assignable_staff_of_a_reseller_out_of_scope_is_not_found(db: &Db) {
     let s = scene(db).await;
     assert_not_found_as(db.assignable_staff(&s.b.actor, s.a.reseller.id).await, "revenda");
     assert_not_found_as(db.assignable_staff(&s.a.actor, s.b.reseller.id).await, "revenda");
-    assert_not_found_as(db.assignable_staff(&Actor::system(), ResellerId(999_999)).await, "revenda");
+    assert_not_found_as(db.assignable_staff(&Actor::admin(), ResellerId(999_999)).await, "revenda");
     assert_not_found_as(db.assignable_staff(&s.a.actor, ResellerId(999_999)).await, "revenda");
 }
 
+async fn a_reply_to_the_client_goes_by_e_mail_to_the_address_the_ticket_came_from(db: &Db) {
+    let s = scene(db).await;
+    let mailing = db.clone().with_channels(balcao_storage::Channels { telegram: true, email: true });
+    // A ticket opened at the desk knows no address to answer.
+    assert_eq!(
+        invalid_message(mailing.reply_to_client(&s.a.actor, s.ticket, "Reinicie o roteador").await),
+        "este atendimento não tem o e-mail do cliente; responda por outro meio"
+    );
+    sqlx::query("UPDATE tickets SET contact_email = 'maria@cliente.test' WHERE id = $1")
+        .bind(s.ticket.0)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(
+        invalid_message(db.reply_to_client(&s.a.actor, s.ticket, "Reinicie o roteador").await).contains("smtp.url"),
+        "without e-mail configured nothing is promised"
+    );
+    assert_eq!(kinds(&read(db, s.ticket).await), ["opened"], "a refused reply writes nothing");
+    assert_not_found_as(mailing.reply_to_client(&s.b.actor, s.ticket, "Olá").await, "atendimento");
+    assert!(invalid_message(mailing.reply_to_client(&Actor::admin(), s.ticket, "Olá").await).contains("usuário"));
+
+    let detail = mailing.reply_to_client(&s.a.actor, s.ticket, "  Reinicie o roteador, por favor.  ").await.unwrap();
+    assert_eq!(detail.ticket.status, TicketStatus::WaitingClient);
+    let (_, text, who, _) = newest(&detail);
+    assert_eq!((text, who), ("Reinicie o roteador, por favor.", Some(s.a.staff.id)));
+    let rows = db.notifications(false, 50).await.unwrap();
+    let to_client: Vec<_> = rows.iter().filter(|n| n.kind == NotificationKind::ReplyToClient).collect();
+    assert_eq!(to_client.len(), 1);
+    let n = to_client[0];
+    assert_eq!(n.recipient, Recipient::Client(s.client_a.id));
+    assert_eq!(
+        (n.channel, n.address.as_deref(), n.ticket),
+        (Channel::Email, Some("maria@cliente.test"), Some(s.ticket))
+    );
+    assert_eq!(n.event, format!("ticket:{}:replied:{}", s.ticket.0, detail.history.last().unwrap().id));
+}
+
 common::contract_tests!(
+    a_reply_to_the_client_goes_by_e_mail_to_the_address_the_ticket_came_from,
     a_note_lands_in_the_history_with_its_author,
     a_note_too_short_is_refused_and_writes_nothing,
     a_resolved_ticket_still_takes_notes,

@@ -189,7 +189,7 @@ async fn a_ticket_for_a_role_notifies_its_linked_active_members_who_serve_the_cl
     assert_eq!(told_of(db, &opened(of_b)).await, staff(&[&t.bruno, &t.carla]));
 
     // Opened by the system, nobody is left out as the actor.
-    let by_system = open(db, &Actor::system(), &t.client_a, Assignee::Role(t.n1)).await;
+    let by_system = open(db, &Actor::admin(), &t.client_a, Assignee::Role(t.n1)).await;
     assert_eq!(told_of(db, &opened(by_system)).await, staff(&[&t.lia, &t.ana, &t.carla]));
 
     let n2 = open(db, &t.lia_acts(), &t.client_a, Assignee::Role(t.n2)).await;
@@ -214,7 +214,7 @@ async fn a_ticket_for_a_user_notifies_exactly_that_user_when_linked(db: &Db) {
     assert!(of_ticket(db, to_desk).await.is_empty());
     let to_herself = open(db, &t.lia_acts(), &t.client_a, Assignee::User(t.lia.id)).await;
     assert!(of_ticket(db, to_herself).await.is_empty());
-    let to_lia = open(db, &Actor::system(), &t.client_a, Assignee::User(t.lia.id)).await;
+    let to_lia = open(db, &Actor::admin(), &t.client_a, Assignee::User(t.lia.id)).await;
     assert_eq!(told_of(db, &opened(to_lia)).await, staff(&[&t.lia]));
     assert_eq!(everything(db).await.len(), 3);
 }
@@ -275,14 +275,14 @@ async fn reassigning_to_whoever_has_the_ticket_writes_nothing(db: &Db) {
     let lia = t.lia_acts();
     let ticket = open(db, &lia, &t.client_a, Assignee::Role(t.n1)).await;
     db.reassign(&lia, ticket, Assignee::Role(t.n1)).await.unwrap();
-    db.reassign(&Actor::system(), ticket, Assignee::Role(t.n1)).await.unwrap();
+    db.reassign(&Actor::admin(), ticket, Assignee::Role(t.n1)).await.unwrap();
     assert_eq!(ids(&everything(db).await), ids(&of_ticket(db, ticket).await));
     assert_eq!(everything(db).await.len(), 2);
 
     db.reassign(&lia, ticket, Assignee::User(t.carla.id)).await.unwrap();
     assert_eq!(everything(db).await.len(), 3);
     db.reassign(&lia, ticket, Assignee::User(t.carla.id)).await.unwrap();
-    db.reassign(&Actor::system(), ticket, Assignee::User(t.carla.id)).await.unwrap();
+    db.reassign(&Actor::admin(), ticket, Assignee::User(t.carla.id)).await.unwrap();
     assert_eq!(everything(db).await.len(), 3);
 }
 
@@ -574,14 +574,14 @@ async fn a_member_who_blocked_the_bot_is_not_notified_of_later_tickets(db: &Db) 
     assert_eq!(told_of(db, &latest_assignment(db, earlier).await).await, staff(&[&t.carla]));
 
     // Only Ana: the others of her reseller and the provider's are still reachable.
-    let by_system = open(db, &Actor::system(), &t.client_a, Assignee::Role(t.n1)).await;
+    let by_system = open(db, &Actor::admin(), &t.client_a, Assignee::Role(t.n1)).await;
     assert_eq!(told_of(db, &opened(by_system)).await, staff(&[&t.lia, &t.carla]));
     assert!(!everything(db).await.iter().any(|n| n.recipient == Recipient::Staff(t.dino.id)), "disabled staff never");
 }
 
 async fn assumir_tells_the_others_with_non_urgent_rows_held_in_quiet_hours(db: &Db) {
     let t = team(db).await;
-    let ticket = open(db, &Actor::system(), &t.client_a, Assignee::Role(t.n1)).await;
+    let ticket = open(db, &Actor::admin(), &t.client_a, Assignee::Role(t.n1)).await;
     let now = soon();
     for n in db.claim_due(now, 60, 10, false).await.unwrap() {
         db.mark_sent(n.id, &format!("{}:1", n.recipient.staff().map_or(0, |s| s.0)), now).await.unwrap();
@@ -759,7 +759,7 @@ async fn a_work_order_scheduled_for_a_technician_tells_them_when_it_is_not_quiet
     let mut new = ticket_for(db, t.client_a.id).await;
     new.work_order = Some(visit(Some(teo.id)));
     let ticket = db.open_ticket(&t.lia_acts(), &new, opening_day()).await.unwrap();
-    let detail = db.ticket(&Actor::system(), ticket.id).await.unwrap();
+    let detail = db.ticket(&Actor::admin(), ticket.id).await.unwrap();
     let rows: Vec<Notification> =
         of_ticket(db, ticket.id).await.into_iter().filter(|n| n.kind == NotificationKind::WorkOrderScheduled).collect();
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -787,7 +787,7 @@ async fn a_work_order_scheduled_for_a_technician_tells_them_when_it_is_not_quiet
     }
 
     // The O.S. without a technician gets one later: they are told, once.
-    let wo = db.ticket(&Actor::system(), later.id).await.unwrap().work_orders[0].id;
+    let wo = db.ticket(&Actor::admin(), later.id).await.unwrap().work_orders[0].id;
     let other_tech = hire(db, "Bia Técnica da B", Some("Revenda B"), &["Técnico de campo"], Some(7202)).await;
     let refused = db.assign_work_order(&t.lia_acts(), wo, other_tech.id).await;
     assert!(invalid_message(refused).contains("não atende a revenda"));
