@@ -225,8 +225,21 @@ impl App {
             Box::pin(async move { db.ping().await.map_err(|e| format!("{e:?}")) })
         });
         tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
-        let service =
-            balcao_webhooks::Service { health, telegram: webhook, outbox: self.db.clone(), workers, bot_failures };
+        let secrets = self.settings.webhooks.secrets();
+        let intake = if secrets.is_empty() {
+            tracing::info!("webhooks.secret is empty: intake's routes are off");
+            None
+        } else {
+            Some(balcao_webhooks::IntakeDoors { secrets, inbox: self.db.clone(), refusals: Arc::default() })
+        };
+        let service = balcao_webhooks::Service {
+            health,
+            telegram: webhook,
+            intake,
+            outbox: self.db.clone(),
+            workers,
+            bot_failures,
+        };
         balcao_webhooks::serve(
             listener,
             balcao_webhooks::router(service),

@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: UpdatesCommand,
     },
+    /// Contacts received by intake (e-mails posted to /webhooks/email/raw).
+    Intake {
+        #[command(subcommand)]
+        command: IntakeCommand,
+    },
     /// Roles and the Telegram groups where they hear of their tickets.
     Roles {
         #[command(subcommand)]
@@ -108,6 +113,23 @@ enum UpdatesCommand {
     /// Lists the updates set aside as failed (the person was told; the cause is in the log).
     Failed {
         /// How many, newest first.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum IntakeCommand {
+    /// Lists the stored contacts, newest first: when, channel, sender,
+    /// subject, and what became of each.
+    List {
+        /// Only those that failed.
+        #[arg(long)]
+        failed: bool,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// How many.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
@@ -406,6 +428,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Updates { command: UpdatesCommand::Failed { limit } } => {
             let list = app.db.failed_updates(limit).await?;
             print!("{}", render::failed_updates(&list, app.settings.tz()?));
+        }
+        Command::Intake { command: IntakeCommand::List { failed, json, limit } } => {
+            let list = balcao_domain::ports::Intake::deliveries(&*app.db, failed, limit).await?;
+            if json {
+                for d in &list {
+                    println!("{}", serde_json::to_string(d)?);
+                }
+            } else {
+                print!("{}", render::deliveries(&list, app.settings.tz()?, failed));
+            }
         }
         Command::Roles { command } => roles_command(&app, command).await?,
         Command::Staff { command: StaffCommand::Disable { id } } => {

@@ -187,6 +187,35 @@ pub fn ticket_line(t: &Ticket) -> String {
     )
 }
 
+/// Intake's stored contacts, one per line, in the provider's zone: when,
+/// channel, sender, subject and what became of each.
+pub fn deliveries(list: &[balcao_domain::intake::Delivery], tz: chrono_tz::Tz, failed_only: bool) -> String {
+    use balcao_domain::intake::IntakeStatus;
+    if list.is_empty() {
+        return if failed_only { "Nenhum contato falhou.\n" } else { "Nenhum contato recebido.\n" }.to_owned();
+    }
+    let mut out = String::new();
+    for d in list {
+        let outcome = match (d.status, &d.protocol) {
+            (IntakeStatus::Ticket | IntakeStatus::Reply, Some(p)) => format!("{} {p}", d.status.label()),
+            (IntakeStatus::Ignored | IntakeStatus::Failed, _) if !d.reason.is_empty() => {
+                format!("{}: {}", d.status.label(), d.reason)
+            }
+            (status, _) => status.label().to_owned(),
+        };
+        let subject = if d.subject.is_empty() { "(sem assunto)" } else { d.subject.as_str() };
+        let sender = if d.sender.is_empty() { "(remetente ilegível)" } else { d.sender.as_str() };
+        let _ = writeln!(
+            out,
+            "nº {} - {} - {} - {sender} - \"{subject}\" - {outcome}",
+            d.id,
+            d.received_at.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S"),
+            d.channel.label(),
+        );
+    }
+    out
+}
+
 /// The Telegram updates set aside as failed, newest first, in the provider's zone.
 pub fn failed_updates(list: &[FailedUpdate], tz: chrono_tz::Tz) -> String {
     if list.is_empty() {

@@ -35,6 +35,35 @@ pub struct Settings {
     pub finance: Finance,
     /// Staff onboarding.
     pub staff: StaffSettings,
+    /// Intake's webhooks.
+    pub webhooks: Webhooks,
+}
+
+/// `[webhooks]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhooks {
+    /// The secret intake's signatures are made with; empty: intake's routes are off. Never logged.
+    pub secret: String,
+    /// The secret before a rotation, accepted too while senders move; never logged.
+    pub previous_secret: String,
+}
+
+impl Webhooks {
+    /// The secrets a signature may be made with.
+    pub fn secrets(&self) -> Vec<String> {
+        [&self.secret, &self.previous_secret].into_iter().filter(|s| !s.is_empty()).cloned().collect()
+    }
+}
+
+impl std::fmt::Debug for Webhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &String| if s.is_empty() { "" } else { "<definido>" };
+        f.debug_struct("Webhooks")
+            .field("secret", &shown(&self.secret))
+            .field("previous_secret", &shown(&self.previous_secret))
+            .finish()
+    }
 }
 
 /// `[database]`.
@@ -294,6 +323,16 @@ impl Settings {
         }
         if !(1..=100_000).contains(&self.http.max_connections) {
             bail!("http.max_connections: use de 1 a 100000");
+        }
+        for (key, secret) in
+            [("webhooks.secret", &self.webhooks.secret), ("webhooks.previous_secret", &self.webhooks.previous_secret)]
+        {
+            if !secret.is_empty() && secret.chars().count() < 16 {
+                bail!("{key}: use ao menos 16 caracteres (por exemplo, gere com: openssl rand -hex 32)");
+            }
+        }
+        if self.webhooks.secret.is_empty() && !self.webhooks.previous_secret.is_empty() {
+            bail!("webhooks.previous_secret: defina também webhooks.secret (o segredo novo)");
         }
         if self.smtp.pool_size == 0 || self.smtp.pool_size > 100 {
             bail!("smtp.pool_size: use de 1 a 100");

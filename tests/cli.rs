@@ -240,6 +240,39 @@ fn a_listing_piped_into_a_command_that_stops_reading_ends_quietly() {
 }
 
 #[test]
+fn intake_lists_what_it_received_as_text_and_as_json() {
+    let w = Workdir::new("intake");
+    w.ok(&["migrate"]);
+    assert!(w.ok(&["intake", "list"]).contains("Nenhum contato recebido."));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use balcao_domain::intake::{IntakeChannel, NewDelivery};
+        use balcao_domain::ports::Intake;
+        let db = w.db().await;
+        let new = NewDelivery {
+            key: "message-id:a@b.test".into(),
+            channel: IntakeChannel::Email,
+            raw: b"From: Ana <ana@cliente.test>\r\nSubject: Sem conex\xe3o\r\n\r\noi".to_vec(),
+            sender: "ana@cliente.test".into(),
+            subject: "Sem conexão".into(),
+        };
+        db.store_delivery(&new, chrono::Utc::now()).await.unwrap();
+        db.close().await;
+    });
+    let out = w.ok(&["intake", "list"]);
+    assert!(
+        out.starts_with("nº 1 - ") && out.contains(" - E-mail - ana@cliente.test - \"Sem conexão\" - aguardando"),
+        "{out}"
+    );
+    let json: serde_json::Value = serde_json::from_str(w.ok(&["intake", "list", "--json"]).trim()).unwrap();
+    assert_eq!(
+        (json["id"].as_i64(), json["status"].as_str(), json["size"].as_i64()),
+        (Some(1), Some("pending"), Some(56))
+    );
+    assert!(w.ok(&["intake", "list", "--failed"]).contains("Nenhum contato falhou."));
+}
+
+#[test]
 fn failed_telegram_updates_are_listed_for_the_operator() {
     let w = Workdir::new("updates");
     w.ok(&["migrate"]);

@@ -169,6 +169,7 @@ async fn health_says_503_and_which_worker_stopped() {
             Box::pin(async move { probe.ping().await.map_err(|e| format!("{e:?}")) })
         }),
         telegram: None,
+        intake: None,
         outbox: store.clone(),
         workers: vec![bot, dispatcher],
         bot_failures: None,

@@ -46,4 +46,6 @@ id_type!(
     NotificationId,
     /// A role's Telegram group chat.
     RoleGroupId,
+    /// A contact delivered to intake (an e-mail, a form).
+    DeliveryId,
 );

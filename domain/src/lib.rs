@@ -12,6 +12,7 @@ pub mod document;
 pub mod error;
 pub mod finance;
 pub mod ids;
+pub mod intake;
 pub mod money;
 pub mod notify;
 pub mod phone;

@@ -380,3 +380,17 @@ pub trait Outbox: Send + Sync {
 pub trait Store: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox + Outbox {}
 
 impl<T: Directory + Clients + Finance + Tickets + FollowUp + Imports + Chats + UpdateInbox + Outbox> Store for T {}
+
+/// Intake's inbox: contacts stored as they came, before the sender hears "ok".
+#[async_trait]
+pub trait Intake: Send + Sync {
+    /// Stores a contact at `now` unless one with the same key is stored
+    /// already; either way, once this returns, the contact is durable.
+    async fn store_delivery(
+        &self,
+        new: &crate::intake::NewDelivery,
+        now: DateTime<Utc>,
+    ) -> DomainResult<crate::intake::Stored>;
+    /// Stored contacts, newest first: all, or only the failed.
+    async fn deliveries(&self, failed_only: bool, limit: i64) -> DomainResult<Vec<crate::intake::Delivery>>;
+}

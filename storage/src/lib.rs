@@ -13,6 +13,7 @@ mod directory;
 mod finance;
 mod followup;
 mod imports;
+mod intake;
 mod migrate;
 mod outbox;
 mod rows;

@@ -76,6 +76,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0009_client_mail.sql"),
         postgres: include_str!("../../migrations/postgres/0009_client_mail.sql"),
     },
+    Migration {
+        version: 10,
+        name: "intake",
+        sqlite: include_str!("../../migrations/sqlite/0010_intake.sql"),
+        postgres: include_str!("../../migrations/postgres/0010_intake.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

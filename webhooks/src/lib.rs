@@ -4,11 +4,15 @@
 //! and, in webhook mode,
 //! `/telegram/webhook`, where Telegram delivers the
 //! bot's updates. Machines get JSON, with the right status, for every error.
-//! E-mail and form intake and payments join this router as they are built.
+//! When `webhooks.secret` is set, `/webhooks/email/raw` takes raw e-mails
+//! into intake's inbox ([`intake`]). Form intake and payments join this
+//! router as they are built.
 
+pub mod intake;
 mod serve;
 pub mod text;
 
+pub use intake::IntakeDoors;
 pub use serve::{HttpLimits, serve};
 
 use std::future::Future;
@@ -122,6 +126,8 @@ pub struct Service {
     pub health: HealthCheck,
     /// The Telegram webhook, in webhook mode.
     pub telegram: Option<TelegramWebhook>,
+    /// Intake's doors, when `webhooks.secret` is set.
+    pub intake: Option<IntakeDoors>,
     /// The outbox, for `/metrics`.
     pub outbox: Arc<dyn Outbox>,
     /// The background workers this instance started.
@@ -138,6 +144,9 @@ pub fn router(service: Service) -> Router {
     let mut router = Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics));
     if service.telegram.is_some() {
         router = router.route(TELEGRAM_WEBHOOK_PATH, post(telegram_update));
+    }
+    if service.intake.is_some() {
+        router = router.route(intake::EMAIL_RAW_PATH, post(intake::email_raw));
     }
     router.fallback(not_found).with_state(service)
 }

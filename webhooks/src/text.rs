@@ -19,6 +19,16 @@ pub const NOT_STORED: &str = "não foi possível guardar a atualização";
 pub const BODY_INCOMPLETE: &str = "corpo da requisição incompleto";
 /// The body did not arrive within the deadline.
 pub const BODY_TOO_SLOW: &str = "o corpo da requisição não chegou a tempo";
+/// Intake: the signature is missing or wrong.
+pub const BAD_SIGNATURE: &str = "assinatura inválida: envie X-Balcao-Signature: sha256=<HMAC-SHA256 do corpo>";
+/// Intake: the body is not declared as a raw e-mail.
+pub const NOT_RFC822: &str = "tipo de conteúdo não aceito: envie a mensagem crua como message/rfc822";
+/// Intake: the body is empty.
+pub const EMPTY_EMAIL: &str = "mensagem de e-mail vazia";
+/// Intake: the body is not an e-mail.
+pub const NOT_AN_EMAIL: &str = "o corpo não é uma mensagem de e-mail (cabeçalhos ausentes)";
+/// Intake: the e-mail could not be stored; the sender should try again.
+pub const EMAIL_NOT_STORED: &str = "não foi possível guardar a mensagem; tente de novo";
 /// A worker's state in `/healthz`.
 pub const STOPPED: &str = "parado";
 
