@@ -226,11 +226,39 @@ impl App {
         });
         tracing::info!(addr = %listener.local_addr()?, "HTTP service listening");
         let secrets = self.settings.webhooks.secrets();
-        let intake = if secrets.is_empty() {
+        let (intake, intake_task) = if secrets.is_empty() {
             tracing::info!("webhooks.secret is empty: intake's routes are off");
-            None
+            (None, None)
         } else {
-            Some(balcao_webhooks::IntakeDoors { secrets, inbox: self.db.clone(), refusals: Arc::default() })
+            let setup = self.settings.intake.setup();
+            let roles = self.db.roles().await?;
+            if !roles.iter().any(|r| r.name == setup.role) {
+                anyhow::bail!("intake.default_role: não há cargo \"{}\" (veja balcao roles list)", setup.role);
+            }
+            if !self.db.ticket_types().await?.iter().any(|t| t.name == setup.ticket_type) {
+                anyhow::bail!("intake.ticket_type: não há tipo de atendimento \"{}\"", setup.ticket_type);
+            }
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let inbox: Arc<dyn balcao_domain::ports::Intake> = self.db.clone();
+            let (worker, running) = balcao_webhooks::Worker::start("intake");
+            workers.push(worker);
+            let (settings, clock) = (self.settings.clone(), self.clock.clone());
+            let today: Arc<dyn Fn() -> NaiveDate + Send + Sync> = Arc::new(move || {
+                clock.now().with_timezone(&settings.tz().unwrap_or(chrono_tz::America::Sao_Paulo)).date_naive()
+            });
+            let run = balcao_webhooks::intake::run_processor(
+                inbox.clone(),
+                setup,
+                today,
+                wake.clone(),
+                std::time::Duration::from_secs(5),
+                stopped(stop_rx.clone()),
+            );
+            let task = tokio::spawn(async move {
+                let _running = running;
+                run.await;
+            });
+            (Some(balcao_webhooks::IntakeDoors { secrets, inbox, refusals: Arc::default(), wake }), Some(task))
         };
         let service = balcao_webhooks::Service {
             health,
@@ -247,6 +275,9 @@ impl App {
             stopped(stop_rx),
         )
         .await;
+        if let Some(task) = intake_task {
+            let _ = task.await;
+        }
         for task in [bot_task, dispatcher_task].into_iter().flatten() {
             let _ = task.await;
         }

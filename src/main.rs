@@ -133,6 +133,11 @@ enum IntakeCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
+    /// Puts a failed contact back to be processed again by the running service.
+    Retry {
+        /// The contact's number, as `intake list` shows it.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -437,6 +442,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             } else {
                 print!("{}", render::deliveries(&list, app.settings.tz()?, failed));
+            }
+        }
+        Command::Intake { command: IntakeCommand::Retry { id } } => {
+            if balcao_domain::ports::Intake::retry_delivery(&*app.db, balcao_domain::DeliveryId(id)).await? {
+                println!("Contato nº {id} de volta à fila: o serviço o processa em instantes.");
+            } else {
+                anyhow::bail!("não há contato nº {id} que tenha falhado (veja balcao intake list --failed)");
             }
         }
         Command::Roles { command } => roles_command(&app, command).await?,

@@ -37,6 +37,31 @@ pub struct Settings {
     pub staff: StaffSettings,
     /// Intake's webhooks.
     pub webhooks: Webhooks,
+    /// What intake makes of a contact.
+    pub intake: IntakeSettings,
+}
+
+/// `[intake]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeSettings {
+    /// The cargo a client's contact goes to.
+    pub default_role: String,
+    /// The tipo de atendimento it opens.
+    pub ticket_type: String,
+    /// Whether the client gets an e-mail with the protocol.
+    pub acknowledge: bool,
+}
+
+impl IntakeSettings {
+    /// What the processor needs.
+    pub fn setup(&self) -> balcao_domain::intake::IntakeSetup {
+        balcao_domain::intake::IntakeSetup {
+            role: self.default_role.trim().to_owned(),
+            ticket_type: self.ticket_type.trim().to_owned(),
+            acknowledge: self.acknowledge,
+        }
+    }
 }
 
 /// `[webhooks]`.

@@ -270,6 +270,19 @@ fn intake_lists_what_it_received_as_text_and_as_json() {
         (Some(1), Some("pending"), Some(56))
     );
     assert!(w.ok(&["intake", "list", "--failed"]).contains("Nenhum contato falhou."));
+    let (ok, _, err) = w.balcao(&["intake", "retry", "1"]);
+    assert!(!ok && err.contains("não há contato nº 1 que tenha falhado"), "a waiting one is not failed: {err}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use balcao_domain::ports::Intake;
+        let db = w.db().await;
+        db.fail_delivery(balcao_domain::DeliveryId(1), "nenhum cliente tem este e-mail no cadastro").await.unwrap();
+        db.close().await;
+    });
+    let out = w.ok(&["intake", "list", "--failed"]);
+    assert!(out.contains("falhou: nenhum cliente tem este e-mail no cadastro"), "{out}");
+    assert!(w.ok(&["intake", "retry", "1"]).contains("Contato nº 1 de volta à fila"));
+    assert!(w.ok(&["intake", "list"]).contains("aguardando"));
 }
 
 #[test]

@@ -26,6 +26,7 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Long enough for the first back-off (8 to 13 s) and the retry after it.
 const AFTER_BACKOFF: Duration = Duration::from_secs(40);
 const CARLA_TG: i64 = 7003;
+const INTAKE_SECRET: &str = "segredo-da-entrada-0123456789";
 const CPF: &str = "529.982.247-25";
 const PHONE: &str = "(12) 98765-4321";
 
@@ -36,6 +37,7 @@ struct MailApp {
     db: TestDb,
     store: balcao_storage::Db,
     maria: ClientId,
+    addr: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -49,6 +51,7 @@ fn settings(db: &str, tg: &FakeTelegram, sink: &SmtpSink) -> Settings {
         ("BALCAO_SMTP__FROM", "Balcão Litoral <balcao@provedor.test>".to_owned()),
         ("BALCAO_SMTP__POOL_SIZE", "3".to_owned()),
         ("BALCAO_HTTP__ADDR", "127.0.0.1:0".to_owned()),
+        ("BALCAO_WEBHOOKS__SECRET", INTAKE_SECRET.to_owned()),
     ];
     Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()
 }
@@ -104,13 +107,14 @@ impl MailApp {
         // Tickets opened by the test write the outbox as the App would: both channels are configured.
         let channels = balcao_storage::Channels { telegram: true, email: true };
         let store = balcao_storage::Db::connect(&db.url, 2).await.unwrap().with_channels(channels);
-        let mut t = MailApp { sink, tg, db, store, maria, stop: None, task: None };
+        let mut t = MailApp { sink, tg, db, store, maria, addr: String::new(), stop: None, task: None };
         t.run(app).await;
         Some(t)
     }
 
     async fn run(&mut self, app: App) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         self.stop = Some(tx);
         self.task = Some(tokio::spawn(app.serve_on(listener, async {
@@ -440,7 +444,114 @@ async fn a_staff_reply_reaches_the_client_in_the_ticket_s_thread_signed_by_the_p
     t.finish().await;
 }
 
+impl MailApp {
+    /// Posts a raw e-mail to intake, signed; the HTTP status.
+    async fn post_email(&self, raw: &[u8]) -> u16 {
+        let signature = format!(
+            "sha256={}",
+            balcao_domain::intake::hex(&balcao_domain::intake::hmac_sha256(INTAKE_SECRET.as_bytes(), raw))
+        );
+        let (addr, raw) = (self.addr.clone(), raw.to_vec());
+        tokio::task::spawn_blocking(move || {
+            let headers = [("Content-Type", "message/rfc822"), ("X-Balcao-Signature", signature.as_str())];
+            support::http::request_bytes(&addr, "POST", "/webhooks/email/raw", &headers, &raw).0
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The newest stored contact once it is no longer waiting.
+    async fn processed(&self) -> balcao_domain::intake::Delivery {
+        use balcao_domain::ports::Intake;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let newest = self.store.deliveries(false, 1).await.unwrap().pop().expect("a stored contact");
+            if newest.status != balcao_domain::intake::IntakeStatus::Pending {
+                return newest;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "still waiting: {newest:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn a_client_s_e_mail_opens_a_ticket_and_the_client_s_answer_to_our_reply_joins_it(store: Store) {
+    use balcao_domain::intake::IntakeStatus;
+    let Some(t) = MailApp::start(store).await else { return };
+    let first = b"From: =?ISO-8859-1?Q?Maria_da_Concei=E7=E3o?= <Maria@Cliente.test>\r\n\
+To: suporte@provedor.test\r\nSubject: =?ISO-8859-1?Q?Sem_conex=E3o?=\r\nMessage-ID: <m1@cliente.test>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+A internet caiu de novo =E0 noite.\r\n\r\nEnviado do meu iPhone\r\n";
+    assert_eq!(t.post_email(first).await, 202);
+    let opened = t.processed().await;
+    assert_eq!(opened.status, IntakeStatus::Ticket, "{opened:?}");
+    let ticket = opened.ticket.unwrap();
+    let detail = t.store.ticket(&Actor::admin(), ticket).await.unwrap();
+    assert_eq!(detail.ticket.client_id, t.maria);
+    assert_eq!(detail.ticket.channel.name, "E-mail");
+    assert_eq!(detail.ticket.contact_name, "Maria da Conceição");
+    assert_eq!(detail.ticket.contact_email.as_deref(), Some("maria@cliente.test"));
+    assert_eq!(detail.ticket.problem, "Sem conexão\n\nA internet caiu de novo à noite.", "the signature is cut");
+    assert_eq!(detail.history[0].actor_name, "Entrada de contatos");
+    // The client gets the protocol; Suporte N1 of the client's reseller hears.
+    let mails = t.sink.wait_for(3, WAIT).await;
+    let ack: Vec<&Received> = mails.iter().filter(|m| m.to == ["maria@cliente.test"]).collect();
+    assert_eq!(ack.len(), 1, "{mails:?}");
+    let m = parse(ack[0]);
+    assert!(m.subject().unwrap().contains(&detail.ticket.protocol));
+    assert_eq!(header(&m, "Auto-Submitted"), "auto-replied");
+    assert_eq!(recipients(&mails), ["bruno@provedor.test", "carla@provedor.test", "maria@cliente.test"]);
+    // The relay delivers it again: nothing new.
+    assert_eq!(t.post_email(first).await, 200);
+
+    // Carla takes it and answers from the desk; the client answers that e-mail.
+    let carla = t.store.staff_member(t.staff_id("Carla Plantão").await).await.unwrap();
+    t.store.take(&Actor::of(&carla), ticket).await.unwrap();
+    t.store.reply_to_client(&Actor::of(&carla), ticket, "Trocamos a porta da OLT; veja se voltou.").await.unwrap();
+    let mails = t.sink.wait_for(4, WAIT).await;
+    let reply = parse(mails.iter().filter(|m| m.to == ["maria@cliente.test"]).nth(1).expect("the reply"));
+    let reply_id = reply.message_id().unwrap().to_owned();
+    let answer = format!(
+        "From: Maria <maria@cliente.test>\r\nSubject: Re: [{p}] Resposta ao seu atendimento\r\n\
+Message-ID: <m2@cliente.test>\r\nIn-Reply-To: <{reply_id}>\r\nReferences: <{reply_id}>\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\r\nContinua caindo.\r\n\r\nEm qui., 4 de dez., Balc\u{e3}o escreveu:\r\n> Trocamos a porta\r\n",
+        p = detail.ticket.protocol
+    );
+    assert_eq!(t.post_email(answer.as_bytes()).await, 202);
+    let joined = t.processed().await;
+    assert_eq!((joined.status, joined.ticket), (IntakeStatus::Reply, Some(ticket)), "{joined:?}");
+    let detail = t.store.ticket(&Actor::admin(), ticket).await.unwrap();
+    let last = detail.history.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.detail.as_str()), ("client_wrote", "Continua caindo."));
+    assert_eq!(detail.ticket.status, balcao_domain::ticket::TicketStatus::InProgress, "back from waiting");
+    // Carla, who holds it, hears of the answer.
+    let mails = t.sink.wait_for(5, WAIT).await;
+    let heard = parse(mails.last().unwrap());
+    assert_eq!(mails.last().unwrap().to, ["carla@provedor.test"]);
+    assert!(heard.body_text(0).unwrap().contains("Continua caindo."));
+    let opened_tickets = t.store.client_tickets(&Actor::admin(), t.maria).await.unwrap().len();
+    assert_eq!(opened_tickets, 1, "the answer opened nothing new");
+
+    // An out-of-office note from the client opens nothing and is not answered.
+    let away = b"From: maria@cliente.test\r\nSubject: Ausente\r\nAuto-Submitted: auto-replied\r\n\
+Message-ID: <m3@cliente.test>\r\n\r\nEstou de ferias.\r\n";
+    assert_eq!(t.post_email(away).await, 202);
+    let ignored = t.processed().await;
+    assert_eq!((ignored.status, ignored.ticket), (IntakeStatus::Ignored, None));
+    // A stranger's e-mail waits, failed, with what to do.
+    let stranger = b"From: quem@desconhecido.test\r\nSubject: Oi\r\nMessage-ID: <s1@x.test>\r\n\r\nQuero assinar.\r\n";
+    assert_eq!(t.post_email(stranger).await, 202);
+    let failed = t.processed().await;
+    assert_eq!(failed.status, IntakeStatus::Failed);
+    assert!(failed.reason.contains("balcao intake retry"), "{}", failed.reason);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(t.sink.received().len(), 5, "no answer to the note or the stranger");
+    assert_eq!(t.store.client_tickets(&Actor::admin(), t.maria).await.unwrap().len(), 1);
+    t.finish().await;
+}
+
 support::on_both_stores!(
+    a_client_s_e_mail_opens_a_ticket_and_the_client_s_answer_to_our_reply_joins_it,
     a_staff_reply_reaches_the_client_in_the_ticket_s_thread_signed_by_the_provider,
     a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once,
     a_technician_gets_an_e_mail_of_the_o_s_scheduled_for_them,

@@ -192,3 +192,172 @@ mod tests {
         assert_ne!(a, delivery_key(None, b"corpo!"));
     }
 }
+
+/// How intake opens tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeSetup {
+    /// The role (cargo) a matched client's contact goes to ("Suporte N1").
+    pub role: String,
+    /// The ticket type (tipo de atendimento) it gets ("Outros").
+    pub ticket_type: String,
+    /// Whether the client gets an acknowledgement e-mail with the protocol.
+    pub acknowledge: bool,
+}
+
+/// What a new ticket from an e-mail says the client reported: the subject,
+/// then the new text.
+pub fn problem_of(c: &Contact) -> String {
+    let text = new_text(&c.text);
+    let problem = match (c.subject.trim(), text.trim()) {
+        ("", "") => "(e-mail sem assunto nem texto)".to_owned(),
+        (subject, "") => subject.to_owned(),
+        ("", text) => text.to_owned(),
+        (subject, text) => format!("{subject}\n\n{text}"),
+    };
+    problem.chars().take(20_000).collect()
+}
+
+/// A stored e-mail as processing reads it: plain data taken from the MIME
+/// message by the adapter that parsed it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    /// The sender's address, lower case ("" when unreadable).
+    pub from_address: String,
+    /// The sender's name as they wrote it ("" when none).
+    pub from_name: String,
+    /// The subject.
+    pub subject: String,
+    /// The text: the plain part, else text taken from the HTML.
+    pub text: String,
+    /// Message-IDs this one answers (In-Reply-To and References), without brackets.
+    pub references: Vec<String>,
+    /// Headers that tell a message no program should answer, lower-cased names
+    /// with their values: auto-submitted, precedence, x-autoreply,
+    /// x-autorespond, and the content type.
+    pub marks: Vec<(String, String)>,
+}
+
+/// Why no program should answer this e-mail nor open a ticket from it, if so:
+/// automatic replies, bulk and list mail, delivery reports and bounces, and
+/// mail without a usable sender.
+pub fn automatic_reason(c: &Contact) -> Option<&'static str> {
+    let local = c.from_address.split('@').next().unwrap_or("");
+    if c.from_address.is_empty() || !c.from_address.contains('@') {
+        return Some("remetente vazio ou ilegível");
+    }
+    if local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster") {
+        return Some("aviso de entrega (MAILER-DAEMON/postmaster)");
+    }
+    for (name, value) in &c.marks {
+        let value = value.trim().to_ascii_lowercase();
+        match name.as_str() {
+            "auto-submitted" if !value.is_empty() && value != "no" => {
+                return Some("resposta automática (Auto-Submitted)");
+            }
+            "precedence" if matches!(value.as_str(), "bulk" | "junk" | "list") => {
+                return Some("mensagem em massa ou de lista (Precedence)");
+            }
+            "x-autoreply" | "x-autorespond" => return Some("resposta automática (X-Autoreply)"),
+            "content-type" if value.starts_with("multipart/report") => {
+                return Some("relatório de entrega (delivery-status)");
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The ticket one of our own Message-IDs names: `balcao.t{ticket}@…` (a
+/// thread's root) or `balcao.n{notification}.t{ticket}@…` (one notice).
+pub fn our_ticket(references: &[String]) -> Option<TicketId> {
+    references.iter().rev().find_map(|id| {
+        let local = id.trim().trim_start_matches('<').split('@').next()?;
+        let rest = local.strip_prefix("balcao.")?;
+        let ticket = rest.rsplit('.').next()?.strip_prefix('t')?;
+        ticket.parse().ok().map(TicketId)
+    })
+}
+
+/// The new text of an e-mail: what comes before the quoted history (a line
+/// "Em … escreveu:" or "On … wrote:", an "Original Message" rule or
+/// Outlook's line of underscores, a block of "> " lines) and before the signature ("-- ", "Enviado do meu …"),
+/// trimmed. When cutting would leave nothing, the whole text.
+pub fn new_text(text: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let lower = t.to_lowercase();
+        let quote_intro = (lower.starts_with("em ") && lower.ends_with("escreveu:"))
+            || (lower.starts_with("on ") && lower.ends_with("wrote:"))
+            || lower.starts_with("-----original message")
+            || lower.starts_with("-----mensagem original")
+            || (t.len() >= 10 && t.chars().all(|c| c == '_'));
+        let signature =
+            line == "-- " || t == "--" || lower.starts_with("enviado do meu") || lower.starts_with("sent from my");
+        if quote_intro || signature || t.starts_with('>') {
+            break;
+        }
+        kept.push(line);
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    let cut = kept.join("\n").trim().to_owned();
+    if cut.is_empty() { text.trim().to_owned() } else { cut }
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+
+    fn from(address: &str) -> Contact {
+        Contact { from_address: address.into(), ..Contact::default() }
+    }
+
+    #[test]
+    fn mail_no_program_should_answer_is_told_apart() {
+        assert_eq!(automatic_reason(&from("ana@cliente.test")), None);
+        assert!(automatic_reason(&from("")).is_some());
+        assert!(automatic_reason(&from("MAILER-DAEMON@mx.test")).is_some());
+        assert!(automatic_reason(&from("postmaster@mx.test")).is_some());
+        for (name, value, automatic) in [
+            ("auto-submitted", "auto-replied", true),
+            ("auto-submitted", "no", false),
+            ("precedence", "bulk", true),
+            ("precedence", "List", true),
+            ("precedence", "first-class", false),
+            ("x-autoreply", "yes", true),
+            ("x-autorespond", "", true),
+            ("content-type", "multipart/report; report-type=delivery-status", true),
+            ("content-type", "multipart/alternative", false),
+        ] {
+            let c = Contact { marks: vec![(name.into(), value.into())], ..from("ana@cliente.test") };
+            assert_eq!(automatic_reason(&c).is_some(), automatic, "{name}: {value}");
+        }
+    }
+
+    #[test]
+    fn our_message_ids_name_their_ticket() {
+        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(our_ticket(&ids(&["balcao.t42@provedor.test"])), Some(TicketId(42)));
+        assert_eq!(our_ticket(&ids(&["outro@x", "<balcao.n7.t9@provedor.test>"])), Some(TicketId(9)));
+        assert_eq!(our_ticket(&ids(&["CAF1@mail.gmail.com", "balcao.tx@p"])), None);
+        assert_eq!(our_ticket(&[]), None);
+    }
+
+    #[test]
+    fn the_new_text_leaves_quotes_and_signatures_out() {
+        let gmail = "Ainda sem sinal hoje.\n\nEm qua., 3 de dez. de 2026 às 10:00, Suporte <s@p.test> escreveu:\n> Reinicie o roteador.";
+        assert_eq!(new_text(gmail), "Ainda sem sinal hoje.");
+        let outlook = "Obrigado!\r\n\r\n-----Original Message-----\r\nFrom: Suporte\r\n";
+        assert_eq!(new_text(outlook), "Obrigado!");
+        assert_eq!(new_text("Pode vir amanhã.\n\n________________________________\nDe: Suporte"), "Pode vir amanhã.");
+        assert_eq!(new_text("Voltou a cair.\n-- \nJoão\nTel 12 3456-7890"), "Voltou a cair.");
+        assert_eq!(new_text("Está lento.\n\nEnviado do meu iPhone"), "Está lento.");
+        assert_eq!(
+            new_text("On Wed, Dec 3, 2026 Ana wrote:\n> oi"),
+            "On Wed, Dec 3, 2026 Ana wrote:\n> oi",
+            "nothing new: kept whole"
+        );
+    }
+}

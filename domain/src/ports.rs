@@ -393,4 +393,23 @@ pub trait Intake: Send + Sync {
     ) -> DomainResult<crate::intake::Stored>;
     /// Stored contacts, newest first: all, or only the failed.
     async fn deliveries(&self, failed_only: bool, limit: i64) -> DomainResult<Vec<crate::intake::Delivery>>;
+    /// Contacts waiting to be processed, oldest first, with their bytes.
+    async fn pending_deliveries(&self, limit: i64) -> DomainResult<Vec<(crate::ids::DeliveryId, Vec<u8>)>>;
+    /// Turns a waiting contact into what it is, in one transaction with its
+    /// outcome: ignored (mail no program should answer), the client's reply
+    /// on the ticket our Message-ID names, or a new ticket for the client whose
+    /// e-mail it came from (acknowledged by e-mail when `acknowledge`). A
+    /// contact no client matches is set aside as failed with what to do.
+    /// One already processed (by another instance) is left as it is.
+    async fn process_delivery(
+        &self,
+        id: crate::ids::DeliveryId,
+        contact: &crate::intake::Contact,
+        setup: &crate::intake::IntakeSetup,
+        today: NaiveDate,
+    ) -> DomainResult<crate::intake::Delivery>;
+    /// Sets a waiting contact aside as failed, saying why.
+    async fn fail_delivery(&self, id: crate::ids::DeliveryId, reason: &str) -> DomainResult<()>;
+    /// Puts a failed contact back to be processed again; whether it was failed.
+    async fn retry_delivery(&self, id: crate::ids::DeliveryId) -> DomainResult<bool>;
 }

@@ -28,7 +28,7 @@ use crate::{Db, Dialect, backend, now_text, scope_clause};
 
 /// A ticket as a change needs to read it.
 #[derive(sqlx::FromRow)]
-struct TicketRow {
+pub(crate) struct TicketRow {
     client_id: i64,
     reseller_id: i64,
     status: String,
@@ -39,7 +39,7 @@ struct TicketRow {
 }
 
 impl TicketRow {
-    fn state(&self) -> TicketState {
+    pub(crate) fn state(&self) -> TicketState {
         TicketState {
             reseller: ResellerId(self.reseller_id),
             status: TicketStatus::from_stored(&self.status),
@@ -94,7 +94,7 @@ impl Db {
     }
 
     /// The ticket inside the actor's scope, locked for the transaction.
-    async fn lock_ticket(&self, tx: &mut Tx, actor: &Actor, id: TicketId) -> DomainResult<TicketRow> {
+    pub(crate) async fn lock_ticket(&self, tx: &mut Tx, actor: &Actor, id: TicketId) -> DomainResult<TicketRow> {
         let sql = format!(
             "SELECT t.client_id, c.reseller_id, t.status, t.assignee_staff_id, t.assignee_role_id, \
              CAST(NULL AS TEXT) AS holder_name, t.contact_email \
@@ -124,7 +124,7 @@ impl Db {
 
     /// Writes what the rules decided for a ticket: its row, its history entry
     /// and its notifications, in the caller's transaction.
-    async fn write_change(
+    pub(crate) async fn write_change(
         &self,
         tx: &mut Tx,
         actor: &Actor,

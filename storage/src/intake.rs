@@ -1,12 +1,28 @@
-//! Intake's inbox: contacts stored as they came, each once.
+//! Intake's inbox: contacts stored as they came, each once, and turned into
+//! tickets and replies by the domain's rules, each outcome written in the
+//! same transaction as the ticket it opened or joined.
 
 use async_trait::async_trait;
-use balcao_domain::intake::{Delivery, IntakeChannel, IntakeStatus, NewDelivery, Stored};
-use balcao_domain::ports::Intake;
-use balcao_domain::{DeliveryId, DomainResult, TicketId};
-use chrono::{DateTime, Utc};
+use balcao_domain::intake::{
+    Contact, Delivery, IntakeChannel, IntakeSetup, IntakeStatus, NewDelivery, Stored, automatic_reason, new_text,
+    our_ticket, problem_of,
+};
+use balcao_domain::notify::NotificationKind;
+use balcao_domain::ports::{Clients, Intake};
+use balcao_domain::staff::{Actor, System};
+use balcao_domain::ticket::{Assignee, NewTicket};
+use balcao_domain::workflow::{self, Command};
+use balcao_domain::{ChannelId, ClientId, DeliveryId, DomainError, DomainResult, RoleId, TicketId, TicketTypeId};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::{Db, backend, instant_text, parse_instant};
+use crate::outbox::{About, enqueue_client_mail};
+use crate::tickets::Tx;
+use crate::{Db, Dialect, backend, instant_text, now_text, parse_instant};
+
+/// A delivery's listing, from `intake_deliveries d` and its ticket.
+const SELECT: &str = "SELECT d.id, d.channel, d.received_at, d.sender, d.subject, d.status, d.reason, \
+     d.ticket_id, t.protocol, CAST(LENGTH(d.raw) AS BIGINT) AS size FROM intake_deliveries d \
+     LEFT JOIN tickets t ON t.id = d.ticket_id";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -70,15 +86,192 @@ impl Intake for Db {
 
     async fn deliveries(&self, failed_only: bool, limit: i64) -> DomainResult<Vec<Delivery>> {
         let filter = if failed_only { "WHERE d.status = 'failed' " } else { "" };
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT d.id, d.channel, d.received_at, d.sender, d.subject, d.status, d.reason, d.ticket_id, \
-             t.protocol, CAST(LENGTH(d.raw) AS BIGINT) AS size FROM intake_deliveries d \
-             LEFT JOIN tickets t ON t.id = d.ticket_id {filter}ORDER BY d.id DESC LIMIT $1"
-        )))
-        .bind(limit)
-        .fetch_all(&self.pool)
+        let rows: Vec<Row> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} {filter}ORDER BY d.id DESC LIMIT $1")))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(rows.into_iter().map(Delivery::from).collect())
+    }
+
+    async fn pending_deliveries(&self, limit: i64) -> DomainResult<Vec<(DeliveryId, Vec<u8>)>> {
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT id, raw FROM intake_deliveries WHERE status = 'pending' ORDER BY id LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(rows.into_iter().map(|(id, raw)| (DeliveryId(id), raw)).collect())
+    }
+
+    async fn process_delivery(
+        &self,
+        id: DeliveryId,
+        contact: &Contact,
+        setup: &IntakeSetup,
+        today: NaiveDate,
+    ) -> DomainResult<Delivery> {
+        let intake = Actor::system(System::Intake);
+        let client = match (automatic_reason(contact), our_ticket(&contact.references)) {
+            (None, None) => Some(self.client_by_email(&contact.from_address).await?),
+            _ => None,
+        };
+        let mut tx = self.begin_write().await?;
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+        let status: Option<(String,)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT status FROM intake_deliveries WHERE id = $1{lock}")))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let (status,) = status.ok_or(DomainError::NotFound("contato recebido"))?;
+        if IntakeStatus::from_stored(&status) != IntakeStatus::Pending {
+            drop(tx);
+            return self.delivery(id).await;
+        }
+        let mut outcome = (IntakeStatus::Failed, String::new(), None);
+        if let Some(reason) = automatic_reason(contact) {
+            outcome = (IntakeStatus::Ignored, reason.to_owned(), None);
+        } else if let Some(ticket) = our_ticket(&contact.references) {
+            // A reply to one of our e-mails: the client's answer joins that ticket.
+            let row = self.lock_ticket(&mut tx, &intake, ticket).await?;
+            let change = workflow::decide(&row.state(), Command::ClientWrote(new_text(&contact.text)), &intake)?;
+            self.write_change(&mut tx, &intake, ticket, &row, &change).await?;
+            outcome = (IntakeStatus::Reply, String::new(), Some(ticket.0));
+        } else if let Some(found) = client {
+            match found {
+                Err(reason) => outcome.1 = reason,
+                Ok(client_id) => {
+                    let client = Clients::client(self, &intake, ClientId(client_id)).await?;
+                    let new = NewTicket {
+                        client_id: client.id,
+                        subscription_id: None,
+                        routing_point_id: None,
+                        contact_name: if contact.from_name.trim().is_empty() {
+                            client.name.clone()
+                        } else {
+                            contact.from_name.trim().to_owned()
+                        },
+                        problem: problem_of(contact),
+                        channel_id: ChannelId(
+                            self.named(&mut tx, "contact_channels", "E-mail", "tipo de contato").await?,
+                        ),
+                        ticket_type_id: TicketTypeId(
+                            self.named(&mut tx, "ticket_types", &setup.ticket_type, "tipo de atendimento").await?,
+                        ),
+                        assignee: Assignee::Role(RoleId(self.named(&mut tx, "roles", &setup.role, "cargo").await?)),
+                        checks: String::new(),
+                        resolution: None,
+                        work_order: None,
+                    };
+                    let ticket =
+                        self.open_in(&mut tx, &intake, &new, &client, today, Some(&contact.from_address)).await?;
+                    if setup.acknowledge && self.channels.email {
+                        let about = About {
+                            ticket,
+                            client: client.id.0,
+                            reseller: client.reseller_id.0,
+                            client_email: Some(contact.from_address.clone()),
+                            work_order: None,
+                        };
+                        let event = format!("ticket:{ticket}:received");
+                        enqueue_client_mail(&mut tx, self.channels, &about, NotificationKind::ContactReceived, &event)
+                            .await?;
+                    }
+                    outcome = (IntakeStatus::Ticket, String::new(), Some(ticket));
+                }
+            }
+        }
+        let (status, reason, ticket) = outcome;
+        sqlx::query(
+            "UPDATE intake_deliveries SET status = $1, reason = $2, ticket_id = $3, attempts = attempts + 1, \
+             processed_at = $4 WHERE id = $5",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(ticket)
+        .bind(now_text())
+        .bind(id.0)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(rows.into_iter().map(Delivery::from).collect())
+        tx.commit().await.map_err(backend)?;
+        self.delivery(id).await
+    }
+
+    async fn fail_delivery(&self, id: DeliveryId, reason: &str) -> DomainResult<()> {
+        sqlx::query(
+            "UPDATE intake_deliveries SET status = 'failed', reason = $1, attempts = attempts + 1, processed_at = $2 \
+             WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(reason)
+        .bind(now_text())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn retry_delivery(&self, id: DeliveryId) -> DomainResult<bool> {
+        let done = sqlx::query(
+            "UPDATE intake_deliveries SET status = 'pending', reason = '' WHERE id = $1 AND status = 'failed'",
+        )
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Db {
+    /// The one client in any reseller whose registration lists `address`;
+    /// `Err(reason)` when none does or several do.
+    async fn client_by_email(&self, address: &str) -> DomainResult<Result<i64, String>> {
+        // Narrowed by LIKE, confirmed exactly: a registration holds its addresses separated by spaces.
+        let pattern = format!("%{}%", address.replace(['%', '_'], ""));
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, emails FROM clients WHERE LOWER(emails) LIKE $1 ORDER BY id LIMIT 50")
+                .bind(pattern.to_lowercase())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        let matched: Vec<i64> = rows
+            .into_iter()
+            .filter(|(_, emails)| emails.split_whitespace().any(|e| e.eq_ignore_ascii_case(address)))
+            .map(|(id, _)| id)
+            .collect();
+        Ok(match matched.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                Err("nenhum cliente tem este e-mail no cadastro; inclua-o no cliente e rode balcao intake retry".into())
+            }
+            _ => Err(format!(
+                "{} clientes têm este e-mail no cadastro; deixe-o em um só e rode balcao intake retry",
+                matched.len()
+            )),
+        })
+    }
+
+    /// The id of a catalog entry by its name.
+    async fn named(&self, tx: &mut Tx, table: &'static str, name: &str, what: &'static str) -> DomainResult<i64> {
+        let row: Option<(i64,)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} WHERE name = $1 ORDER BY id LIMIT 1")))
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend)?;
+        row.map(|(id,)| id).ok_or(DomainError::NotFound(what))
+    }
+
+    async fn delivery(&self, id: DeliveryId) -> DomainResult<Delivery> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE d.id = $1")))
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.into_iter().next().map(Delivery::from).ok_or(DomainError::NotFound("contato recebido"))
     }
 }

@@ -45,28 +45,42 @@ pub(crate) async fn enqueue_intents(
                 enqueue_work_order(tx, channels, about.ticket, work_order, technician, event).await?
             }
             Intent::EmailClient => {
-                let to = about.client_email.as_deref().ok_or_else(|| {
-                    DomainError::invalid("este atendimento não tem o e-mail do cliente; responda por outro meio")
-                })?;
-                if !channels.email {
-                    return Err(DomainError::invalid(
-                        "o envio de e-mails não está configurado (smtp.url); responda por outro meio",
-                    ));
-                }
-                let row = NewRow {
-                    event,
-                    to: Recipient::Client(ClientId(about.client)),
-                    address: Some(to),
-                    channel: Channel::Email,
-                    kind: NotificationKind::ReplyToClient,
-                    ticket: about.ticket,
-                    urgent: true,
-                };
-                insert_row(tx, row).await?;
+                enqueue_client_mail(tx, channels, about, NotificationKind::ReplyToClient, event).await?
             }
         }
     }
     Ok(())
+}
+
+/// Writes an e-mail to the ticket's client at the address it came from
+/// (`kind` says what it is); refuses when there is no address or e-mail is
+/// not configured, so nothing is promised that cannot go.
+pub(crate) async fn enqueue_client_mail(
+    tx: &mut Tx,
+    channels: Channels,
+    about: &About,
+    kind: NotificationKind,
+    event: &str,
+) -> DomainResult<()> {
+    let to = about
+        .client_email
+        .as_deref()
+        .ok_or_else(|| DomainError::invalid("este atendimento não tem o e-mail do cliente; responda por outro meio"))?;
+    if !channels.email {
+        return Err(DomainError::invalid(
+            "o envio de e-mails não está configurado (smtp.url); responda por outro meio",
+        ));
+    }
+    let row = NewRow {
+        event,
+        to: Recipient::Client(ClientId(about.client)),
+        address: Some(to),
+        channel: Channel::Email,
+        kind,
+        ticket: about.ticket,
+        urgent: true,
+    };
+    insert_row(tx, row).await
 }
 
 /// The ticket a change is about, as the outbox needs it.

@@ -1,6 +1,7 @@
 //! Tickets, their history and work orders.
 
 use async_trait::async_trait;
+use balcao_domain::client::Client;
 use balcao_domain::ports::Tickets;
 use balcao_domain::staff::{Actor, Scope, System, Who};
 use balcao_domain::ticket::{
@@ -75,30 +76,36 @@ pub(crate) async fn target(tx: &mut Tx, to: Assignee) -> DomainResult<Target> {
     }
 }
 
-#[async_trait]
-impl Tickets for Db {
-    async fn open_ticket(&self, actor: &Actor, new: &NewTicket, today: NaiveDate) -> DomainResult<Ticket> {
-        new.validate()?;
-        let client = balcao_domain::ports::Clients::client(self, actor, new.client_id).await?;
-        let mut tx = self.begin_write().await?;
+impl Db {
+    /// Opens a ticket for `client` inside `tx`: the ticket, its history, its
+    /// work order and the notifications, by the domain's rules; its id.
+    /// `contact_email` is where answers to the client go, when it came by e-mail or form.
+    pub(crate) async fn open_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        new: &NewTicket,
+        client: &Client,
+        today: NaiveDate,
+        contact_email: Option<&str>,
+    ) -> DomainResult<i64> {
         if let Some(s) = new.subscription_id {
             let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM subscriptions WHERE id = $1 AND client_id = $2")
                 .bind(s.0)
                 .bind(client.id.0)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await
                 .map_err(backend)?;
             found.ok_or(DomainError::NotFound("plano do cliente"))?;
         }
         if let Some(rp) = new.routing_point_id {
-            exists(&mut tx, "SELECT id FROM routing_points WHERE id = $1", rp.0, "ponto de roteamento").await?;
+            exists(tx, "SELECT id FROM routing_points WHERE id = $1", rp.0, "ponto de roteamento").await?;
         }
-        exists(&mut tx, "SELECT id FROM contact_channels WHERE id = $1", new.channel_id.0, "tipo de contato").await?;
-        exists(&mut tx, "SELECT id FROM ticket_types WHERE id = $1", new.ticket_type_id.0, "tipo de atendimento")
-            .await?;
-        let assignee = target(&mut tx, new.assignee).await?;
+        exists(tx, "SELECT id FROM contact_channels WHERE id = $1", new.channel_id.0, "tipo de contato").await?;
+        exists(tx, "SELECT id FROM ticket_types WHERE id = $1", new.ticket_type_id.0, "tipo de atendimento").await?;
+        let assignee = target(tx, new.assignee).await?;
         let technician = match new.work_order.as_ref().and_then(|wo| wo.technician) {
-            Some(t) => Some(user_target(&mut tx, t, "técnico").await?),
+            Some(t) => Some(user_target(tx, t, "técnico").await?),
             None => None,
         };
         let opening = workflow::open(new, client.reseller_id, &assignee, technician.as_ref(), actor)?;
@@ -111,7 +118,7 @@ impl Tickets for Db {
              ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
         )
         .bind(format!("protocol:{}", date_text(today)))
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(backend)?;
         let now = now_text();
@@ -120,8 +127,9 @@ impl Tickets for Db {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO tickets (protocol, reseller_id, client_id, subscription_id, routing_point_id, contact_name, \
              problem, channel_id, ticket_type_id, assignee_staff_id, assignee_role_id, checks, status, \
-             resolved_on_first_contact, resolution, opened_by, created_at, updated_at, resolved_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18) RETURNING id",
+             resolved_on_first_contact, resolution, opened_by, created_at, updated_at, resolved_at, contact_email) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) \
+             RETURNING id",
         )
         .bind(protocol(today, seq))
         .bind(client.reseller_id.0)
@@ -141,7 +149,8 @@ impl Tickets for Db {
         .bind(actor.staff_id().map(|s| s.0))
         .bind(&now)
         .bind(resolved.map(|_| now.clone()))
-        .fetch_one(&mut *tx)
+        .bind(contact_email)
+        .fetch_one(&mut **tx)
         .await
         .map_err(backend)?;
         let mut work_order_id = None;
@@ -164,19 +173,19 @@ impl Tickets for Db {
             .bind(wo.task.trim())
             .bind(WorkOrderStatus::Scheduled.as_str())
             .bind(&now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await
             .map_err(backend)?;
             work_order_id = Some(work_order);
         }
         for entry in &opening.entries {
-            add_event(&mut tx, id, actor, entry).await?;
+            add_event(tx, id, actor, entry).await?;
         }
         let about = About {
             ticket: id,
             client: client.id.0,
             reseller: client.reseller_id.0,
-            client_email: None,
+            client_email: contact_email.map(str::to_owned),
             work_order: work_order_id,
         };
         for intent in &opening.notify {
@@ -185,8 +194,19 @@ impl Tickets for Db {
                 Intent::WorkOrder(_) => format!("work_order:{}:scheduled", work_order_id.unwrap_or_default()),
                 _ => format!("ticket:{id}:opened"),
             };
-            enqueue_intents(&mut tx, self.channels, &about, std::slice::from_ref(intent), actor, &event).await?;
+            enqueue_intents(tx, self.channels, &about, std::slice::from_ref(intent), actor, &event).await?;
         }
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl Tickets for Db {
+    async fn open_ticket(&self, actor: &Actor, new: &NewTicket, today: NaiveDate) -> DomainResult<Ticket> {
+        new.validate()?;
+        let client = balcao_domain::ports::Clients::client(self, actor, new.client_id).await?;
+        let mut tx = self.begin_write().await?;
+        let id = self.open_in(&mut tx, actor, new, &client, today, None).await?;
         tx.commit().await.map_err(backend)?;
         Ok(self.ticket(actor, TicketId(id)).await?.ticket)
     }

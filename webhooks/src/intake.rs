@@ -12,8 +12,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use balcao_domain::intake::{IntakeChannel, NewDelivery, Stored, delivery_key, hex, hmac_sha256};
+use balcao_domain::intake::{Contact, IntakeChannel, IntakeSetup, NewDelivery, Stored, delivery_key, hex, hmac_sha256};
 use balcao_domain::ports::Intake;
+use balcao_domain::{DomainError, DomainResult};
+use chrono::NaiveDate;
+use mail_parser::MimeHeaders;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -22,8 +25,8 @@ use crate::{LogThrottle, Service, error, text};
 /// The path of the raw e-mail door.
 pub const EMAIL_RAW_PATH: &str = "/webhooks/email/raw";
 
-/// What intake's doors need: the accepted secrets (two during a rotation)
-/// and the inbox.
+/// What intake's doors need: the accepted secrets (two during a rotation),
+/// the inbox, and whom to wake once a contact is stored.
 #[derive(Clone)]
 pub struct IntakeDoors {
     /// Secrets a signature may be made with; empty ones are never accepted.
@@ -32,6 +35,95 @@ pub struct IntakeDoors {
     pub inbox: Arc<dyn Intake>,
     /// Refused calls, logged at most once a minute.
     pub refusals: Arc<LogThrottle>,
+    /// Wakes the processor.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+/// Reads a raw e-mail into what processing needs: any charset mail-parser
+/// knows, quoted-printable and base64, encoded headers, the text part first
+/// (else text taken from the HTML). `None` when it has no headers at all.
+pub fn read_email(raw: &[u8]) -> Option<Contact> {
+    let message = mail_parser::MessageParser::default().parse(raw)?;
+    if message.headers().is_empty() {
+        return None;
+    }
+    let from = message.from().and_then(|f| f.first());
+    let ids = |v: &mail_parser::HeaderValue| -> Vec<String> {
+        v.as_text_list().map(|l| l.iter().map(|s| s.trim().to_owned()).collect()).unwrap_or_default()
+    };
+    let mut references = ids(message.references());
+    references.extend(ids(message.in_reply_to()));
+    let mut marks = Vec::new();
+    for name in ["Auto-Submitted", "Precedence", "X-Autoreply", "X-Autorespond"] {
+        if let Some(value) = message.header_raw(name) {
+            marks.push((name.to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    if let Some(ct) = message.content_type() {
+        let subtype = ct.subtype().map(|s| format!("/{s}")).unwrap_or_default();
+        let report = ct.attribute("report-type").map(|r| format!("; report-type={r}")).unwrap_or_default();
+        marks.push(("content-type".to_owned(), format!("{}{subtype}{report}", ct.ctype()).to_ascii_lowercase()));
+    }
+    Some(Contact {
+        from_address: from.and_then(|a| a.address()).map(|a| a.trim().to_lowercase()).unwrap_or_default(),
+        from_name: from.and_then(|a| a.name()).map(|n| n.trim().to_owned()).unwrap_or_default(),
+        subject: message.subject().unwrap_or_default().trim().to_owned(),
+        text: message.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default(),
+        references,
+        marks,
+    })
+}
+
+/// Processes the waiting contacts, oldest first, until none waits; how many
+/// were processed. A contact the rules refuse, or that cannot be read, is set
+/// aside as failed with the reason; a store failure stops the round (the
+/// contacts stay waiting for the next).
+pub async fn process_pending(inbox: &dyn Intake, setup: &IntakeSetup, today: NaiveDate) -> DomainResult<usize> {
+    let mut done = 0;
+    loop {
+        let batch = inbox.pending_deliveries(50).await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        for (id, raw) in batch {
+            let Some(contact) = read_email(&raw) else {
+                inbox.fail_delivery(id, text::UNREADABLE_EMAIL).await?;
+                continue;
+            };
+            match inbox.process_delivery(id, &contact, setup, today).await {
+                Ok(d) => tracing::info!(delivery_id = %id, outcome = d.status.as_str(), "contact processed"),
+                Err(e @ DomainError::Backend(_)) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(delivery_id = %id, reason = %e, "contact set aside as failed");
+                    inbox.fail_delivery(id, &e.to_string()).await?;
+                }
+            }
+            done += 1;
+        }
+    }
+}
+
+/// Processes waiting contacts whenever woken (a contact was stored) and every
+/// `poll` (what a crash or another instance left), until `shutdown`.
+pub async fn run_processor(
+    inbox: Arc<dyn Intake>,
+    setup: IntakeSetup,
+    today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+    wake: Arc<tokio::sync::Notify>,
+    poll: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        if let Err(e) = process_pending(&*inbox, &setup, today()).await {
+            tracing::error!(cause = ?e, "intake: waiting contacts could not be processed; trying again");
+        }
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+        }
+    }
 }
 
 /// Whether `given` ("sha256=<hex>") is the HMAC of `body` under one of
@@ -92,6 +184,7 @@ pub(crate) async fn email_raw(State(state): State<Service>, headers: HeaderMap, 
     match doors.inbox.store_delivery(&new, chrono::Utc::now()).await {
         Ok(Stored::New(id)) => {
             tracing::info!(delivery_id = %id, "e-mail stored");
+            doors.wake.notify_one();
             (StatusCode::ACCEPTED, Json(json!({ "status": "stored", "id": id.0 }))).into_response()
         }
         Ok(Stored::Duplicate(id)) => {

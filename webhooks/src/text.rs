@@ -29,6 +29,8 @@ pub const EMPTY_EMAIL: &str = "mensagem de e-mail vazia";
 pub const NOT_AN_EMAIL: &str = "o corpo não é uma mensagem de e-mail (cabeçalhos ausentes)";
 /// Intake: the e-mail could not be stored; the sender should try again.
 pub const EMAIL_NOT_STORED: &str = "não foi possível guardar a mensagem; tente de novo";
+/// Intake: a stored contact that cannot be read as an e-mail.
+pub const UNREADABLE_EMAIL: &str = "a mensagem não pôde ser lida como e-mail";
 /// A worker's state in `/healthz`.
 pub const STOPPED: &str = "parado";
 
