@@ -68,6 +68,52 @@ pub(crate) fn insert_clients<'a>(dialect: Dialect, clients: impl IntoIterator<It
     insert
 }
 
+/// Writes again, inside the client's write, the indexed addresses of the
+/// clients with these codes, as their registrations now list them.
+pub(crate) async fn refresh_emails(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    codes: &[&str],
+) -> DomainResult<()> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    let mut select = Statement::new(dialect, "SELECT id, emails FROM clients WHERE code IN (");
+    for (i, code) in codes.iter().enumerate() {
+        if i > 0 {
+            select.push(", ");
+        }
+        select.bind((*code).to_owned());
+    }
+    select.push(")");
+    let rows: Vec<(i64, String)> = select.query_as()?.fetch_all(&mut **tx).await.map_err(backend)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut delete = Statement::new(dialect, "DELETE FROM client_emails WHERE client_id IN (");
+    for (i, (id, _)) in rows.iter().enumerate() {
+        if i > 0 {
+            delete.push(", ");
+        }
+        delete.bind(*id);
+    }
+    delete.push(")");
+    delete.query()?.execute(&mut **tx).await.map_err(backend)?;
+    let mut pairs: Vec<(String, i64)> =
+        rows.iter().flat_map(|(id, emails)| emails.split_whitespace().map(move |e| (e.to_lowercase(), *id))).collect();
+    pairs.sort();
+    pairs.dedup();
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Statement::new(dialect, "INSERT INTO client_emails (email, client_id) VALUES ");
+    insert.groups(&pairs, |row, (email, id)| {
+        row.bind(email.clone()).bind(*id);
+    });
+    insert.query()?.execute(&mut **tx).await.map_err(backend)?;
+    Ok(())
+}
+
 /// A digest of everything an import can change, so re-importing an identical
 /// row is recognised without comparing every column.
 pub(crate) fn fingerprint(c: &NewClient) -> String {
@@ -302,6 +348,7 @@ impl Clients for Db {
             }
             other => other,
         })?;
+        refresh_emails(&mut tx, self.dialect, &[client.code.as_str()]).await?;
         tx.commit().await.map_err(backend)?;
         self.client(actor, ClientId(id)).await
     }

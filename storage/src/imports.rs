@@ -16,7 +16,7 @@ use balcao_domain::text::search_key;
 use balcao_domain::{DomainError, DomainResult, ResellerId};
 use sqlx::Any;
 
-use crate::clients::{CLIENT_FIELDS, fingerprint, insert_clients, push_client_fields, without_nul};
+use crate::clients::{CLIENT_FIELDS, fingerprint, insert_clients, push_client_fields, refresh_emails, without_nul};
 use crate::sql::Statement;
 use crate::{Db, Dialect, backend, date_text, now_text};
 
@@ -103,22 +103,26 @@ impl Db {
             .map(|(id, code, fp)| (code, (id, fp)))
             .collect();
         let mut inserts = Vec::new();
+        let mut written = Vec::new();
         for (_, c) in &resolved {
             match stored.get(&c.code) {
                 None => {
                     out.created += 1;
                     inserts.push(c.as_ref());
+                    written.push(c.code.as_str());
                 }
                 Some((_, stored_fp)) if *stored_fp == fingerprint(c) => out.unchanged += 1,
                 Some((id, _)) => {
                     out.updated += 1;
                     update_client(&mut tx, self.dialect, *id, c).await?;
+                    written.push(c.code.as_str());
                 }
             }
         }
         if !inserts.is_empty() {
             insert_clients(self.dialect, inserts).query()?.execute(&mut *tx).await.map_err(backend)?;
         }
+        refresh_emails(&mut tx, self.dialect, &written).await?;
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }

@@ -227,24 +227,17 @@ impl Intake for Db {
 }
 
 impl Db {
-    /// The one client in any reseller whose registration lists `address`;
-    /// `Err(reason)` when none does or several do.
+    /// The one client in any reseller whose registration lists `address`
+    /// (through the indexed `client_emails`); `Err(reason)` when none does or several do.
     async fn client_by_email(&self, address: &str) -> DomainResult<Result<i64, String>> {
-        // Narrowed by LIKE, confirmed exactly: a registration holds its addresses separated by spaces.
-        let pattern = format!("%{}%", address.replace(['%', '_'], ""));
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, emails FROM clients WHERE LOWER(emails) LIKE $1 ORDER BY id LIMIT 50")
-                .bind(pattern.to_lowercase())
+        let matched: Vec<(i64,)> =
+            sqlx::query_as("SELECT client_id FROM client_emails WHERE email = $1 ORDER BY client_id LIMIT 10")
+                .bind(address.trim().to_lowercase())
                 .fetch_all(&self.pool)
                 .await
                 .map_err(backend)?;
-        let matched: Vec<i64> = rows
-            .into_iter()
-            .filter(|(_, emails)| emails.split_whitespace().any(|e| e.eq_ignore_ascii_case(address)))
-            .map(|(id, _)| id)
-            .collect();
         Ok(match matched.as_slice() {
-            [one] => Ok(*one),
+            [(one,)] => Ok(*one),
             [] => {
                 Err("nenhum cliente tem este e-mail no cadastro; inclua-o no cliente e rode balcao intake retry".into())
             }

@@ -82,6 +82,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0010_intake.sql"),
         postgres: include_str!("../../migrations/postgres/0010_intake.sql"),
     },
+    Migration {
+        version: 11,
+        name: "client_emails",
+        sqlite: include_str!("../../migrations/sqlite/0011_client_emails.sql"),
+        postgres: include_str!("../../migrations/postgres/0011_client_emails.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.
