@@ -550,7 +550,85 @@ Message-ID: <m3@cliente.test>\r\n\r\nEstou de ferias.\r\n";
     t.finish().await;
 }
 
+/// Carla taps the button whose label contains `label`; returns the screen
+/// the bot shows her (an edit, or a new message under a notice).
+async fn tap_and_see(
+    tg: &FakeTelegram,
+    message: &support::fake_telegram::Call,
+    label: &str,
+) -> support::fake_telegram::Call {
+    let data = message
+        .buttons()
+        .into_iter()
+        .find(|(text, _)| text.contains(label))
+        .unwrap_or_else(|| panic!("no button \"{label}\" in {:?}", message.buttons()))
+        .1;
+    let since = tg.call_count();
+    tg.tap(CARLA_TG, message.result_message_id().or(message.message_id()).unwrap(), &data);
+    tg.wait_for(since, WAIT, |c| {
+        (c.is("editMessageText") || c.is("sendMessage"))
+            && c.chat_id() == Some(CARLA_TG)
+            && !c.text().unwrap_or("").starts_with('📥')
+    })
+    .await
+}
+
+async fn a_staff_member_answers_the_client_from_telegram_and_confirms_before_it_goes(store: Store) {
+    let Some(t) = MailApp::start(store).await else { return };
+    let email = b"From: Maria <maria@cliente.test>\r\nSubject: =?ISO-8859-1?Q?Lentid=E3o?=\r\nMessage-ID: <tg1@cliente.test>\r\n\
+Content-Type: text/plain; charset=ISO-8859-1\r\n\r\nA internet est\xe1 lenta.\r\n";
+    assert_eq!(t.post_email(email).await, 202);
+    let ticket = t.processed().await.ticket.expect("a ticket");
+    let notice =
+        t.tg.wait_for(0, WAIT, |c| {
+            c.is("sendMessage") && c.chat_id() == Some(CARLA_TG) && c.text().is_some_and(|x| x.starts_with("📥"))
+        })
+        .await;
+    let screen = tap_and_see(&t.tg, &notice, "Ver atendimento").await;
+    let ask = tap_and_see(&t.tg, &screen, "Responder ao cliente").await;
+    assert!(ask.text().unwrap().contains("Digite a resposta ao cliente"), "{ask:?}");
+    let typed_at = t.tg.call_count();
+    t.tg.send_text(CARLA_TG, "Carla", "Vamos trocar seu plano de canal hoje à tarde.");
+    let confirm = t.tg.wait_for(typed_at, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA_TG)).await;
+    assert!(confirm.text().unwrap().contains("Enviar esta resposta ao cliente por e-mail?"), "{confirm:?}");
+    assert!(
+        t.sink
+            .received()
+            .iter()
+            .all(|m| m.to != ["maria@cliente.test"] || parse(m).subject().unwrap().contains("Recebemos"))
+    );
+    let answered_at = t.tg.call_count();
+    let sent = tap_and_see(&t.tg, &confirm, "Enviar").await;
+    assert!(sent.text().unwrap().contains("Carla Plantão: Vamos trocar seu plano"), "the history shows it: {sent:?}");
+    let toast = t.tg.wait_for(answered_at, WAIT, |c| c.is("answerCallbackQuery")).await;
+    assert!(toast.params["text"].as_str().unwrap_or("").starts_with("Resposta registrada no atendimento"), "{toast:?}");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let reply = loop {
+        let got = t.sink.received();
+        if let Some(m) =
+            got.iter().find(|m| m.to == ["maria@cliente.test"] && parse(m).subject().unwrap().contains("Resposta"))
+        {
+            break m.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the reply never reached the sink");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(parse(&reply).body_text(0).unwrap().contains("Vamos trocar seu plano de canal hoje à tarde."));
+    let detail = t.store.ticket(&Actor::admin(), ticket).await.unwrap();
+    let last = detail.history.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.actor_name.as_str()), ("replied", "Carla Plantão"));
+    // The confirmation's button again (a double tap): nothing goes twice.
+    let again_at = t.tg.call_count();
+    t.tg.tap(CARLA_TG, confirm.result_message_id().unwrap(), &format!("tcs:{}", ticket.0));
+    t.tg.wait_for(again_at, WAIT, |c| c.is("answerCallbackQuery")).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let replies = t.sink.received().iter().filter(|m| parse(m).subject().unwrap().contains("Resposta")).count();
+    assert_eq!(replies, 1);
+    t.finish().await;
+}
+
 support::on_both_stores!(
+    a_staff_member_answers_the_client_from_telegram_and_confirms_before_it_goes,
     a_client_s_e_mail_opens_a_ticket_and_the_client_s_answer_to_our_reply_joins_it,
     a_staff_reply_reaches_the_client_in_the_ticket_s_thread_signed_by_the_provider,
     a_role_s_ticket_reaches_each_member_by_e_mail_and_telegram_once,

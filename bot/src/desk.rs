@@ -415,6 +415,10 @@ impl Desk {
                     return Ok(self.after_form(actor, state, form, outcome, None).await?.1);
                 }
                 Step::TicketText { ticket, awaited } => self.ticket_text(actor, state, ticket, awaited, typed).await?,
+                // Typed again before "Enviar": the new text replaces the draft.
+                Step::ReplyDraft { ticket, .. } => {
+                    self.ticket_text(actor, state, ticket, crate::followup::Awaited::Reply, typed).await?
+                }
                 Step::WorkOrderText { work_order, awaited } => {
                     self.work_order_text(actor, state, work_order, awaited, typed).await?
                 }
@@ -471,7 +475,11 @@ impl Desk {
             let (screen, others) = self.after_form(actor, state, form, outcome, Some(message_id)).await?;
             return Ok((None, screen, others));
         }
-        if !matches!(state.step, Step::Idle | Step::SearchTerm { .. } | Step::Results { .. }) && verb != "sp" {
+        let sending_draft = verb == "tcs" && matches!(state.step, Step::ReplyDraft { .. });
+        if !matches!(state.step, Step::Idle | Step::SearchTerm { .. } | Step::Results { .. })
+            && verb != "sp"
+            && !sending_draft
+        {
             // Leaving a question by any other button abandons it; a wizard
             // waits on the menu's "Continuar".
             state.leave();

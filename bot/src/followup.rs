@@ -27,6 +27,8 @@ pub enum Awaited {
     Outcome,
     /// Why the technician gives it back.
     GiveBack,
+    /// An answer to the client, sent by e-mail.
+    Reply,
 }
 
 impl Awaited {
@@ -37,6 +39,7 @@ impl Awaited {
             Awaited::Reopening => "Por que reabrir o atendimento?",
             Awaited::Outcome => "O que foi feito na visita?",
             Awaited::GiveBack => "Por que devolver a O.S.?",
+            Awaited::Reply => text::REPLY_PROMPT,
         }
     }
 }
@@ -69,16 +72,41 @@ impl Desk {
             let need = |x: Option<TicketId>| x.ok_or(DomainError::NotFound("tela"));
             match verb {
                 "tk" => Ok((None, self.ticket_screen(actor, need(ticket)?).await?, Vec::new())),
-                "tn" | "tv" | "to" => {
+                "tn" | "tv" | "to" | "tc" => {
                     let t = need(ticket)?;
                     self.store.ticket(actor, t).await?;
                     let awaited = match verb {
                         "tn" => Awaited::Note,
                         "tv" => Awaited::Resolution,
+                        "tc" => Awaited::Reply,
                         _ => Awaited::Reopening,
                     };
                     state.step = Step::TicketText { ticket: t, awaited };
                     Ok((None, ask(awaited, format!("tk:{}", t.0)), Vec::new()))
+                }
+                "tcs" => {
+                    let t = need(ticket)?;
+                    // Only the draft this chat typed for this ticket: an old button sends nothing.
+                    let Step::ReplyDraft { ticket: drafted, text: draft } = &state.step else {
+                        return Err(DomainError::NotFound("tela"));
+                    };
+                    if *drafted != t {
+                        return Err(DomainError::NotFound("tela"));
+                    }
+                    let draft = draft.clone();
+                    match self.store.reply_to_client(actor, t, &draft).await {
+                        Ok(_) => {
+                            state.step = Step::Idle;
+                            Ok((Some(text::REPLY_SENT.into()), self.ticket_screen(actor, t).await?, Vec::new()))
+                        }
+                        Err(DomainError::Invalid(reason) | DomainError::Conflict(reason)) => {
+                            state.step = Step::Idle;
+                            let s = self.ticket_screen(actor, t).await?;
+                            let text = format!("{}\n\n{}", text::sentence(&reason), s.text);
+                            Ok((None, Screen { text, keyboard: s.keyboard }, Vec::new()))
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
                 "ts" => {
                     let t = need(ticket)?;
@@ -160,8 +188,8 @@ impl Desk {
             }
         };
         match verb {
-            "tk" | "tn" | "tv" | "to" | "ts" | "tss" | "tr" | "tru" | "trr" | "tt" | "wo" | "wod" | "wos" | "wof"
-            | "wob" | "wt" | "wta" => Some(result.await),
+            "tk" | "tn" | "tv" | "to" | "tc" | "tcs" | "ts" | "tss" | "tr" | "tru" | "trr" | "tt" | "wo" | "wod"
+            | "wos" | "wof" | "wob" | "wt" | "wta" => Some(result.await),
             _ => None,
         }
     }
@@ -196,6 +224,16 @@ impl Desk {
         awaited: Awaited,
         typed: &str,
     ) -> Result<Screen, DomainError> {
+        if awaited == Awaited::Reply {
+            let draft = typed.trim();
+            if draft.chars().count() < 2 {
+                let s = ask(awaited, format!("tk:{}", ticket.0));
+                return Ok(Screen { text: format!("{}\n\n{}", text::REPLY_TOO_SHORT, s.text), keyboard: s.keyboard });
+            }
+            self.store.ticket(actor, ticket).await?;
+            state.step = Step::ReplyDraft { ticket, text: draft.to_owned() };
+            return Ok(render::confirm_reply(ticket, draft));
+        }
         let done = match awaited {
             Awaited::Note => self.store.add_note(actor, ticket, typed).await.map(|_| "Anotação registrada."),
             Awaited::Resolution => self.store.resolve(actor, ticket, typed).await.map(|_| "Atendimento resolvido."),

@@ -410,6 +410,9 @@ pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balc
             button("Encaminhar", format!("tr:{id}")),
             button("✅ Atendimento Resolvido", format!("tv:{id}")),
         ]);
+        if d.ticket.contact_email.is_some() {
+            rows.push(vec![button(crate::text::REPLY_BUTTON, format!("tc:{id}"))]);
+        }
         for wo in d.work_orders.iter().filter(|w| w.status == balcao_domain::ticket::WorkOrderStatus::Scheduled) {
             let label = if wo.technician.is_some() { "Trocar técnico" } else { "Definir técnico" };
             rows.push(vec![button(format!("🔧 {label} da O.S. {}", wo.id), format!("wt:{}:0", wo.id.0))]);
@@ -418,6 +421,21 @@ pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balc
     rows.extend(s.keyboard);
     s.keyboard = rows;
     s
+}
+
+/// An answer to the client, shown back before it goes.
+pub(crate) fn confirm_reply(t: balcao_domain::TicketId, draft: &str) -> Screen {
+    let id = t.0;
+    Screen {
+        text: crate::text::confirm_reply(draft),
+        keyboard: vec![
+            vec![
+                button(crate::text::REPLY_SEND, format!("tcs:{id}")),
+                button(crate::text::REPLY_REWRITE, format!("tc:{id}")),
+            ],
+            vec![button(crate::text::CANCEL, format!("tk:{id}"))],
+        ],
+    }
 }
 
 /// The statuses a ticket can be put in by hand.

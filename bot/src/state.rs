@@ -39,6 +39,13 @@ pub enum Step {
         /// What is awaited.
         awaited: Awaited,
     },
+    /// An answer to the client, typed and waiting for "Enviar".
+    ReplyDraft {
+        /// The ticket.
+        ticket: TicketId,
+        /// The answer as typed.
+        text: String,
+    },
     /// Waiting for text for an action on a work order.
     WorkOrderText {
         /// The work order.

@@ -158,3 +158,22 @@ pub fn group_id(chat_id: i64) -> String {
          balcao roles group \"Suporte N1\" {chat_id}\n(acrescente --reseller \"Nome da revenda\" para só os de uma revenda)."
     )
 }
+
+/// Button on a ticket that came by e-mail or form: answer the client.
+pub const REPLY_BUTTON: &str = "✉ Responder ao cliente";
+/// What the answer prompt asks.
+pub const REPLY_PROMPT: &str = "Digite a resposta ao cliente. Ela vai por e-mail, assinada com o nome do provedor; \
+     você confirma antes do envio.";
+/// An answer too short to send.
+pub const REPLY_TOO_SHORT: &str = "Escreva a resposta ao cliente.";
+/// Button: send the answer shown.
+pub const REPLY_SEND: &str = "✉ Enviar";
+/// Button: type the answer again.
+pub const REPLY_REWRITE: &str = "✏ Reescrever";
+/// Said once the answer is queued.
+pub const REPLY_SENT: &str = "Resposta registrada no atendimento; o e-mail segue ao cliente em instantes.";
+
+/// The answer shown back before it goes.
+pub fn confirm_reply(draft: &str) -> String {
+    format!("Enviar esta resposta ao cliente por e-mail?\n\n{draft}")
+}
