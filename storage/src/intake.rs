@@ -113,8 +113,12 @@ impl Intake for Db {
         today: NaiveDate,
     ) -> DomainResult<Delivery> {
         let intake = Actor::system(System::Intake);
+        // Read before the write transaction, which on SQLite holds the only writer's connection.
         let client = match (automatic_reason(contact), our_ticket(&contact.references)) {
-            (None, None) => Some(self.client_by_email(&contact.from_address).await?),
+            (None, None) => Some(match self.client_by_email(&contact.from_address).await? {
+                Ok(id) => Ok(Clients::client(self, &intake, ClientId(id)).await?),
+                Err(reason) => Err(reason),
+            }),
             _ => None,
         };
         let mut tx = self.begin_write().await?;
@@ -142,8 +146,7 @@ impl Intake for Db {
         } else if let Some(found) = client {
             match found {
                 Err(reason) => outcome.1 = reason,
-                Ok(client_id) => {
-                    let client = Clients::client(self, &intake, ClientId(client_id)).await?;
+                Ok(client) => {
                     let new = NewTicket {
                         client_id: client.id,
                         subscription_id: None,
