@@ -197,8 +197,12 @@ async fn health_says_503_and_which_worker_stopped() {
     let (_, metrics) = get(addr.clone(), "/metrics").await;
     assert!(metrics.contains("balcao_worker_running{worker=\"bot\"} 0\n"), "{metrics}");
     assert!(metrics.contains("balcao_worker_running{worker=\"dispatcher\"} 1\n"), "{metrics}");
+    // Ready means the store answers, whatever the workers do.
+    assert_eq!(get(addr.clone(), "/readyz").await, (200, r#"{"status":"ok"}"#.to_owned()));
+    store.close().await;
+    let (status, body) = get(addr.clone(), "/readyz").await;
+    assert_eq!((status, body.as_str()), (503, r#"{"error":"banco de dados indisponível"}"#));
     let _ = stop.send(());
     server.await.unwrap();
-    store.close().await;
     db.drop_it().await;
 }

@@ -1,4 +1,4 @@
-//! balcão's HTTP surface: `/healthz`, which says whether the store answers
+//! balcão's HTTP surface: `/readyz`, whether the store answers; `/healthz`, whether the store answers
 //! and the background workers (bot, dispatcher) run, `/metrics` (the outbox,
 //! the Telegram inbox and the bot's failures, in Prometheus' text format),
 //! and, in webhook mode,
@@ -141,7 +141,8 @@ pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
 
 /// The router of the HTTP service; the Telegram route only in webhook mode.
 pub fn router(service: Service) -> Router {
-    let mut router = Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics));
+    let mut router =
+        Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics));
     if service.telegram.is_some() {
         router = router.route(TELEGRAM_WEBHOOK_PATH, post(telegram_update));
     }
@@ -252,6 +253,18 @@ async fn healthz(State(state): State<Service>) -> Response {
         Some(problem) => {
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "error", "error": problem, "workers": workers })))
                 .into_response()
+        }
+    }
+}
+
+/// 200 while the store answers, 503 otherwise: whether this instance can take
+/// requests (webhooks, intake), whatever its background workers are doing.
+async fn readyz(State(state): State<Service>) -> Response {
+    match (state.health)().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response(),
+        Err(cause) => {
+            tracing::error!(%cause, "readiness check failed: the store does not answer");
+            error(StatusCode::SERVICE_UNAVAILABLE, text::DATABASE_DOWN)
         }
     }
 }
