@@ -15,6 +15,7 @@ use balcao_domain::workflow::{self, Command};
 use balcao_domain::{ChannelId, ClientId, DeliveryId, DomainError, DomainResult, RoleId, TicketId, TicketTypeId};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::clients::without_nul;
 use crate::outbox::{About, enqueue_client_mail};
 use crate::tickets::Tx;
 use crate::{Db, Dialect, backend, instant_text, now_text, parse_instant};
@@ -64,12 +65,12 @@ impl Intake for Db {
             "INSERT INTO intake_deliveries (dedup_key, channel, received_at, raw, sender, subject, status) \
              VALUES ($1, $2, $3, $4, $5, $6, 'pending') ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
         )
-        .bind(&new.key)
+        .bind(without_nul(&new.key))
         .bind(new.channel.as_str())
         .bind(instant_text(now))
         .bind(new.raw.clone())
-        .bind(&new.sender)
-        .bind(&new.subject)
+        .bind(without_nul(&new.sender))
+        .bind(without_nul(&new.subject))
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
@@ -77,7 +78,7 @@ impl Intake for Db {
             return Ok(Stored::New(DeliveryId(id)));
         }
         let (id,): (i64,) = sqlx::query_as("SELECT id FROM intake_deliveries WHERE dedup_key = $1")
-            .bind(&new.key)
+            .bind(without_nul(&new.key))
             .fetch_one(&self.pool)
             .await
             .map_err(backend)?;
@@ -113,6 +114,7 @@ impl Intake for Db {
         today: NaiveDate,
     ) -> DomainResult<Delivery> {
         let intake = Actor::system(System::Intake);
+        let contact = &storable(contact);
         // Read before the write transaction, which on SQLite holds the only writer's connection.
         let client = match (automatic_reason(contact), our_ticket(&contact.references)) {
             (None, None) => Some(match self.client_by_email(&contact.from_address).await? {
@@ -226,6 +228,19 @@ impl Intake for Db {
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+/// The contact as the store can keep it: PostgreSQL refuses NUL in text, and
+/// a sender's display name is a name, not a page.
+fn storable(c: &Contact) -> Contact {
+    Contact {
+        from_address: without_nul(&c.from_address),
+        from_name: without_nul(&c.from_name).chars().take(120).collect(),
+        subject: without_nul(&c.subject),
+        text: without_nul(&c.text),
+        references: c.references.iter().map(|r| without_nul(r)).collect(),
+        marks: c.marks.clone(),
     }
 }
 

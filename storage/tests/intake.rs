@@ -83,6 +83,18 @@ async fn a_stored_e_mail_is_processed_once_into_its_outcome(db: &Db) {
     let maria = db.client_by_code(&Actor::admin(), "1001").await.unwrap().id;
     assert_eq!(db.client_tickets(&Actor::admin(), maria).await.unwrap().len(), 1);
 
+    // Dirty text (a NUL that PostgreSQL refuses in text, a page-long display name) still opens a ticket.
+    let dirty = store(db, "k\0dirty").await;
+    let mut contact = email("maria@cliente.test", &[]);
+    contact.subject = "Sem\0 sinal".into();
+    contact.text = "Caiu\0 de novo.".into();
+    contact.from_name = "M".repeat(5_000);
+    let d = db.process_delivery(dirty, &contact, &setup, today).await.unwrap();
+    assert_eq!(d.status, IntakeStatus::Ticket);
+    let opened = db.ticket(&a.actor, d.ticket.unwrap()).await.unwrap().ticket;
+    assert_eq!((opened.problem.as_str(), opened.contact_name.chars().count()), ("Sem sinal\n\nCaiu de novo.", 120));
+    assert_eq!(db.client_tickets(&Actor::admin(), maria).await.unwrap().len(), 2);
+
     let auto = store(db, "k2").await;
     let d = db.process_delivery(auto, &email("maria@cliente.test", &[("precedence", "bulk")]), &setup, today).await;
     assert_eq!(d.unwrap().status, IntakeStatus::Ignored);
@@ -91,9 +103,10 @@ async fn a_stored_e_mail_is_processed_once_into_its_outcome(db: &Db) {
     assert_eq!((d.status, d.ticket), (IntakeStatus::Failed, None));
     assert_eq!(db.deliveries(true, 10).await.unwrap().len(), 1, "listed among the failed");
     assert!(db.retry_delivery(stranger).await.unwrap());
+    let waiting = db.pending_deliveries(10).await.unwrap();
     assert!(!db.retry_delivery(stranger).await.unwrap(), "only a failed one goes back");
-    assert_eq!(db.pending_deliveries(10).await.unwrap().iter().map(|(id, _)| *id).collect::<Vec<_>>(), [stranger]);
-    assert_eq!(db.client_tickets(&Actor::admin(), maria).await.unwrap().len(), 1);
+    assert_eq!(waiting.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [stranger]);
+    assert_eq!(db.client_tickets(&Actor::admin(), maria).await.unwrap().len(), 2);
 }
 
 common::contract_tests!(

@@ -76,14 +76,23 @@ pub fn read_email(raw: &[u8]) -> Option<Contact> {
 
 /// Processes the waiting contacts, oldest first, until none waits; how many
 /// were processed. A contact the rules refuse, or that cannot be read, is set
-/// aside as failed with the reason; a store failure stops the round (the
-/// contacts stay waiting for the next).
+/// aside as failed with the reason; one the store refuses stays waiting for
+/// the next round while the others go on (the round then answers that error).
 pub async fn process_pending(inbox: &dyn Intake, setup: &IntakeSetup, today: NaiveDate) -> DomainResult<usize> {
     let mut done = 0;
+    // Contacts the store refused this round: tried again next round, never
+    // in the way of the others.
+    let mut refused = std::collections::HashSet::new();
+    let mut last_refusal = None;
     loop {
-        let batch = inbox.pending_deliveries(50).await?;
+        let batch: Vec<_> = inbox
+            .pending_deliveries(50 + refused.len() as i64)
+            .await?
+            .into_iter()
+            .filter(|(id, _)| !refused.contains(id))
+            .collect();
         if batch.is_empty() {
-            return Ok(done);
+            return last_refusal.map_or(Ok(done), Err);
         }
         for (id, raw) in batch {
             let Some(contact) = read_email(&raw) else {
@@ -92,7 +101,12 @@ pub async fn process_pending(inbox: &dyn Intake, setup: &IntakeSetup, today: Nai
             };
             match inbox.process_delivery(id, &contact, setup, today).await {
                 Ok(d) => tracing::info!(delivery_id = %id, outcome = d.status.as_str(), "contact processed"),
-                Err(e @ DomainError::Backend(_)) => return Err(e),
+                Err(e @ DomainError::Backend(_)) => {
+                    tracing::error!(delivery_id = %id, cause = ?e, "intake: the store refused a contact; it stays waiting");
+                    refused.insert(id);
+                    last_refusal = Some(e);
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(delivery_id = %id, reason = %e, "contact set aside as failed");
                     inbox.fail_delivery(id, &e.to_string()).await?;
