@@ -97,6 +97,49 @@ impl App {
         Ok(AddedStaff { staff, invite_code: code, invite_expires_at: expires })
     }
 
+    /// Checks that what intake's setup names exists: the default role and
+    /// ticket type, and each rule's role, user and ticket type, and each
+    /// mailbox's reseller; the error names the key or the rule.
+    pub async fn check_intake(&self, setup: &balcao_domain::intake::IntakeSetup) -> anyhow::Result<()> {
+        use balcao_domain::intake::RouteTo;
+        let roles = self.db.roles().await?;
+        let types = self.db.ticket_types().await?;
+        let resellers = self.db.resellers().await?;
+        if !roles.iter().any(|r| r.name == setup.role) {
+            anyhow::bail!("intake.default_role: não há cargo \"{}\" (veja balcao roles list)", setup.role);
+        }
+        if !types.iter().any(|t| t.name == setup.ticket_type) {
+            anyhow::bail!("intake.ticket_type: não há tipo de atendimento \"{}\"", setup.ticket_type);
+        }
+        for rule in &setup.rules {
+            let key = format!("intake.rules \"{}\"", rule.name);
+            match &rule.assignee {
+                RouteTo::Role(name) if !roles.iter().any(|r| &r.name == name) => {
+                    anyhow::bail!("{key}: não há cargo \"{name}\" (veja balcao roles list)")
+                }
+                RouteTo::User(name) => match self.db.active_staff_named(name).await? {
+                    1 => {}
+                    0 => anyhow::bail!("{key}: não há usuário ativo chamado \"{name}\" (veja balcao staff list)"),
+                    n => {
+                        anyhow::bail!("{key}: {n} usuários ativos se chamam \"{name}\"; use um cargo ou um nome único")
+                    }
+                },
+                RouteTo::Role(_) => {}
+            }
+            if let Some(t) = &rule.ticket_type
+                && !types.iter().any(|x| &x.name == t)
+            {
+                anyhow::bail!("{key}: não há tipo de atendimento \"{t}\"");
+            }
+        }
+        for (address, reseller) in &setup.mailboxes {
+            if !resellers.iter().any(|r| &r.name == reseller) {
+                anyhow::bail!("intake.mailboxes: \"{address}\" aponta para a revenda \"{reseller}\", que não existe");
+            }
+        }
+        Ok(())
+    }
+
     /// The bot's desk over this App's store.
     pub fn desk(&self) -> balcao_bot::Desk {
         let tz = self.settings.tz().unwrap_or(chrono_tz::America::Sao_Paulo);
@@ -230,14 +273,8 @@ impl App {
             tracing::info!("webhooks.secret is empty: intake's routes are off");
             (None, None)
         } else {
-            let setup = self.settings.intake.setup();
-            let roles = self.db.roles().await?;
-            if !roles.iter().any(|r| r.name == setup.role) {
-                anyhow::bail!("intake.default_role: não há cargo \"{}\" (veja balcao roles list)", setup.role);
-            }
-            if !self.db.ticket_types().await?.iter().any(|t| t.name == setup.ticket_type) {
-                anyhow::bail!("intake.ticket_type: não há tipo de atendimento \"{}\"", setup.ticket_type);
-            }
+            let setup = self.settings.intake.setup()?;
+            self.check_intake(&setup).await?;
             let wake = Arc::new(tokio::sync::Notify::new());
             let inbox: Arc<dyn balcao_domain::ports::Intake> = self.db.clone();
             let (worker, running) = balcao_webhooks::Worker::start("intake");
@@ -258,7 +295,13 @@ impl App {
                 let _running = running;
                 run.await;
             });
-            (Some(balcao_webhooks::IntakeDoors { secrets, inbox, refusals: Arc::default(), wake }), Some(task))
+            let doors = balcao_webhooks::IntakeDoors {
+                wake,
+                form: self.settings.webhooks.form_rules(),
+                mailgun_keys: self.settings.webhooks.mailgun_keys(),
+                ..balcao_webhooks::IntakeDoors::new(secrets, inbox)
+            };
+            (Some(doors), Some(task))
         };
         let service = balcao_webhooks::Service {
             health,
@@ -271,7 +314,7 @@ impl App {
         balcao_webhooks::serve(
             listener,
             balcao_webhooks::router(service),
-            self.settings.http.limits(),
+            self.settings.http.limits(self.settings.webhooks.max_body_bytes),
             stopped(stop_rx),
         )
         .await;

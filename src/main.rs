@@ -133,10 +133,16 @@ enum IntakeCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
-    /// Puts a failed contact back to be processed again by the running service.
+    /// Puts a failed or unmatched contact back to be processed again by the running service.
     Retry {
         /// The contact's number, as `intake list` shows it.
         id: i64,
+    },
+    /// Says where a message would go and why, by the configured rules,
+    /// without storing anything: a raw e-mail (.eml) or a form's JSON.
+    Route {
+        /// The message's file.
+        file: std::path::PathBuf,
     },
 }
 
@@ -448,8 +454,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if balcao_domain::ports::Intake::retry_delivery(&*app.db, balcao_domain::DeliveryId(id)).await? {
                 println!("Contato nº {id} de volta à fila: o serviço o processa em instantes.");
             } else {
-                anyhow::bail!("não há contato nº {id} que tenha falhado (veja balcao intake list --failed)");
+                anyhow::bail!(
+                    "não há contato nº {id} que tenha falhado ou ficado sem cliente (veja balcao intake list --failed)"
+                );
             }
+        }
+        Command::Intake { command: IntakeCommand::Route { file } } => {
+            let raw = std::fs::read(&file).with_context(|| format!("não foi possível ler {}", file.display()))?;
+            let contact = balcao_webhooks::intake::read_email(&raw)
+                .or_else(|| balcao_webhooks::intake::read_contact(balcao_domain::intake::IntakeChannel::Form, &raw))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("{} não é uma mensagem de e-mail nem o JSON de um formulário", file.display())
+                })?;
+            let setup = app.settings.intake.setup()?;
+            app.check_intake(&setup).await?;
+            print!("{}", render::route(&contact, &setup));
         }
         Command::Roles { command } => roles_command(&app, command).await?,
         Command::Staff { command: StaffCommand::Disable { id } } => {

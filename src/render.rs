@@ -192,13 +192,21 @@ pub fn ticket_line(t: &Ticket) -> String {
 pub fn deliveries(list: &[balcao_domain::intake::Delivery], tz: chrono_tz::Tz, failed_only: bool) -> String {
     use balcao_domain::intake::IntakeStatus;
     if list.is_empty() {
-        return if failed_only { "Nenhum contato falhou.\n" } else { "Nenhum contato recebido.\n" }.to_owned();
+        return if failed_only {
+            "Nenhum contato falhou nem ficou sem cliente.\n"
+        } else {
+            "Nenhum contato recebido.\n"
+        }
+        .to_owned();
     }
     let mut out = String::new();
     for d in list {
         let outcome = match (d.status, &d.protocol) {
+            (IntakeStatus::Ticket | IntakeStatus::Reply, Some(p)) if !d.reason.is_empty() => {
+                format!("{} {p} ({})", d.status.label(), d.reason)
+            }
             (IntakeStatus::Ticket | IntakeStatus::Reply, Some(p)) => format!("{} {p}", d.status.label()),
-            (IntakeStatus::Ignored | IntakeStatus::Failed, _) if !d.reason.is_empty() => {
+            (IntakeStatus::Ignored | IntakeStatus::Unmatched | IntakeStatus::Failed, _) if !d.reason.is_empty() => {
                 format!("{}: {}", d.status.label(), d.reason)
             }
             (status, _) => status.label().to_owned(),
@@ -233,5 +241,45 @@ pub fn failed_updates(list: &[FailedUpdate], tz: chrono_tz::Tz) -> String {
             u.reason
         );
     }
+    out
+}
+
+/// Where a contact would go and why, for `balcao intake route`.
+pub fn route(c: &balcao_domain::intake::Contact, setup: &balcao_domain::intake::IntakeSetup) -> String {
+    use balcao_domain::intake::{automatic_reason, our_ticket, protocols_in};
+    let mut out = String::new();
+    let from = if c.from_address.is_empty() { c.phone.as_str() } else { c.from_address.as_str() };
+    let _ = writeln!(out, "De: {}", if from.is_empty() { "(remetente ilegível)" } else { from });
+    let _ = writeln!(out, "Assunto: {}", if c.subject.is_empty() { "(sem assunto)" } else { c.subject.as_str() });
+    if !c.to.is_empty() {
+        let _ = writeln!(out, "Para: {}", c.to.join(", "));
+    }
+    if let Some(reason) = automatic_reason(c) {
+        let _ = writeln!(out, "Não abre atendimento nem recebe resposta: {reason}.");
+        return out;
+    }
+    if let Some(ticket) = our_ticket(&c.references) {
+        let _ = writeln!(out, "Resposta a um e-mail nosso: junta-se ao atendimento nº {ticket}.");
+        return out;
+    }
+    if let Some(protocol) = protocols_in(&c.subject).first() {
+        let _ = writeln!(
+            out,
+            "O assunto cita o protocolo {protocol}: junta-se a ele se for um atendimento do cliente que escreveu."
+        );
+    }
+    match setup.reseller_of(c) {
+        Some(reseller) => {
+            let _ = writeln!(out, "Cliente procurado só na revenda {reseller} (intake.mailboxes).");
+        }
+        None => {
+            let _ = writeln!(out, "Cliente procurado em todas as revendas, por e-mail, telefone e CPF/CNPJ.");
+        }
+    }
+    let route = setup.route(c);
+    let rule = route.rule.as_deref().map_or_else(|| "nenhuma".to_owned(), |r| format!("\"{r}\""));
+    let _ = writeln!(out, "Regra: {rule} ({})", route.why);
+    let _ = writeln!(out, "Vai para: {}", route.assignee);
+    let _ = writeln!(out, "Tipo de atendimento: {}", route.ticket_type);
     out
 }

@@ -45,22 +45,112 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeSettings {
-    /// The cargo a client's contact goes to.
+    /// The cargo a client's contact goes to when no rule says otherwise.
     pub default_role: String,
-    /// The tipo de atendimento it opens.
+    /// The tipo de atendimento it opens when no rule says otherwise.
     pub ticket_type: String,
     /// Whether the client gets an e-mail with the protocol.
     pub acknowledge: bool,
+    /// At most one acknowledgement per sender in this many minutes.
+    pub ack_every_minutes: u32,
+    /// At most this many new tickets per sender per hour.
+    pub max_new_per_hour: u32,
+    /// Receiving address → reseller's name.
+    pub mailboxes: std::collections::BTreeMap<String, String>,
+    /// Routing rules, in order.
+    pub rules: Vec<RuleSettings>,
+}
+
+/// One `[[intake.rules]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSettings {
+    /// Its name.
+    pub name: String,
+    /// Receiving addresses.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Words or phrases in the subject or text.
+    #[serde(default)]
+    pub words: Vec<String>,
+    /// The form's assunto.
+    #[serde(default)]
+    pub assunto: Vec<String>,
+    /// The cargo that gets the ticket.
+    #[serde(default)]
+    pub role: String,
+    /// The staff member (by name) who gets it.
+    #[serde(default)]
+    pub user: String,
+    /// The tipo de atendimento.
+    #[serde(default)]
+    pub ticket_type: String,
 }
 
 impl IntakeSettings {
-    /// What the processor needs.
-    pub fn setup(&self) -> balcao_domain::intake::IntakeSetup {
-        balcao_domain::intake::IntakeSetup {
-            role: self.default_role.trim().to_owned(),
-            ticket_type: self.ticket_type.trim().to_owned(),
-            acknowledge: self.acknowledge,
+    /// What the processor needs; `Err` names the rule at fault.
+    pub fn setup(&self) -> anyhow::Result<balcao_domain::intake::IntakeSetup> {
+        use balcao_domain::intake::{IntakeSetup, RouteTo, Rule};
+        let mut rules = Vec::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            let name = if r.name.trim().is_empty() { format!("nº {}", i + 1) } else { r.name.trim().to_owned() };
+            let key = format!("intake.rules \"{name}\"");
+            if r.name.trim().is_empty() {
+                bail!("intake.rules nº {}: dê um nome à regra (name = \"...\")", i + 1);
+            }
+            if rules.iter().any(|x: &Rule| x.name == name) {
+                bail!("{key}: há duas regras com este nome");
+            }
+            let assignee = match (r.role.trim(), r.user.trim()) {
+                ("", "") => bail!("{key}: diga para quem vai, com role = \"cargo\" ou user = \"nome do usuário\""),
+                (role, "") => RouteTo::Role(role.to_owned()),
+                ("", user) => RouteTo::User(user.to_owned()),
+                _ => bail!("{key}: use role ou user, não os dois"),
+            };
+            for address in &r.to {
+                if !balcao_domain::intake::plausible_email(&address.trim().to_lowercase()) {
+                    bail!("{key}: \"{address}\" em to não é um endereço de e-mail");
+                }
+            }
+            if r.words.iter().chain(&r.assunto).any(|w| balcao_domain::text::search_key(w).is_empty()) {
+                bail!("{key}: words e assunto não podem ter itens vazios");
+            }
+            if !rules.is_empty()
+                && rules.last().is_some_and(|x: &Rule| x.to.is_empty() && x.words.is_empty() && x.topics.is_empty())
+            {
+                bail!("{key}: vem depois de uma regra sem condições, que pega tudo; mova-a para o fim");
+            }
+            rules.push(Rule {
+                name,
+                to: r.to.iter().map(|a| a.trim().to_lowercase()).collect(),
+                words: r.words.clone(),
+                topics: r.assunto.clone(),
+                assignee,
+                ticket_type: Some(r.ticket_type.trim().to_owned()).filter(|t| !t.is_empty()),
+            });
         }
+        let mut mailboxes = Vec::new();
+        for (address, reseller) in &self.mailboxes {
+            let address = address.trim().to_lowercase();
+            if !balcao_domain::intake::plausible_email(&address) || reseller.trim().is_empty() {
+                bail!("intake.mailboxes: use \"endereço@dominio\" = \"Nome da revenda\" (recebido \"{address}\")");
+            }
+            mailboxes.push((address, reseller.trim().to_owned()));
+        }
+        if !(1..=1440).contains(&self.ack_every_minutes) {
+            bail!("intake.ack_every_minutes: use de 1 a 1440");
+        }
+        if !(1..=1000).contains(&self.max_new_per_hour) {
+            bail!("intake.max_new_per_hour: use de 1 a 1000");
+        }
+        Ok(IntakeSetup {
+            acknowledge: self.acknowledge,
+            ack_every_minutes: self.ack_every_minutes,
+            max_new_per_hour: self.max_new_per_hour,
+            rules,
+            mailboxes,
+            ..IntakeSetup::new(self.default_role.trim(), self.ticket_type.trim())
+        })
     }
 }
 
@@ -72,12 +162,48 @@ pub struct Webhooks {
     pub secret: String,
     /// The secret before a rotation, accepted too while senders move; never logged.
     pub previous_secret: String,
+    /// Largest body intake's doors accept.
+    pub max_body_bytes: usize,
+    /// Mailgun's webhook signing key; never logged.
+    pub mailgun_signing_key: String,
+    /// Mailgun's previous key, during a rotation; never logged.
+    pub mailgun_previous_signing_key: String,
+    /// Origins whose pages may post the form from a browser.
+    pub form_origins: Vec<String>,
+    /// The form's honeypot field.
+    pub form_honeypot: String,
+    /// Browser posts per IP per hour.
+    pub form_per_ip_per_hour: u32,
+    /// Browser posts per e-mail or phone per hour.
+    pub form_per_address_per_hour: u32,
+    /// Whether the client's IP is X-Forwarded-For's last address.
+    pub trust_forwarded_for: bool,
 }
 
 impl Webhooks {
     /// The secrets a signature may be made with.
     pub fn secrets(&self) -> Vec<String> {
         [&self.secret, &self.previous_secret].into_iter().filter(|s| !s.is_empty()).cloned().collect()
+    }
+
+    /// Mailgun's signing keys.
+    pub fn mailgun_keys(&self) -> Vec<String> {
+        [&self.mailgun_signing_key, &self.mailgun_previous_signing_key]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// The browser form's rules.
+    pub fn form_rules(&self) -> balcao_webhooks::form::FormRules {
+        balcao_webhooks::form::FormRules {
+            origins: self.form_origins.iter().map(|o| o.trim().trim_end_matches('/').to_owned()).collect(),
+            honeypot: self.form_honeypot.trim().to_owned(),
+            per_ip_per_hour: self.form_per_ip_per_hour,
+            per_address_per_hour: self.form_per_address_per_hour,
+            trust_forwarded_for: self.trust_forwarded_for,
+        }
     }
 }
 
@@ -87,6 +213,14 @@ impl std::fmt::Debug for Webhooks {
         f.debug_struct("Webhooks")
             .field("secret", &shown(&self.secret))
             .field("previous_secret", &shown(&self.previous_secret))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("mailgun_signing_key", &shown(&self.mailgun_signing_key))
+            .field("mailgun_previous_signing_key", &shown(&self.mailgun_previous_signing_key))
+            .field("form_origins", &self.form_origins)
+            .field("form_honeypot", &self.form_honeypot)
+            .field("form_per_ip_per_hour", &self.form_per_ip_per_hour)
+            .field("form_per_address_per_hour", &self.form_per_address_per_hour)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }
@@ -128,12 +262,13 @@ pub struct Http {
 }
 
 impl Http {
-    /// The limits the HTTP service enforces.
-    pub fn limits(&self) -> balcao_webhooks::HttpLimits {
+    /// The limits the HTTP service enforces; intake's doors take bodies up to `webhook_max_body_bytes`.
+    pub fn limits(&self, webhook_max_body_bytes: usize) -> balcao_webhooks::HttpLimits {
         balcao_webhooks::HttpLimits {
             header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
             body_timeout: std::time::Duration::from_secs(self.body_timeout_seconds),
             max_body_bytes: self.max_body_bytes,
+            webhook_max_body_bytes,
             max_connections: self.max_connections,
         }
     }
@@ -252,6 +387,13 @@ fn apply_env(table: &mut toml::Table, var: &str, raw: &str) -> anyhow::Result<()
                 .parse()
                 .map_err(|_| anyhow!("{key_name} (de {var}): esperado um número, recebido \"{raw}\""))?,
         ),
+        Some(toml::Value::Array(_)) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| toml::Value::String(v.to_owned()))
+                .collect(),
+        ),
         Some(toml::Value::Boolean(_)) => toml::Value::Boolean(
             raw.trim()
                 .parse()
@@ -359,6 +501,25 @@ impl Settings {
         if self.webhooks.secret.is_empty() && !self.webhooks.previous_secret.is_empty() {
             bail!("webhooks.previous_secret: defina também webhooks.secret (o segredo novo)");
         }
+        if !(1024..=64 * 1024 * 1024).contains(&self.webhooks.max_body_bytes) {
+            bail!("webhooks.max_body_bytes: use de 1024 a 67108864");
+        }
+        if self.webhooks.mailgun_signing_key.is_empty() && !self.webhooks.mailgun_previous_signing_key.is_empty() {
+            bail!("webhooks.mailgun_previous_signing_key: defina também webhooks.mailgun_signing_key (a chave nova)");
+        }
+        for origin in &self.webhooks.form_origins {
+            let o = origin.trim();
+            let host = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")).unwrap_or_default();
+            if host.is_empty() || host.trim_end_matches('/').contains('/') {
+                bail!(
+                    "webhooks.form_origins: \"{o}\" não é uma origem; use esquema e host, como \"https://www.provedor.com.br\""
+                );
+            }
+        }
+        if self.webhooks.form_per_ip_per_hour == 0 || self.webhooks.form_per_address_per_hour == 0 {
+            bail!("webhooks.form_per_ip_per_hour e form_per_address_per_hour: use ao menos 1");
+        }
+        self.intake.setup()?;
         if self.smtp.pool_size == 0 || self.smtp.pool_size > 100 {
             bail!("smtp.pool_size: use de 1 a 100");
         }

@@ -255,6 +255,7 @@ fn intake_lists_what_it_received_as_text_and_as_json() {
             raw: b"From: Ana <ana@cliente.test>\r\nSubject: Sem conex\xe3o\r\n\r\noi".to_vec(),
             sender: "ana@cliente.test".into(),
             subject: "Sem conexão".into(),
+            rejected: None,
         };
         db.store_delivery(&new, chrono::Utc::now()).await.unwrap();
         db.close().await;
@@ -269,7 +270,7 @@ fn intake_lists_what_it_received_as_text_and_as_json() {
         (json["id"].as_i64(), json["status"].as_str(), json["size"].as_i64()),
         (Some(1), Some("pending"), Some(56))
     );
-    assert!(w.ok(&["intake", "list", "--failed"]).contains("Nenhum contato falhou."));
+    assert!(w.ok(&["intake", "list", "--failed"]).contains("Nenhum contato falhou nem ficou sem cliente."));
     let (ok, _, err) = w.balcao(&["intake", "retry", "1"]);
     assert!(!ok && err.contains("não há contato nº 1 que tenha falhado"), "a waiting one is not failed: {err}");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -538,11 +538,11 @@ Message-ID: <m3@cliente.test>\r\n\r\nEstou de ferias.\r\n";
     assert_eq!(t.post_email(away).await, 202);
     let ignored = t.processed().await;
     assert_eq!((ignored.status, ignored.ticket), (IntakeStatus::Ignored, None));
-    // A stranger's e-mail waits, failed, with what to do.
+    // A stranger's e-mail waits, without a client, with what to do.
     let stranger = b"From: quem@desconhecido.test\r\nSubject: Oi\r\nMessage-ID: <s1@x.test>\r\n\r\nQuero assinar.\r\n";
     assert_eq!(t.post_email(stranger).await, 202);
     let failed = t.processed().await;
-    assert_eq!(failed.status, IntakeStatus::Failed);
+    assert_eq!(failed.status, IntakeStatus::Unmatched);
     assert!(failed.reason.contains("balcao intake retry"), "{}", failed.reason);
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(t.sink.received().len(), 5, "no answer to the note or the stranger");

@@ -180,6 +180,7 @@ async fn health_says_503_and_which_worker_stopped() {
         header_timeout: Duration::from_secs(5),
         body_timeout: Duration::from_secs(5),
         max_body_bytes: 65_536,
+        webhook_max_body_bytes: 65_536,
         max_connections: 8,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

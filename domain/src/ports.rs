@@ -391,16 +391,23 @@ pub trait Intake: Send + Sync {
         new: &crate::intake::NewDelivery,
         now: DateTime<Utc>,
     ) -> DomainResult<crate::intake::Stored>;
-    /// Stored contacts, newest first: all, or only the failed.
+    /// Stored contacts, newest first: all, or only those that need a person
+    /// (failed, or with no client).
     async fn deliveries(&self, failed_only: bool, limit: i64) -> DomainResult<Vec<crate::intake::Delivery>>;
-    /// Contacts waiting to be processed, oldest first, with their bytes.
-    async fn pending_deliveries(&self, limit: i64) -> DomainResult<Vec<(crate::ids::DeliveryId, Vec<u8>)>>;
+    /// Contacts waiting to be processed, oldest first, with their channel and bytes.
+    async fn pending_deliveries(
+        &self,
+        limit: i64,
+    ) -> DomainResult<Vec<(crate::ids::DeliveryId, crate::intake::IntakeChannel, Vec<u8>)>>;
     /// Turns a waiting contact into what it is, in one transaction with its
     /// outcome: ignored (mail no program should answer), the client's reply
-    /// on the ticket our Message-ID names, or a new ticket for the client whose
-    /// e-mail it came from (acknowledged by e-mail when `acknowledge`). A
-    /// contact no client matches is set aside as failed with what to do.
-    /// One already processed (by another instance) is left as it is.
+    /// on the ticket our Message-ID (or, from the client, the protocol in the
+    /// subject) names, or a new ticket for the client it came from (by
+    /// e-mail, phone, then CPF/CNPJ), routed by the setup's rules and
+    /// acknowledged by e-mail when `acknowledge`. Past the sender's hourly
+    /// limit it joins their latest ticket. A contact no client matches waits
+    /// as unmatched, saying what was tried. One already processed (by another
+    /// instance) is left as it is.
     async fn process_delivery(
         &self,
         id: crate::ids::DeliveryId,
@@ -410,6 +417,6 @@ pub trait Intake: Send + Sync {
     ) -> DomainResult<crate::intake::Delivery>;
     /// Sets a waiting contact aside as failed, saying why.
     async fn fail_delivery(&self, id: crate::ids::DeliveryId, reason: &str) -> DomainResult<()>;
-    /// Puts a failed contact back to be processed again; whether it was failed.
+    /// Puts a failed or unmatched contact back to be processed again; whether it was.
     async fn retry_delivery(&self, id: crate::ids::DeliveryId) -> DomainResult<bool>;
 }

@@ -68,9 +68,9 @@ pub(crate) fn insert_clients<'a>(dialect: Dialect, clients: impl IntoIterator<It
     insert
 }
 
-/// Writes again, inside the client's write, the indexed addresses of the
-/// clients with these codes, as their registrations now list them.
-pub(crate) async fn refresh_emails(
+/// Rewrites the indexed e-mails and phones (`client_emails`,
+/// `client_phones`) of the clients with these codes from their registrations.
+pub(crate) async fn refresh_contacts(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     dialect: Dialect,
     codes: &[&str],
@@ -78,7 +78,7 @@ pub(crate) async fn refresh_emails(
     if codes.is_empty() {
         return Ok(());
     }
-    let mut select = Statement::new(dialect, "SELECT id, emails FROM clients WHERE code IN (");
+    let mut select = Statement::new(dialect, "SELECT id, emails, phones FROM clients WHERE code IN (");
     for (i, code) in codes.iter().enumerate() {
         if i > 0 {
             select.push(", ");
@@ -86,31 +86,42 @@ pub(crate) async fn refresh_emails(
         select.bind((*code).to_owned());
     }
     select.push(")");
-    let rows: Vec<(i64, String)> = select.query_as()?.fetch_all(&mut **tx).await.map_err(backend)?;
+    let rows: Vec<(i64, String, String)> = select.query_as()?.fetch_all(&mut **tx).await.map_err(backend)?;
     if rows.is_empty() {
         return Ok(());
     }
-    let mut delete = Statement::new(dialect, "DELETE FROM client_emails WHERE client_id IN (");
-    for (i, (id, _)) in rows.iter().enumerate() {
-        if i > 0 {
-            delete.push(", ");
+    for (table, column, pick) in [
+        (
+            "client_emails",
+            "email",
+            (|r: &(i64, String, String)| r.1.to_lowercase()) as fn(&(i64, String, String)) -> String,
+        ),
+        ("client_phones", "phone", |r: &(i64, String, String)| r.2.clone()),
+    ] {
+        let mut delete = Statement::new(dialect, format!("DELETE FROM {table} WHERE client_id IN ("));
+        for (i, (id, _, _)) in rows.iter().enumerate() {
+            if i > 0 {
+                delete.push(", ");
+            }
+            delete.bind(*id);
         }
-        delete.bind(*id);
+        delete.push(")");
+        delete.query()?.execute(&mut **tx).await.map_err(backend)?;
+        let mut pairs: Vec<(String, i64)> = rows
+            .iter()
+            .flat_map(|row| pick(row).split_whitespace().map(|v| (v.to_owned(), row.0)).collect::<Vec<_>>())
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        if pairs.is_empty() {
+            continue;
+        }
+        let mut insert = Statement::new(dialect, format!("INSERT INTO {table} ({column}, client_id) VALUES "));
+        insert.groups(&pairs, |row, (value, id)| {
+            row.bind(value.clone()).bind(*id);
+        });
+        insert.query()?.execute(&mut **tx).await.map_err(backend)?;
     }
-    delete.push(")");
-    delete.query()?.execute(&mut **tx).await.map_err(backend)?;
-    let mut pairs: Vec<(String, i64)> =
-        rows.iter().flat_map(|(id, emails)| emails.split_whitespace().map(move |e| (e.to_lowercase(), *id))).collect();
-    pairs.sort();
-    pairs.dedup();
-    if pairs.is_empty() {
-        return Ok(());
-    }
-    let mut insert = Statement::new(dialect, "INSERT INTO client_emails (email, client_id) VALUES ");
-    insert.groups(&pairs, |row, (email, id)| {
-        row.bind(email.clone()).bind(*id);
-    });
-    insert.query()?.execute(&mut **tx).await.map_err(backend)?;
     Ok(())
 }
 
@@ -348,7 +359,7 @@ impl Clients for Db {
             }
             other => other,
         })?;
-        refresh_emails(&mut tx, self.dialect, &[client.code.as_str()]).await?;
+        refresh_contacts(&mut tx, self.dialect, &[client.code.as_str()]).await?;
         tx.commit().await.map_err(backend)?;
         self.client(actor, ClientId(id)).await
     }

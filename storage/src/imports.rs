@@ -16,7 +16,7 @@ use balcao_domain::text::search_key;
 use balcao_domain::{DomainError, DomainResult, ResellerId};
 use sqlx::Any;
 
-use crate::clients::{CLIENT_FIELDS, fingerprint, insert_clients, push_client_fields, refresh_emails, without_nul};
+use crate::clients::{CLIENT_FIELDS, fingerprint, insert_clients, push_client_fields, refresh_contacts, without_nul};
 use crate::sql::Statement;
 use crate::{Db, Dialect, backend, date_text, now_text};
 
@@ -122,7 +122,7 @@ impl Db {
         if !inserts.is_empty() {
             insert_clients(self.dialect, inserts).query()?.execute(&mut *tx).await.map_err(backend)?;
         }
-        refresh_emails(&mut tx, self.dialect, &written).await?;
+        refresh_contacts(&mut tx, self.dialect, &written).await?;
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }

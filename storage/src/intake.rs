@@ -3,16 +3,19 @@
 //! same transaction as the ticket it opened or joined.
 
 use async_trait::async_trait;
+use balcao_domain::client::Client;
 use balcao_domain::intake::{
-    Contact, Delivery, IntakeChannel, IntakeSetup, IntakeStatus, NewDelivery, Stored, automatic_reason, new_text,
-    our_ticket, problem_of,
+    Contact, Delivery, IntakeChannel, IntakeSetup, IntakeStatus, NewDelivery, Route, RouteTo, Stored, automatic_reason,
+    new_text, our_ticket, problem_of, protocols_in,
 };
 use balcao_domain::notify::NotificationKind;
 use balcao_domain::ports::{Clients, Intake};
 use balcao_domain::staff::{Actor, System};
 use balcao_domain::ticket::{Assignee, NewTicket};
 use balcao_domain::workflow::{self, Command};
-use balcao_domain::{ChannelId, ClientId, DeliveryId, DomainError, DomainResult, RoleId, TicketId, TicketTypeId};
+use balcao_domain::{
+    ChannelId, ClientId, DeliveryId, DomainError, DomainResult, RoleId, StaffId, TicketId, TicketTypeId,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::clients::without_nul;
@@ -62,8 +65,8 @@ impl Intake for Db {
         // One statement: of two deliveries of the same contact racing, one
         // inserts and the other finds it, whatever the store.
         let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO intake_deliveries (dedup_key, channel, received_at, raw, sender, subject, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending') ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+            "INSERT INTO intake_deliveries (dedup_key, channel, received_at, raw, sender, subject, status, reason, \
+             processed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
         )
         .bind(without_nul(&new.key))
         .bind(new.channel.as_str())
@@ -71,6 +74,9 @@ impl Intake for Db {
         .bind(new.raw.clone())
         .bind(without_nul(&new.sender))
         .bind(without_nul(&new.subject))
+        .bind(if new.rejected.is_some() { IntakeStatus::Failed } else { IntakeStatus::Pending }.as_str())
+        .bind(new.rejected.as_deref().map(without_nul).unwrap_or_default())
+        .bind(new.rejected.as_ref().map(|_| instant_text(now)))
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
@@ -86,7 +92,7 @@ impl Intake for Db {
     }
 
     async fn deliveries(&self, failed_only: bool, limit: i64) -> DomainResult<Vec<Delivery>> {
-        let filter = if failed_only { "WHERE d.status = 'failed' " } else { "" };
+        let filter = if failed_only { "WHERE d.status IN ('failed', 'unmatched') " } else { "" };
         let rows: Vec<Row> =
             sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} {filter}ORDER BY d.id DESC LIMIT $1")))
                 .bind(limit)
@@ -96,14 +102,18 @@ impl Intake for Db {
         Ok(rows.into_iter().map(Delivery::from).collect())
     }
 
-    async fn pending_deliveries(&self, limit: i64) -> DomainResult<Vec<(DeliveryId, Vec<u8>)>> {
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT id, raw FROM intake_deliveries WHERE status = 'pending' ORDER BY id LIMIT $1")
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
-        Ok(rows.into_iter().map(|(id, raw)| (DeliveryId(id), raw)).collect())
+    async fn pending_deliveries(&self, limit: i64) -> DomainResult<Vec<(DeliveryId, IntakeChannel, Vec<u8>)>> {
+        let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, channel, raw FROM intake_deliveries WHERE status = 'pending' ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, channel, raw)| (DeliveryId(id), IntakeChannel::from_stored(&channel), raw))
+            .collect())
     }
 
     async fn process_delivery(
@@ -115,88 +125,112 @@ impl Intake for Db {
     ) -> DomainResult<Delivery> {
         let intake = Actor::system(System::Intake);
         let contact = &storable(contact);
-        // Read before the write transaction, which on SQLite holds the only writer's connection.
-        let client = match (automatic_reason(contact), our_ticket(&contact.references)) {
-            (None, None) => Some(match self.client_by_email(&contact.from_address).await? {
+        // Reads before the write transaction, which on SQLite holds the only writer's connection.
+        let automatic = automatic_reason(contact);
+        let ours = our_ticket(&contact.references).filter(|_| automatic.is_none());
+        let client = match (automatic, ours) {
+            (None, None) => Some(match self.client_of(contact, setup).await? {
                 Ok(id) => Ok(Clients::client(self, &intake, ClientId(id)).await?),
                 Err(reason) => Err(reason),
             }),
             _ => None,
         };
+        let route = setup.route(contact);
         let mut tx = self.begin_write().await?;
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
-        let status: Option<(String,)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT status FROM intake_deliveries WHERE id = $1{lock}")))
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        let (status,) = status.ok_or(DomainError::NotFound("contato recebido"))?;
+        let row: Option<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT status, sender FROM intake_deliveries WHERE id = $1{lock}"
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let (status, sender) = row.ok_or(DomainError::NotFound("contato recebido"))?;
         if IntakeStatus::from_stored(&status) != IntakeStatus::Pending {
             drop(tx);
             return self.delivery(id).await;
         }
-        let mut outcome = (IntakeStatus::Failed, String::new(), None);
-        if let Some(reason) = automatic_reason(contact) {
-            outcome = (IntakeStatus::Ignored, reason.to_owned(), None);
-        } else if let Some(ticket) = our_ticket(&contact.references) {
+        let mut outcome =
+            Outcome { status: IntakeStatus::Failed, reason: String::new(), ticket: None, acknowledged: false };
+        if let Some(reason) = automatic {
+            outcome = Outcome { status: IntakeStatus::Ignored, reason: reason.to_owned(), ..outcome };
+        } else if let Some(ticket) = ours {
             // A reply to one of our e-mails: the client's answer joins that ticket.
-            let row = self.lock_ticket(&mut tx, &intake, ticket).await?;
-            let change = workflow::decide(&row.state(), Command::ClientWrote(new_text(&contact.text)), &intake)?;
-            self.write_change(&mut tx, &intake, ticket, &row, &change).await?;
-            outcome = (IntakeStatus::Reply, String::new(), Some(ticket.0));
+            self.client_wrote(&mut tx, &intake, ticket, contact).await?;
+            outcome = Outcome { status: IntakeStatus::Reply, ticket: Some(ticket.0), ..outcome };
         } else if let Some(found) = client {
             match found {
-                Err(reason) => outcome.1 = reason,
+                Err(reason) => outcome = Outcome { status: IntakeStatus::Unmatched, reason, ..outcome },
                 Ok(client) => {
-                    let new = NewTicket {
-                        client_id: client.id,
-                        subscription_id: None,
-                        routing_point_id: None,
-                        contact_name: if contact.from_name.trim().is_empty() {
-                            client.name.clone()
-                        } else {
-                            contact.from_name.trim().to_owned()
-                        },
-                        problem: problem_of(contact),
-                        channel_id: ChannelId(
-                            self.named(&mut tx, "contact_channels", "E-mail", "tipo de contato").await?,
-                        ),
-                        ticket_type_id: TicketTypeId(
-                            self.named(&mut tx, "ticket_types", &setup.ticket_type, "tipo de atendimento").await?,
-                        ),
-                        assignee: Assignee::Role(RoleId(self.named(&mut tx, "roles", &setup.role, "cargo").await?)),
-                        checks: String::new(),
-                        resolution: None,
-                        work_order: None,
+                    let since = instant_text(Utc::now() - chrono::Duration::hours(1));
+                    let (opened, latest): (i64, Option<i64>) = sqlx::query_as(
+                        "SELECT COUNT(*), MAX(ticket_id) FROM intake_deliveries \
+                         WHERE sender = $1 AND status = 'ticket' AND processed_at >= $2",
+                    )
+                    .bind(&sender)
+                    .bind(&since)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let thread = match self.protocol_thread(&mut tx, contact, client.id).await? {
+                        Some(t) => Some((t, String::new())),
+                        None if !sender.is_empty() && opened >= i64::from(setup.max_new_per_hour) => latest.map(|t| {
+                            let why = format!(
+                                "limite de {} atendimentos novos por hora deste remetente: juntou-se ao último",
+                                setup.max_new_per_hour
+                            );
+                            (TicketId(t), why)
+                        }),
+                        None => None,
                     };
-                    let ticket =
-                        self.open_in(&mut tx, &intake, &new, &client, today, Some(&contact.from_address)).await?;
-                    if setup.acknowledge && self.channels.email {
-                        let about = About {
-                            ticket,
-                            client: client.id.0,
-                            reseller: client.reseller_id.0,
-                            client_email: Some(contact.from_address.clone()),
-                            work_order: None,
-                        };
-                        let event = format!("ticket:{ticket}:received");
-                        enqueue_client_mail(&mut tx, self.channels, &about, NotificationKind::ContactReceived, &event)
+                    if let Some((ticket, reason)) = thread {
+                        self.client_wrote(&mut tx, &intake, ticket, contact).await?;
+                        outcome = Outcome { status: IntakeStatus::Reply, reason, ticket: Some(ticket.0), ..outcome };
+                    } else {
+                        let (ticket, note) =
+                            self.open_from(&mut tx, &intake, contact, &client, setup, &route, today).await?;
+                        let address = contact.from_address.as_str();
+                        let acknowledge = setup.acknowledge
+                            && self.channels.email
+                            && !address.is_empty()
+                            && !self.acknowledged_lately(&mut tx, &sender, setup.ack_every_minutes).await?;
+                        if acknowledge {
+                            let about = About {
+                                ticket,
+                                client: client.id.0,
+                                reseller: client.reseller_id.0,
+                                client_email: Some(address.to_owned()),
+                                work_order: None,
+                            };
+                            let event = format!("ticket:{ticket}:received");
+                            enqueue_client_mail(
+                                &mut tx,
+                                self.channels,
+                                &about,
+                                NotificationKind::ContactReceived,
+                                &event,
+                            )
                             .await?;
+                        }
+                        outcome = Outcome {
+                            status: IntakeStatus::Ticket,
+                            reason: note,
+                            ticket: Some(ticket),
+                            acknowledged: acknowledge,
+                        };
                     }
-                    outcome = (IntakeStatus::Ticket, String::new(), Some(ticket));
                 }
             }
         }
-        let (status, reason, ticket) = outcome;
         sqlx::query(
             "UPDATE intake_deliveries SET status = $1, reason = $2, ticket_id = $3, attempts = attempts + 1, \
-             processed_at = $4 WHERE id = $5",
+             processed_at = $4, acknowledged = $5 WHERE id = $6",
         )
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(ticket)
+        .bind(outcome.status.as_str())
+        .bind(outcome.reason)
+        .bind(outcome.ticket)
         .bind(now_text())
+        .bind(i64::from(outcome.acknowledged))
         .bind(id.0)
         .execute(&mut *tx)
         .await
@@ -221,7 +255,8 @@ impl Intake for Db {
 
     async fn retry_delivery(&self, id: DeliveryId) -> DomainResult<bool> {
         let done = sqlx::query(
-            "UPDATE intake_deliveries SET status = 'pending', reason = '' WHERE id = $1 AND status = 'failed'",
+            "UPDATE intake_deliveries SET status = 'pending', reason = '' WHERE id = $1 \
+             AND status IN ('failed', 'unmatched')",
         )
         .bind(id.0)
         .execute(&self.pool)
@@ -229,6 +264,14 @@ impl Intake for Db {
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// What processing made of a contact.
+struct Outcome {
+    status: IntakeStatus,
+    reason: String,
+    ticket: Option<i64>,
+    acknowledged: bool,
 }
 
 /// The contact as the store can keep it: PostgreSQL refuses NUL in text, and
@@ -240,30 +283,202 @@ fn storable(c: &Contact) -> Contact {
         subject: without_nul(&c.subject),
         text: without_nul(&c.text),
         references: c.references.iter().map(|r| without_nul(r)).collect(),
-        marks: c.marks.clone(),
+        topic: without_nul(&c.topic),
+        ..c.clone()
     }
 }
 
 impl Db {
-    /// The one client in any reseller whose registration lists `address`
-    /// (through the indexed `client_emails`); `Err(reason)` when none does or several do.
-    async fn client_by_email(&self, address: &str) -> DomainResult<Result<i64, String>> {
-        let matched: Vec<(i64,)> =
-            sqlx::query_as("SELECT client_id FROM client_emails WHERE email = $1 ORDER BY client_id LIMIT 10")
-                .bind(address.trim().to_lowercase())
-                .fetch_all(&self.pool)
+    /// How many active staff members are called `name`: a routing rule names
+    /// its user by name, so it must name exactly one.
+    pub async fn active_staff_named(&self, name: &str) -> DomainResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM staff WHERE name = $1 AND active = 1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n)
+    }
+
+    /// The one client the contact comes from: by its e-mail, else its phone,
+    /// else the CPF/CNPJ it gives, among the clients of the reseller its
+    /// receiving address belongs to (when configured), else of any;
+    /// `Err(reason)` when none does or several do.
+    async fn client_of(&self, c: &Contact, setup: &IntakeSetup) -> DomainResult<Result<i64, String>> {
+        let reseller = match setup.reseller_of(c) {
+            Some(name) => {
+                let found: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM resellers WHERE name = $1 ORDER BY id LIMIT 1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                Some(found.map(|(id,)| id).ok_or(DomainError::NotFound("revenda"))?)
+            }
+            None => None,
+        };
+        let within = if reseller.is_some() { " AND c.reseller_id = $2" } else { "" };
+        let document = c.document();
+        let ways = [
+            (
+                "e-mail",
+                "client_emails k JOIN clients c ON c.id = k.client_id WHERE k.email = $1",
+                c.from_address.trim().to_lowercase(),
+            ),
+            ("telefone", "client_phones k JOIN clients c ON c.id = k.client_id WHERE k.phone = $1", c.phone.clone()),
+            (
+                "CPF/CNPJ",
+                "clients c WHERE c.document = $1",
+                document.map(|d| d.digits().to_owned()).unwrap_or_default(),
+            ),
+        ];
+        let mut tried = Vec::new();
+        for (what, from, value) in ways {
+            if value.is_empty() {
+                continue;
+            }
+            let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+                "SELECT DISTINCT c.id FROM {from}{within} ORDER BY c.id LIMIT 10"
+            )))
+            .bind(value);
+            if let Some(r) = reseller {
+                q = q.bind(r);
+            }
+            let matched = q.fetch_all(&self.pool).await.map_err(backend)?;
+            match matched.as_slice() {
+                [(one,)] => return Ok(Ok(*one)),
+                [] => tried.push(what),
+                _ => {
+                    return Ok(Err(format!(
+                        "{} clientes têm este {what} no cadastro; deixe-o em um só e rode balcao intake retry",
+                        matched.len()
+                    )));
+                }
+            }
+        }
+        Ok(Err(if tried.is_empty() {
+            "o contato não traz e-mail, telefone nem CPF/CNPJ de cliente".to_owned()
+        } else {
+            format!(
+                "nenhum cliente tem este {} no cadastro; inclua-o no cliente e rode balcao intake retry",
+                tried.join(" nem este ")
+            )
+        }))
+    }
+
+    /// The client's answer joins `ticket`, by the domain's rules.
+    async fn client_wrote(&self, tx: &mut Tx, actor: &Actor, ticket: TicketId, c: &Contact) -> DomainResult<()> {
+        let row = self.lock_ticket(tx, actor, ticket).await?;
+        let text = if c.channel.is_email() { new_text(&c.text) } else { c.text.trim().to_owned() };
+        let change = workflow::decide(&row.state(), Command::ClientWrote(text), actor)?;
+        self.write_change(tx, actor, ticket, &row, &change).await
+    }
+
+    /// The ticket of `client` whose protocol the subject names, if any: a
+    /// client who writes "Protocolo 20261205-0003" in a new e-mail joins it.
+    async fn protocol_thread(&self, tx: &mut Tx, c: &Contact, client: ClientId) -> DomainResult<Option<TicketId>> {
+        for protocol in protocols_in(&c.subject) {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM tickets WHERE protocol = $1 AND client_id = $2")
+                .bind(protocol)
+                .bind(client.0)
+                .fetch_optional(&mut **tx)
                 .await
                 .map_err(backend)?;
-        Ok(match matched.as_slice() {
-            [(one,)] => Ok(*one),
-            [] => {
-                Err("nenhum cliente tem este e-mail no cadastro; inclua-o no cliente e rode balcao intake retry".into())
+            if let Some((id,)) = found {
+                return Ok(Some(TicketId(id)));
             }
-            _ => Err(format!(
-                "{} clientes têm este e-mail no cadastro; deixe-o em um só e rode balcao intake retry",
-                matched.len()
-            )),
-        })
+        }
+        Ok(None)
+    }
+
+    /// Whether this sender got an acknowledgement in the last `minutes`.
+    async fn acknowledged_lately(&self, tx: &mut Tx, sender: &str, minutes: u32) -> DomainResult<bool> {
+        let since = instant_text(Utc::now() - chrono::Duration::minutes(i64::from(minutes)));
+        let found: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM intake_deliveries WHERE sender = $1 AND acknowledged = 1 AND processed_at >= $2 LIMIT 1",
+        )
+        .bind(sender)
+        .bind(since)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+        Ok(found.is_some())
+    }
+
+    /// Opens the contact's ticket as routed; when the routed user does not
+    /// serve the client's reseller, for the default role instead, saying so.
+    #[allow(clippy::too_many_arguments)]
+    async fn open_from(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        c: &Contact,
+        client: &Client,
+        setup: &IntakeSetup,
+        route: &Route,
+        today: NaiveDate,
+    ) -> DomainResult<(i64, String)> {
+        let assignee = match &route.assignee {
+            RouteTo::Role(name) => Assignee::Role(RoleId(self.named(tx, "roles", name, "cargo").await?)),
+            RouteTo::User(name) => {
+                let found: Option<(i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT id, reseller_id FROM staff WHERE name = $1 AND active = 1 ORDER BY id LIMIT 1",
+                )
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend)?;
+                match found {
+                    Some((id, None)) => Assignee::User(StaffId(id)),
+                    Some((id, Some(r))) if r == client.reseller_id.0 => Assignee::User(StaffId(id)),
+                    _ => {
+                        let role = RoleId(self.named(tx, "roles", &setup.role, "cargo").await?);
+                        let note =
+                            format!("{} não atende a revenda do cliente: foi para o cargo padrão", route.assignee);
+                        return self
+                            .open_as(tx, actor, c, client, Assignee::Role(role), &route.ticket_type, today)
+                            .await
+                            .map(|t| (t, note));
+                    }
+                }
+            }
+        };
+        let ticket = self.open_as(tx, actor, c, client, assignee, &route.ticket_type, today).await?;
+        Ok((ticket, String::new()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn open_as(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        c: &Contact,
+        client: &Client,
+        assignee: Assignee,
+        ticket_type: &str,
+        today: NaiveDate,
+    ) -> DomainResult<i64> {
+        let new = NewTicket {
+            client_id: client.id,
+            subscription_id: None,
+            routing_point_id: None,
+            contact_name: if c.from_name.trim().is_empty() {
+                client.name.clone()
+            } else {
+                c.from_name.trim().to_owned()
+            },
+            problem: problem_of(c),
+            channel_id: ChannelId(
+                self.named(tx, "contact_channels", c.channel.contact_type(), "tipo de contato").await?,
+            ),
+            ticket_type_id: TicketTypeId(self.named(tx, "ticket_types", ticket_type, "tipo de atendimento").await?),
+            assignee,
+            checks: String::new(),
+            resolution: None,
+            work_order: None,
+        };
+        let email = Some(c.from_address.as_str()).filter(|a| !a.is_empty());
+        self.open_in(tx, actor, &new, client, today, email).await
     }
 
     /// The id of a catalog entry by its name.

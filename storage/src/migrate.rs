@@ -88,6 +88,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0011_client_emails.sql"),
         postgres: include_str!("../../migrations/postgres/0011_client_emails.sql"),
     },
+    Migration {
+        version: 12,
+        name: "intake_routing",
+        sqlite: include_str!("../../migrations/sqlite/0012_intake_routing.sql"),
+        postgres: include_str!("../../migrations/postgres/0012_intake_routing.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -42,11 +42,10 @@ async fn a_client_s_addresses_follow_the_registration(db: &Db) {
 fn email(from: &str, marks: &[(&str, &str)]) -> Contact {
     Contact {
         from_address: from.into(),
-        from_name: String::new(),
         subject: "Sem conexão".into(),
         text: "Caiu de novo.".into(),
-        references: Vec::new(),
         marks: marks.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        ..Contact::default()
     }
 }
 
@@ -57,6 +56,7 @@ async fn store(db: &Db, key: &str) -> DeliveryId {
         raw: b"From: x\r\n\r\ny".to_vec(),
         sender: String::new(),
         subject: String::new(),
+        rejected: None,
     };
     match db.store_delivery(&new, chrono::Utc::now()).await.unwrap() {
         Stored::New(id) => id,
@@ -64,11 +64,28 @@ async fn store(db: &Db, key: &str) -> DeliveryId {
     }
 }
 
+/// Stores `contact` as the webhook would, its sender being its address or phone, and processes it.
+async fn take(db: &Db, key: &str, contact: &Contact, setup: &IntakeSetup) -> balcao_domain::intake::Delivery {
+    let sender = if contact.from_address.is_empty() { contact.phone.clone() } else { contact.from_address.clone() };
+    let new = NewDelivery {
+        key: key.into(),
+        channel: contact.channel,
+        raw: b"From: x\r\n\r\ny".to_vec(),
+        sender,
+        subject: contact.subject.clone(),
+        rejected: None,
+    };
+    let Stored::New(id) = db.store_delivery(&new, chrono::Utc::now()).await.unwrap() else {
+        panic!("{key} stored before")
+    };
+    db.process_delivery(id, contact, setup, day(2026, 12, 5)).await.unwrap()
+}
+
 async fn a_stored_e_mail_is_processed_once_into_its_outcome(db: &Db) {
     let a = desk(db, "Revenda A").await;
     let b = desk(db, "Revenda B").await;
     db.import_clients(&[(2, with_emails(a.reseller.id, "1001", &["maria@cliente.test"]))]).await.unwrap();
-    let setup = IntakeSetup { role: "Suporte N1".into(), ticket_type: "Outros".into(), acknowledge: true };
+    let setup = IntakeSetup::new("Suporte N1", "Outros");
     let today = day(2026, 12, 4);
 
     let id = store(db, "k1").await;
@@ -100,16 +117,140 @@ async fn a_stored_e_mail_is_processed_once_into_its_outcome(db: &Db) {
     assert_eq!(d.unwrap().status, IntakeStatus::Ignored);
     let stranger = store(db, "k3").await;
     let d = db.process_delivery(stranger, &email("quem@x.test", &[]), &setup, today).await.unwrap();
-    assert_eq!((d.status, d.ticket), (IntakeStatus::Failed, None));
-    assert_eq!(db.deliveries(true, 10).await.unwrap().len(), 1, "listed among the failed");
+    assert_eq!((d.status, d.ticket), (IntakeStatus::Unmatched, None));
+    assert!(d.reason.contains("nenhum cliente tem este e-mail"), "{}", d.reason);
+    assert_eq!(db.deliveries(true, 10).await.unwrap().len(), 1, "listed among those that need a person");
     assert!(db.retry_delivery(stranger).await.unwrap());
     let waiting = db.pending_deliveries(10).await.unwrap();
-    assert!(!db.retry_delivery(stranger).await.unwrap(), "only a failed one goes back");
-    assert_eq!(waiting.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [stranger]);
+    assert!(!db.retry_delivery(stranger).await.unwrap(), "only a failed or unmatched one goes back");
+    assert_eq!(waiting.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(), [stranger]);
     assert_eq!(db.client_tickets(&Actor::admin(), maria).await.unwrap().len(), 2);
+}
+
+async fn outbox_to(db: &Db, address: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE address = $1 AND kind = 'contact_received'")
+        .bind(address)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    n
+}
+
+async fn a_contact_finds_its_client_and_its_way_by_the_rules(db: &Db) {
+    use balcao_domain::intake::{RouteTo, Rule};
+    use balcao_domain::ticket::Assignee;
+    let db = &db.clone().with_channels(balcao_storage::Channels { telegram: false, email: true });
+    let a = desk(db, "Revenda A").await;
+    let b = desk(db, "Revenda B").await;
+    let financeiro = hire(db, "Fernanda Financeiro", Some("Revenda A"), &["Financeiro"], None).await;
+    let mut joana = person(a.reseller.id, "Joana Prado");
+    joana.code = "2001".into();
+    joana.phones = vec![balcao_domain::phone::Phone::parse("(11) 98765-4321").unwrap()];
+    joana.document = Some(document("529.982.247-25"));
+    joana.emails = vec!["joana@cliente.test".into()];
+    let mut homonym = person(b.reseller.id, "Joana Prado");
+    homonym.code = "3001".into();
+    homonym.emails = vec!["joana@cliente.test".into()];
+    db.import_clients(&[(2, joana), (3, homonym)]).await.unwrap();
+    let joana = db.client_by_code(&Actor::admin(), "2001").await.unwrap().id;
+    let mut setup = IntakeSetup::new("Suporte N1", "Outros");
+    setup.max_new_per_hour = 2;
+
+    // Two clients share the address: no guess, it waits for a person, saying why.
+    let d = take(db, "m1", &email("joana@cliente.test", &[]), &setup).await;
+    assert_eq!(d.status, IntakeStatus::Unmatched);
+    assert!(d.reason.starts_with("2 clientes têm este e-mail"), "{}", d.reason);
+    // Sent to the mailbox of Revenda A: only its clients count.
+    setup.mailboxes = vec![("contato@revenda-a.test".into(), "Revenda A".into())];
+    let mut to_a = email("joana@cliente.test", &[]);
+    to_a.to = vec!["contato@revenda-a.test".into()];
+    let first = take(db, "m2", &to_a, &setup).await;
+    assert_eq!(first.status, IntakeStatus::Ticket);
+    assert_eq!(db.ticket(&a.actor, first.ticket.unwrap()).await.unwrap().ticket.client_id, joana);
+    assert_eq!(outbox_to(db, "joana@cliente.test").await, 1, "acknowledged");
+
+    // A form with only a phone, then only a CPF in the text: the same client.
+    let by_phone = Contact {
+        channel: IntakeChannel::Form,
+        phone: "11987654321".into(),
+        subject: "Contato pelo site".into(),
+        text: "Quero mudar de plano.".into(),
+        ..Contact::default()
+    };
+    let d = take(db, "f1", &by_phone, &setup).await;
+    assert_eq!(d.status, IntakeStatus::Ticket);
+    let opened = db.ticket(&a.actor, d.ticket.unwrap()).await.unwrap().ticket;
+    assert_eq!((opened.client_id, opened.channel.name.as_str()), (joana, "Formulário"));
+    let by_document = Contact {
+        from_address: "outro-endereco@cliente.test".into(),
+        subject: "Meu CPF é 529.982.247-25".into(),
+        text: "Sem sinal.".into(),
+        ..Contact::default()
+    };
+    setup.rules = vec![
+        Rule {
+            name: "financeiro".into(),
+            to: Vec::new(),
+            words: vec!["boleto".into()],
+            topics: Vec::new(),
+            assignee: RouteTo::User("Fernanda Financeiro".into()),
+            ticket_type: None,
+        },
+        Rule {
+            name: "resto".into(),
+            to: Vec::new(),
+            words: Vec::new(),
+            topics: Vec::new(),
+            assignee: RouteTo::Role("Suporte N2".into()),
+            ticket_type: None,
+        },
+    ];
+    let d = take(db, "m3", &by_document, &setup).await;
+    let opened = db.ticket(&a.actor, d.ticket.unwrap()).await.unwrap().ticket;
+    assert_eq!(opened.client_id, joana);
+    assert_eq!(opened.assignee, Assignee::Role(role_id(db, "Suporte N2").await), "the catch-all rule");
+    assert_eq!(outbox_to(db, "outro-endereco@cliente.test").await, 1);
+
+    // The protocol in the subject joins that ticket, from the client only.
+    let mut follow = email("joana@cliente.test", &[]);
+    follow.to = vec!["contato@revenda-a.test".into()];
+    follow.subject =
+        format!("Re: protocolo {}", db.ticket(&a.actor, first.ticket.unwrap()).await.unwrap().ticket.protocol);
+    let d = take(db, "m4", &follow, &setup).await;
+    assert_eq!((d.status, d.ticket), (IntakeStatus::Reply, first.ticket));
+    let mut stranger = email("quem@x.test", &[]);
+    stranger.subject = follow.subject.clone();
+    let d = take(db, "m5", &stranger, &setup).await;
+    assert_eq!(d.status, IntakeStatus::Unmatched, "a stranger naming a protocol joins nothing");
+
+    // Words route to a user; past the hourly limit a sender joins their latest ticket, unacknowledged.
+    let mut boleto = to_a.clone();
+    boleto.subject = "Segunda via do boleto".into();
+    let second = take(db, "m6", &boleto, &setup).await;
+    assert_eq!(second.status, IntakeStatus::Ticket);
+    let opened = db.ticket(&a.actor, second.ticket.unwrap()).await.unwrap().ticket;
+    assert_eq!(opened.assignee, Assignee::User(financeiro.id));
+    assert_eq!(outbox_to(db, "joana@cliente.test").await, 1, "one acknowledgement per ack_every_minutes");
+    let third = take(db, "m7", &to_a, &setup).await;
+    assert_eq!((third.status, third.ticket), (IntakeStatus::Reply, second.ticket));
+    assert!(third.reason.contains("limite de 2"), "{}", third.reason);
+    assert_eq!(db.client_tickets(&Actor::admin(), joana).await.unwrap().len(), 4);
+
+    // The routed user does not serve the client's reseller: the default role gets it, and the list says so.
+    let mut b_client = person(b.reseller.id, "Bruno");
+    b_client.code = "3002".into();
+    b_client.emails = vec!["bruno@b.test".into()];
+    db.import_clients(&[(2, b_client)]).await.unwrap();
+    let mut from_b = email("bruno@b.test", &[]);
+    from_b.text = "Cadê meu boleto?".into();
+    let d = take(db, "m8", &from_b, &setup).await;
+    let opened = db.ticket(&b.actor, d.ticket.unwrap()).await.unwrap().ticket;
+    assert_eq!(opened.assignee, Assignee::Role(role_id(db, "Suporte N1").await));
+    assert!(d.reason.contains("não atende a revenda"), "{}", d.reason);
 }
 
 common::contract_tests!(
     a_client_s_addresses_follow_the_registration,
     a_stored_e_mail_is_processed_once_into_its_outcome,
+    a_contact_finds_its_client_and_its_way_by_the_rules,
 );

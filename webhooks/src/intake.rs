@@ -12,7 +12,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use balcao_domain::intake::{Contact, IntakeChannel, IntakeSetup, NewDelivery, Stored, delivery_key, hex, hmac_sha256};
+use balcao_domain::intake::{
+    Contact, FormContact, IntakeChannel, IntakeSetup, NewDelivery, Stored, delivery_key, hex, hmac_sha256,
+};
 use balcao_domain::ports::Intake;
 use balcao_domain::{DomainError, DomainResult};
 use chrono::NaiveDate;
@@ -20,16 +22,19 @@ use mail_parser::MimeHeaders;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use crate::form::{FormRules, RateLimiter};
+use crate::providers::SeenTokens;
 use crate::{LogThrottle, Service, error, text};
 
 /// The path of the raw e-mail door.
 pub const EMAIL_RAW_PATH: &str = "/webhooks/email/raw";
 
 /// What intake's doors need: the accepted secrets (two during a rotation),
-/// the inbox, and whom to wake once a contact is stored.
+/// the inbox, whom to wake once a contact is stored, and each door's rules.
 #[derive(Clone)]
 pub struct IntakeDoors {
-    /// Secrets a signature may be made with; empty ones are never accepted.
+    /// Secrets a signature (or a provider's HTTP Basic password) may be made
+    /// with; empty ones are never accepted.
     pub secrets: Vec<String>,
     /// Where contacts are stored.
     pub inbox: Arc<dyn Intake>,
@@ -37,16 +42,108 @@ pub struct IntakeDoors {
     pub refusals: Arc<LogThrottle>,
     /// Wakes the processor.
     pub wake: Arc<tokio::sync::Notify>,
+    /// The browser form's rules.
+    pub form: FormRules,
+    /// Counts browser form posts per IP and per address.
+    pub limiter: Arc<RateLimiter>,
+    /// Mailgun's webhook signing keys (two during a rotation); none: the Mailgun door answers 404.
+    pub mailgun_keys: Vec<String>,
+    /// Mailgun tokens already used, refused when replayed.
+    pub mailgun_tokens: Arc<SeenTokens>,
+}
+
+impl IntakeDoors {
+    /// Doors with these secrets and inbox, no browser origin, no Mailgun key.
+    pub fn new(secrets: Vec<String>, inbox: Arc<dyn Intake>) -> Self {
+        IntakeDoors {
+            secrets,
+            inbox,
+            refusals: Arc::default(),
+            wake: Arc::default(),
+            form: FormRules::default(),
+            limiter: Arc::new(RateLimiter::hourly()),
+            mailgun_keys: Vec::new(),
+            mailgun_tokens: Arc::default(),
+        }
+    }
+
+    /// Stores a contact before any 2xx and wakes the processor; the answer
+    /// for the sender when it cannot be stored (503: try again).
+    pub(crate) async fn keep(&self, new: &NewDelivery) -> Result<Stored, Response> {
+        match self.inbox.store_delivery(new, chrono::Utc::now()).await {
+            Ok(stored) => {
+                if let Stored::New(id) = stored {
+                    tracing::info!(delivery_id = %id, channel = new.channel.as_str(), "contact stored");
+                    if new.rejected.is_none() {
+                        self.wake.notify_one();
+                    }
+                }
+                Ok(stored)
+            }
+            Err(e) => {
+                tracing::error!(cause = ?e, channel = new.channel.as_str(), "a contact could not be stored; the sender will try again");
+                Err(error(StatusCode::SERVICE_UNAVAILABLE, text::EMAIL_NOT_STORED))
+            }
+        }
+    }
+
+    /// Whether `given` is one of the secrets, compared in constant time.
+    pub(crate) fn password_matches(&self, given: &[u8]) -> bool {
+        self.secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .fold(false, |found, s| found | bool::from(s.as_bytes().ct_eq(given)))
+    }
+
+    /// Counts a refused call; logs at most once a minute.
+    pub(crate) fn refused(&self, why: &'static str) {
+        if let Some(refused) = self.refusals.count() {
+            tracing::warn!(refused, why, "intake calls refused");
+        }
+    }
+}
+
+/// The usual answer to a stored contact: 202 when stored now, 200 when it was already.
+pub(crate) fn stored_answer(stored: Stored) -> Response {
+    match stored {
+        Stored::New(id) => (StatusCode::ACCEPTED, Json(json!({ "status": "stored", "id": id.0 }))).into_response(),
+        Stored::Duplicate(id) => (StatusCode::OK, Json(json!({ "status": "duplicate", "id": id.0 }))).into_response(),
+    }
+}
+
+/// Reads a stored contact as processing needs it: a form's JSON, or an e-mail.
+pub fn read_contact(channel: IntakeChannel, raw: &[u8]) -> Option<Contact> {
+    if channel.is_email() {
+        return read_email(raw).map(|c| Contact { channel, ..c });
+    }
+    let form: FormContact = serde_json::from_slice(raw).ok()?;
+    Some(form.checked().ok()?.contact())
 }
 
 /// Reads a raw e-mail into what processing needs: any charset mail-parser
 /// knows, quoted-printable and base64, encoded headers, the text part first
-/// (else text taken from the HTML). `None` when it has no headers at all.
+/// (else text taken from the HTML), the addresses it was sent to, the
+/// attachments' names and sizes. `None` when it has no headers at all.
 pub fn read_email(raw: &[u8]) -> Option<Contact> {
     let message = mail_parser::MessageParser::default().parse(raw)?;
     if message.headers().is_empty() {
         return None;
     }
+    let mut to: Vec<String> = [message.to(), message.cc()]
+        .into_iter()
+        .flatten()
+        .flat_map(|list| list.iter().filter_map(|a| a.address()).map(|a| a.trim().to_lowercase()).collect::<Vec<_>>())
+        .collect();
+    for name in ["Delivered-To", "X-Original-To"] {
+        if let Some(value) = message.header_raw(name) {
+            to.push(value.trim().trim_start_matches('<').trim_end_matches('>').to_lowercase());
+        }
+    }
+    to.dedup();
+    let attachments = message
+        .attachments()
+        .map(|a| (a.attachment_name().unwrap_or("anexo").to_owned(), a.contents().len()))
+        .collect();
     let from = message.from().and_then(|f| f.first());
     let ids = |v: &mail_parser::HeaderValue| -> Vec<String> {
         v.as_text_list().map(|l| l.iter().map(|s| s.trim().to_owned()).collect()).unwrap_or_default()
@@ -67,10 +164,13 @@ pub fn read_email(raw: &[u8]) -> Option<Contact> {
     Some(Contact {
         from_address: from.and_then(|a| a.address()).map(|a| a.trim().to_lowercase()).unwrap_or_default(),
         from_name: from.and_then(|a| a.name()).map(|n| n.trim().to_owned()).unwrap_or_default(),
+        to,
         subject: message.subject().unwrap_or_default().trim().to_owned(),
         text: message.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default(),
         references,
         marks,
+        attachments,
+        ..Contact::default()
     })
 }
 
@@ -89,14 +189,15 @@ pub async fn process_pending(inbox: &dyn Intake, setup: &IntakeSetup, today: Nai
             .pending_deliveries(50 + refused.len() as i64)
             .await?
             .into_iter()
-            .filter(|(id, _)| !refused.contains(id))
+            .filter(|(id, _, _)| !refused.contains(id))
             .collect();
         if batch.is_empty() {
             return last_refusal.map_or(Ok(done), Err);
         }
-        for (id, raw) in batch {
-            let Some(contact) = read_email(&raw) else {
-                inbox.fail_delivery(id, text::UNREADABLE_EMAIL).await?;
+        for (id, channel, raw) in batch {
+            let Some(contact) = read_contact(channel, &raw) else {
+                let why = if channel.is_email() { text::UNREADABLE_EMAIL } else { text::UNREADABLE_FORM };
+                inbox.fail_delivery(id, why).await?;
                 continue;
             };
             match inbox.process_delivery(id, &contact, setup, today).await {
@@ -151,13 +252,19 @@ pub fn signature_matches(secrets: &[String], body: &[u8], given: &[u8]) -> bool 
     })
 }
 
-/// Whether the request says its body is a raw e-mail.
-fn is_rfc822(headers: &HeaderMap) -> bool {
+/// The media type the request declares, lower case, without parameters.
+pub(crate) fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("message/rfc822"))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether the request says its body is a raw e-mail.
+fn is_rfc822(headers: &HeaderMap) -> bool {
+    media_type(headers) == "message/rfc822"
 }
 
 /// `POST /webhooks/email/raw`.
@@ -165,9 +272,7 @@ pub(crate) async fn email_raw(State(state): State<Service>, headers: HeaderMap, 
     let Some(doors) = state.intake else { return error(StatusCode::NOT_FOUND, text::NO_ROUTE) };
     let given = headers.get("x-balcao-signature").map(|v| v.as_bytes()).unwrap_or_default();
     if !signature_matches(&doors.secrets, &body, given) {
-        if let Some(refused) = doors.refusals.count() {
-            tracing::warn!(refused, "intake calls refused: wrong or missing signature");
-        }
+        doors.refused("wrong or missing signature");
         return error(StatusCode::UNAUTHORIZED, text::BAD_SIGNATURE);
     }
     if !is_rfc822(&headers) {
@@ -194,20 +299,11 @@ pub(crate) async fn email_raw(State(state): State<Service>, headers: HeaderMap, 
         raw: body.to_vec(),
         sender,
         subject: message.subject().unwrap_or_default().trim().to_owned(),
+        rejected: None,
     };
-    match doors.inbox.store_delivery(&new, chrono::Utc::now()).await {
-        Ok(Stored::New(id)) => {
-            tracing::info!(delivery_id = %id, "e-mail stored");
-            doors.wake.notify_one();
-            (StatusCode::ACCEPTED, Json(json!({ "status": "stored", "id": id.0 }))).into_response()
-        }
-        Ok(Stored::Duplicate(id)) => {
-            (StatusCode::OK, Json(json!({ "status": "duplicate", "id": id.0 }))).into_response()
-        }
-        Err(e) => {
-            tracing::error!(cause = ?e, "an e-mail could not be stored; the sender will try again");
-            error(StatusCode::SERVICE_UNAVAILABLE, text::EMAIL_NOT_STORED)
-        }
+    match doors.keep(&new).await {
+        Ok(stored) => stored_answer(stored),
+        Err(answer) => answer,
     }
 }
 

@@ -4,11 +4,14 @@
 //! and, in webhook mode,
 //! `/telegram/webhook`, where Telegram delivers the
 //! bot's updates. Machines get JSON, with the right status, for every error.
-//! When `webhooks.secret` is set, `/webhooks/email/raw` takes raw e-mails
-//! into intake's inbox ([`intake`]). Form intake and payments join this
+//! When `webhooks.secret` is set, intake's doors take contacts into its
+//! inbox: raw e-mails ([`intake`]), the mail providers' webhooks
+//! ([`providers`]) and the site's contact form ([`form`]). Payments join this
 //! router as they are built.
 
+pub mod form;
 pub mod intake;
+pub mod providers;
 mod serve;
 pub mod text;
 
@@ -147,7 +150,13 @@ pub fn router(service: Service) -> Router {
         router = router.route(TELEGRAM_WEBHOOK_PATH, post(telegram_update));
     }
     if service.intake.is_some() {
-        router = router.route(intake::EMAIL_RAW_PATH, post(intake::email_raw));
+        router = router
+            .route(intake::EMAIL_RAW_PATH, post(intake::email_raw))
+            .route(form::FORM_PATH, post(form::form))
+            .route(providers::MAILGUN_PATH, post(providers::mailgun))
+            .route(providers::MAILGUN_MIME_PATH, post(providers::mailgun))
+            .route(providers::POSTMARK_PATH, post(providers::postmark))
+            .route(providers::SENDGRID_PATH, post(providers::sendgrid));
     }
     router.fallback(not_found).with_state(service)
 }

@@ -35,6 +35,9 @@ pub struct HttpLimits {
     pub body_timeout: Duration,
     /// Largest body accepted.
     pub max_body_bytes: usize,
+    /// Largest body accepted on intake's doors (`/webhooks/…`), where e-mails
+    /// with attachments arrive.
+    pub webhook_max_body_bytes: usize,
     /// Connections served at once.
     pub max_connections: usize,
 }
@@ -63,9 +66,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little, do not spin.
                     tracing::warn!(error = %e, "could not accept an HTTP connection");
@@ -77,8 +80,10 @@ pub async fn serve(
         };
         let mut builder = http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+        // The peer's address, for the form's per-IP limits.
+        let service = router.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         let connection =
-            graceful.watch(builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone())));
+            graceful.watch(builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
         tokio::spawn(async move {
             let _permit = permit;
             if let Err(e) = connection.await {
@@ -96,20 +101,25 @@ pub async fn serve(
 /// Reads the whole body before the handler runs, within the size cap and the
 /// body deadline: 413 or 408, as JSON, otherwise.
 async fn bounded_body(State(limits): State<HttpLimits>, request: Request, next: Next) -> Response {
+    let cap = if request.uri().path().starts_with("/webhooks/") {
+        limits.webhook_max_body_bytes
+    } else {
+        limits.max_body_bytes
+    };
     let declared = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
-        return too_large(limits);
+    if declared.is_some_and(|n| n > cap as u64) {
+        return too_large(cap);
     }
     let (parts, body) = request.into_parts();
-    let read = tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.max_body_bytes).collect()).await;
+    let read = tokio::time::timeout(limits.body_timeout, Limited::new(body, cap).collect()).await;
     match read {
         Ok(Ok(collected)) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(limits),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(cap),
         Ok(Err(_)) => error(StatusCode::BAD_REQUEST, text::BODY_INCOMPLETE),
         Err(_) => error(StatusCode::REQUEST_TIMEOUT, text::BODY_TOO_SLOW),
     }
 }
 
-fn too_large(limits: HttpLimits) -> Response {
-    error(StatusCode::PAYLOAD_TOO_LARGE, &text::body_too_large(limits.max_body_bytes))
+fn too_large(cap: usize) -> Response {
+    error(StatusCode::PAYLOAD_TOO_LARGE, &text::body_too_large(cap))
 }

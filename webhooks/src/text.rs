@@ -31,6 +31,35 @@ pub const NOT_AN_EMAIL: &str = "o corpo não é uma mensagem de e-mail (cabeçal
 pub const EMAIL_NOT_STORED: &str = "não foi possível guardar a mensagem; tente de novo";
 /// Intake: a stored contact that cannot be read as an e-mail.
 pub const UNREADABLE_EMAIL: &str = "a mensagem não pôde ser lida como e-mail";
+/// Intake: a stored form contact that cannot be read.
+pub const UNREADABLE_FORM: &str = "o contato do formulário não pôde ser lido";
+/// Form: the body is not the form's JSON object.
+pub const FORM_NOT_OBJECT: &str =
+    "JSON inválido: envie um objeto com nome, email, telefone, cpf_cnpj, assunto e mensagem";
+/// Form: neither JSON nor a browser form.
+pub const FORM_TYPE: &str =
+    "tipo de conteúdo não aceito: envie application/json assinado ou application/x-www-form-urlencoded";
+/// Form: the browser form could not be read.
+pub const FORM_UNREADABLE: &str = "formulário ilegível";
+/// Form: the page posting it is not one of ours.
+pub const FORM_ORIGIN: &str = "origem não autorizada a enviar o formulário (veja webhooks.form_origins)";
+/// Form: the field only robots fill was filled.
+pub const FORM_HONEYPOT: &str = "envio recusado pela verificação anti-spam";
+/// Form: what the browser shows when the contact was received.
+pub const FORM_THANKS: &str = "Recebemos sua mensagem. Em breve entraremos em contato.";
+/// Provider: wrong or missing HTTP Basic credentials.
+pub const BAD_BASIC: &str = "credenciais inválidas: use HTTP Basic com a senha de webhooks.secret";
+/// Mailgun: the signature does not match.
+pub const MAILGUN_SIGNATURE: &str = "assinatura do Mailgun inválida (timestamp, token, signature)";
+/// Mailgun: the timestamp is too far from now.
+pub const MAILGUN_STALE: &str = "assinatura do Mailgun vencida: o timestamp está a mais de 5 minutos de agora";
+/// Mailgun: the token was used before.
+pub const MAILGUN_REPLAY: &str = "token do Mailgun já usado";
+/// Provider: a multipart or form body that cannot be read.
+pub const PROVIDER_UNREADABLE: &str =
+    "corpo ilegível: esperado multipart/form-data ou application/x-www-form-urlencoded";
+/// Provider: the post carries no message that can be read.
+pub const PROVIDER_NO_MESSAGE: &str = "a postagem não traz uma mensagem de e-mail legível";
 /// A worker's state in `/healthz`.
 pub const STOPPED: &str = "parado";
 
@@ -42,4 +71,14 @@ pub fn body_too_large(max_bytes: usize) -> String {
 /// The workers that stopped, for `/healthz`.
 pub fn stopped(names: &[&str]) -> String {
     format!("{STOPPED}: {}", names.join(", "))
+}
+
+/// Form: too many posts; when to try again.
+pub fn too_many(minutes: u64) -> String {
+    format!("muitos envios; tente de novo em {minutes} minuto(s)")
+}
+
+/// Form: a field that must be text is not.
+pub fn field_not_text(field: &str) -> String {
+    format!("{field}: deve ser texto")
 }
