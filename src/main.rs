@@ -461,11 +461,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Intake { command: IntakeCommand::Route { file } } => {
             let raw = std::fs::read(&file).with_context(|| format!("não foi possível ler {}", file.display()))?;
-            let contact = balcao_webhooks::intake::read_email(&raw)
-                .or_else(|| balcao_webhooks::intake::read_contact(balcao_domain::intake::IntakeChannel::Form, &raw))
-                .ok_or_else(|| {
-                    anyhow::anyhow!("{} não é uma mensagem de e-mail nem o JSON de um formulário", file.display())
-                })?;
+            // A form's JSON starts with `{`; anything else is read as an e-mail.
+            let form = raw.trim_ascii_start().starts_with(b"{");
+            let contact = if form {
+                balcao_webhooks::intake::read_contact(balcao_domain::intake::IntakeChannel::Form, &raw)
+            } else {
+                balcao_webhooks::intake::read_email(&raw)
+            }
+            .ok_or_else(|| {
+                anyhow::anyhow!("{} não é uma mensagem de e-mail nem o JSON de um formulário", file.display())
+            })?;
             let setup = app.settings.intake.setup()?;
             app.check_intake(&setup).await?;
             print!("{}", render::route(&contact, &setup));

@@ -287,6 +287,41 @@ fn intake_lists_what_it_received_as_text_and_as_json() {
 }
 
 #[test]
+fn intake_route_says_which_rule_a_message_takes_and_a_rule_naming_nobody_stops_the_start() {
+    let w = Workdir::new("route");
+    w.ok(&["migrate"]);
+    let rules = "[[intake.rules]]\nname = \"financeiro\"\nto = [\"financeiro@litoral.test\"]\nrole = \"Financeiro\"\n\
+[[intake.rules]]\nname = \"lentidao\"\nwords = [\"lenta\", \"lentidão\"]\nrole = \"Suporte N2\"\nticket_type = \"Lentidão\"\n";
+    let config = w.write("balcao.toml", rules.as_bytes());
+    let mail = w.write(
+        "lenta.eml",
+        &latin1("From: Ana <ana@cliente.test>\r\nTo: suporte@litoral.test\r\nSubject: Internet LENTA\r\n\r\nDesde ontem.\r\n"),
+    );
+    let (ok, out, err) = w.balcao(&["--config", path(&config), "intake", "route", path(&mail)]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Regra: \"lentidao\" (\"lenta\" aparece no assunto ou no texto)"), "{out}");
+    assert!(out.contains("Vai para: cargo \"Suporte N2\"") && out.contains("Tipo de atendimento: Lentidão"), "{out}");
+    let form = w.write("form.json", br#"{"nome":"Ana","email":"ana@cliente.test","mensagem":"Quero mudar de plano."}"#);
+    let out = w.ok(&["--config", path(&config), "intake", "route", path(&form)]);
+    assert!(out.contains("Regra: nenhuma (nenhuma regra se aplica") && out.contains("cargo \"Suporte N1\""), "{out}");
+    let bounce = w.write("bounce.eml", b"From: MAILER-DAEMON@mx.test\r\nSubject: Undelivered\r\n\r\nx\r\n");
+    assert!(w.ok(&["intake", "route", path(&bounce)]).contains("Não abre atendimento nem recebe resposta"));
+    let junk = w.write("notas.txt", b"lista de compras, nada de e-mail\n");
+    let (ok, _, err) = w.balcao(&["intake", "route", path(&junk)]);
+    assert!(!ok && err.contains("não é uma mensagem de e-mail nem o JSON de um formulário"), "{err}");
+    // A rule naming a role nobody has, or a user who does not exist: the error names the rule.
+    let broken = w.write(
+        "broken.toml",
+        b"[[intake.rules]]\nname = \"cobranca\"\nwords = [\"boleto\"]\nuser = \"Fulano de Tal\"\n",
+    );
+    let (ok, _, err) = w.balcao(&["--config", path(&broken), "intake", "route", path(&mail)]);
+    assert!(!ok && err.contains("intake.rules \"cobranca\": não há usuário ativo chamado \"Fulano de Tal\""), "{err}");
+    let both = w.write("both.toml", b"[[intake.rules]]\nname = \"dupla\"\nrole = \"Financeiro\"\nuser = \"Ana\"\n");
+    let (ok, _, err) = w.balcao(&["--config", path(&both), "check-config"]);
+    assert!(!ok && err.contains("intake.rules \"dupla\""), "{err}");
+}
+
+#[test]
 fn failed_telegram_updates_are_listed_for_the_operator() {
     let w = Workdir::new("updates");
     w.ok(&["migrate"]);
