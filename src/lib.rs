@@ -170,6 +170,7 @@ impl App {
         let smtp = &self.settings.smtp;
         let mut webhook = None;
         let mut workers = Vec::new();
+        let metrics = Arc::new(balcao_webhooks::Metrics::default());
         let mut bot_failures: Option<Arc<dyn Fn() -> u64 + Send + Sync>> = None;
         let dispatcher_task = if telegram.token.is_empty() && smtp.url.is_empty() {
             None
@@ -289,6 +290,7 @@ impl App {
                 today,
                 wake.clone(),
                 std::time::Duration::from_secs(5),
+                metrics.clone(),
                 stopped(stop_rx.clone()),
             );
             let task = tokio::spawn(async move {
@@ -299,22 +301,25 @@ impl App {
                 wake,
                 form: self.settings.webhooks.form_rules(),
                 mailgun_keys: self.settings.webhooks.mailgun_keys(),
+                metrics: metrics.clone(),
                 ..balcao_webhooks::IntakeDoors::new(secrets, inbox)
             };
             (Some(doors), Some(task))
         };
+        metrics.watch(workers.clone(), bot_failures);
         let service = balcao_webhooks::Service {
             health,
             telegram: webhook,
             intake,
             outbox: self.db.clone(),
             workers,
-            bot_failures,
+            metrics: metrics.clone(),
         };
         balcao_webhooks::serve(
             listener,
             balcao_webhooks::router(service),
             self.settings.http.limits(self.settings.webhooks.max_body_bytes),
+            metrics,
             stopped(stop_rx),
         )
         .await;

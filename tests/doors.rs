@@ -497,6 +497,33 @@ async fn postmark_and_sendgrid_post_with_basic_auth_raw_or_parsed_and_bad_posts_
     }
     let rejected = t.store.deliveries(true, 10).await.unwrap();
     assert_eq!(rejected.iter().filter(|d| d.channel == IntakeChannel::Postmark).count(), 2, "{rejected:?}");
+
+    // The document of the routes, for whoever integrates.
+    let addr = t.addr.clone();
+    let (status, doc) = tokio::task::spawn_blocking(move || support::http::get(&addr, "/openapi.json")).await.unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(
+        (status, doc["paths"]["/webhooks/email/sendgrid"]["post"]["security"][0]["basic"].is_array()),
+        (200, true)
+    );
+
+    // What happened, counted for Prometheus.
+    let addr = t.addr.clone();
+    let (status, metrics) = tokio::task::spawn_blocking(move || support::http::get(&addr, "/metrics")).await.unwrap();
+    assert_eq!(status, 200);
+    for line in [
+        "balcao_intake_received_total{channel=\"postmark\"} 4\n",
+        "balcao_intake_received_total{channel=\"sendgrid\"} 2\n",
+        "balcao_intake_duplicates_total{channel=\"postmark\"} 1\n",
+        "balcao_intake_processed_total{outcome=\"ticket\"} 4\n",
+        "balcao_intake_refused_total{door=\"/webhooks/email/postmark\",reason=\"signature\"} 1\n",
+        "balcao_intake_refused_total{door=\"/webhooks/email/postmark\",reason=\"unreadable_message\"} 2\n",
+        "balcao_intake_refused_total{door=\"/webhooks/email/sendgrid\",reason=\"unsupported_type\"} 1\n",
+        "balcao_intake_refused_total{door=\"/webhooks/form\",reason=\"too_large\"} 1\n",
+        "balcao_http_request_duration_seconds_count{method=\"POST\",route=\"/webhooks/email/sendgrid\",status=\"2xx\"} 2\n",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
     t.close().await;
 }
 

@@ -172,8 +172,9 @@ async fn health_says_503_and_which_worker_stopped() {
         intake: None,
         outbox: store.clone(),
         workers: vec![bot, dispatcher],
-        bot_failures: None,
+        metrics: std::sync::Arc::default(),
     };
+    service.metrics.watch(service.workers.clone(), None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let limits = balcao_webhooks::HttpLimits {
@@ -184,9 +185,15 @@ async fn health_says_503_and_which_worker_stopped() {
         max_connections: 8,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(balcao_webhooks::serve(listener, balcao_webhooks::router(service), limits, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(balcao_webhooks::serve(
+        listener,
+        balcao_webhooks::router(service.clone()),
+        limits,
+        service.metrics,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let get = |addr: String, path: &'static str| blocking(move || support::http::get(&addr, path));
     let (status, body) = get(addr.clone(), "/healthz").await;
     assert_eq!((status, body.as_str()), (200, r#"{"status":"ok","workers":{"bot":"ok","dispatcher":"ok"}}"#));

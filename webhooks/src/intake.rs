@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use balcao_domain::intake::{
-    Contact, FormContact, IntakeChannel, IntakeSetup, NewDelivery, Stored, delivery_key, hex, hmac_sha256,
+    Contact, FormContact, IntakeChannel, IntakeSetup, IntakeStatus, NewDelivery, Stored, delivery_key, hex, hmac_sha256,
 };
 use balcao_domain::ports::Intake;
 use balcao_domain::{DomainError, DomainResult};
@@ -50,6 +50,8 @@ pub struct IntakeDoors {
     pub mailgun_keys: Vec<String>,
     /// Mailgun tokens already used, refused when replayed.
     pub mailgun_tokens: Arc<SeenTokens>,
+    /// Where the doors count what they store.
+    pub metrics: Arc<crate::Metrics>,
 }
 
 impl IntakeDoors {
@@ -64,6 +66,7 @@ impl IntakeDoors {
             limiter: Arc::new(RateLimiter::hourly()),
             mailgun_keys: Vec::new(),
             mailgun_tokens: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -72,6 +75,7 @@ impl IntakeDoors {
     pub(crate) async fn keep(&self, new: &NewDelivery) -> Result<Stored, Response> {
         match self.inbox.store_delivery(new, chrono::Utc::now()).await {
             Ok(stored) => {
+                self.metrics.stored(new.channel, matches!(stored, Stored::New(_)));
                 if let Stored::New(id) = stored {
                     tracing::info!(delivery_id = %id, channel = new.channel.as_str(), "contact stored");
                     if new.rejected.is_none() {
@@ -178,7 +182,12 @@ pub fn read_email(raw: &[u8]) -> Option<Contact> {
 /// were processed. A contact the rules refuse, or that cannot be read, is set
 /// aside as failed with the reason; one the store refuses stays waiting for
 /// the next round while the others go on (the round then answers that error).
-pub async fn process_pending(inbox: &dyn Intake, setup: &IntakeSetup, today: NaiveDate) -> DomainResult<usize> {
+pub async fn process_pending(
+    inbox: &dyn Intake,
+    setup: &IntakeSetup,
+    today: NaiveDate,
+    metrics: &crate::Metrics,
+) -> DomainResult<usize> {
     let mut done = 0;
     // Contacts the store refused this round: tried again next round, never
     // in the way of the others.
@@ -198,10 +207,14 @@ pub async fn process_pending(inbox: &dyn Intake, setup: &IntakeSetup, today: Nai
             let Some(contact) = read_contact(channel, &raw) else {
                 let why = if channel.is_email() { text::UNREADABLE_EMAIL } else { text::UNREADABLE_FORM };
                 inbox.fail_delivery(id, why).await?;
+                metrics.processed(IntakeStatus::Failed);
                 continue;
             };
             match inbox.process_delivery(id, &contact, setup, today).await {
-                Ok(d) => tracing::info!(delivery_id = %id, outcome = d.status.as_str(), "contact processed"),
+                Ok(d) => {
+                    tracing::info!(delivery_id = %id, outcome = d.status.as_str(), "contact processed");
+                    metrics.processed(d.status);
+                }
                 Err(e @ DomainError::Backend(_)) => {
                     tracing::error!(delivery_id = %id, cause = ?e, "intake: the store refused a contact; it stays waiting");
                     refused.insert(id);
@@ -211,6 +224,7 @@ pub async fn process_pending(inbox: &dyn Intake, setup: &IntakeSetup, today: Nai
                 Err(e) => {
                     tracing::warn!(delivery_id = %id, reason = %e, "contact set aside as failed");
                     inbox.fail_delivery(id, &e.to_string()).await?;
+                    metrics.processed(IntakeStatus::Failed);
                 }
             }
             done += 1;
@@ -226,11 +240,12 @@ pub async fn run_processor(
     today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
     wake: Arc<tokio::sync::Notify>,
     poll: std::time::Duration,
+    metrics: Arc<crate::Metrics>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     tokio::pin!(shutdown);
     loop {
-        if let Err(e) = process_pending(&*inbox, &setup, today()).await {
+        if let Err(e) = process_pending(&*inbox, &setup, today(), &metrics).await {
             tracing::error!(cause = ?e, "intake: waiting contacts could not be processed; trying again");
         }
         tokio::select! {

@@ -1,8 +1,8 @@
-//! balcão's HTTP surface: `/readyz`, whether the store answers; `/healthz`, whether the store answers
-//! and the background workers (bot, dispatcher) run, `/metrics` (the outbox,
-//! the Telegram inbox and the bot's failures, in Prometheus' text format),
-//! and, in webhook mode,
-//! `/telegram/webhook`, where Telegram delivers the
+//! balcão's HTTP surface: `/readyz`, whether the store answers; `/healthz`,
+//! whether the store answers and the background workers run; `/metrics`
+//! ([`metrics`]: intake's counters, request latency, the outbox, the Telegram
+//! inbox, the bot's failures); `/openapi.json`, the document of every route;
+//! and, in webhook mode, `/telegram/webhook`, where Telegram delivers the
 //! bot's updates. Machines get JSON, with the right status, for every error.
 //! When `webhooks.secret` is set, intake's doors take contacts into its
 //! inbox: raw e-mails ([`intake`]), the mail providers' webhooks
@@ -11,11 +11,13 @@
 
 pub mod form;
 pub mod intake;
+pub mod metrics;
 pub mod providers;
 mod serve;
 pub mod text;
 
 pub use intake::IntakeDoors;
+pub use metrics::Metrics;
 pub use serve::{HttpLimits, serve};
 
 use std::future::Future;
@@ -29,7 +31,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use balcao_domain::notify::{Channel, DeliveryStatus, OutboxStat};
 use balcao_domain::ports::{Outbox, UpdateInbox};
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -135,8 +136,8 @@ pub struct Service {
     pub outbox: Arc<dyn Outbox>,
     /// The background workers this instance started.
     pub workers: Vec<Worker>,
-    /// How many bot updates failed since start, when the bot runs.
-    pub bot_failures: Option<Arc<dyn Fn() -> u64 + Send + Sync>>,
+    /// What `/metrics` reports; the same the doors and `serve` count into.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The path Telegram posts updates to, in webhook mode.
@@ -146,6 +147,7 @@ pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
 pub fn router(service: Service) -> Router {
     let mut router =
         Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics));
+    router = router.route(OPENAPI_PATH, get(openapi));
     if service.telegram.is_some() {
         router = router.route(TELEGRAM_WEBHOOK_PATH, post(telegram_update));
     }
@@ -161,78 +163,36 @@ pub fn router(service: Service) -> Router {
     router.fallback(not_found).with_state(service)
 }
 
-/// The outbox in Prometheus' text format: depth (pending), sent, retried and
-/// dead, per channel.
+/// Where the OpenAPI document of these routes is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+/// The routes, their bodies, answers and errors, for whoever integrates.
+const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// The metrics in the OpenMetrics text format, the store's counts read now.
 async fn metrics(State(state): State<Service>) -> Response {
-    let stats = match state.outbox.outbox_stats().await {
-        Ok(s) => s,
+    match state.outbox.outbox_stats().await {
+        Ok(stats) => state.metrics.set_outbox(&stats),
         Err(e) => {
             tracing::error!(cause = ?e, "metrics: the outbox could not be read");
             return error(StatusCode::SERVICE_UNAVAILABLE, text::DATABASE_DOWN);
         }
-    };
-    let mut out = String::new();
-    let mut family = |name: &str, help: &str, pick: &dyn Fn(&OutboxStat) -> Option<i64>| {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-        for channel in [Channel::Telegram, Channel::Email] {
-            let value: i64 = stats.iter().filter(|s| s.channel == channel).filter_map(pick).sum();
-            out.push_str(&format!("{name}{{channel=\"{}\"}} {value}\n", channel.as_str()));
-        }
-    };
-    family("balcao_outbox_depth", "Notifications waiting to be sent.", &|s| {
-        (s.status == DeliveryStatus::Pending).then_some(s.count)
-    });
-    family("balcao_outbox_sent", "Notifications delivered.", &|s| {
-        (s.status == DeliveryStatus::Sent).then_some(s.count)
-    });
-    family("balcao_outbox_retried", "Notifications that needed more than one attempt.", &|s| Some(s.retried));
-    family("balcao_outbox_dead", "Notifications given up on.", &|s| {
-        (s.status == DeliveryStatus::Dead).then_some(s.count)
-    });
+    }
     if let Some(telegram) = &state.telegram {
         match telegram.inbox.update_counts().await {
-            Ok(counts) => {
-                out.push_str(&gauge(
-                    "balcao_telegram_updates_pending",
-                    "Stored Telegram updates not yet handled.",
-                    counts.pending,
-                ));
-                out.push_str(&gauge(
-                    "balcao_telegram_updates_failed",
-                    "Stored Telegram updates set aside as failed (balcao updates failed).",
-                    counts.failed,
-                ));
-            }
+            Ok(counts) => state.metrics.set_telegram(counts.pending, counts.failed),
             Err(e) => {
                 tracing::error!(cause = ?e, "metrics: the Telegram inbox could not be read");
                 return error(StatusCode::SERVICE_UNAVAILABLE, text::DATABASE_DOWN);
             }
         }
     }
-    if let Some(failures) = &state.bot_failures {
-        let name = "balcao_bot_updates_failed_total";
-        out.push_str(&format!(
-            "# HELP {name} Bot updates whose handling failed (an error or a panic) since start.\n# TYPE {name} counter\n{name} {}\n",
-            failures()
-        ));
-    }
-    if !state.workers.is_empty() {
-        out.push_str("# HELP balcao_worker_running 1 while the background worker runs.\n");
-        out.push_str("# TYPE balcao_worker_running gauge\n");
-        for worker in &state.workers {
-            out.push_str(&format!(
-                "balcao_worker_running{{worker=\"{}\"}} {}\n",
-                worker.name,
-                u8::from(worker.is_running())
-            ));
-        }
-    }
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
-}
-
-/// One gauge in Prometheus' text format.
-fn gauge(name: &str, help: &str, value: i64) -> String {
-    format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+    let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(axum::http::header::CONTENT_TYPE, kind)], state.metrics.render()).into_response()
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -327,6 +287,36 @@ async fn not_found() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_openapi_document_describes_every_route_and_only_those() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("valid JSON");
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+        let mut served = vec![
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            OPENAPI_PATH,
+            TELEGRAM_WEBHOOK_PATH,
+            intake::EMAIL_RAW_PATH,
+            form::FORM_PATH,
+            providers::MAILGUN_PATH,
+            providers::MAILGUN_MIME_PATH,
+            providers::POSTMARK_PATH,
+            providers::SENDGRID_PATH,
+        ];
+        documented.sort_unstable();
+        served.sort_unstable();
+        assert_eq!(documented, served);
+        // Every reference points at something defined.
+        let text = OPENAPI.replace(' ', "");
+        for reference in text.split("\"$ref\":\"#/components/").skip(1) {
+            let path = reference.split('"').next().unwrap();
+            let found = path.split('/').try_fold(&doc["components"], |node, key| node.get(key));
+            assert!(found.is_some(), "{path} is defined");
+        }
+    }
 
     #[test]
     fn a_flood_of_refusals_is_one_log_line_a_minute_with_the_count() {

@@ -216,7 +216,11 @@ fn rejection(channel: IntakeChannel, body: &[u8], reason: &str) -> NewDelivery {
 async fn reject(doors: &IntakeDoors, new: NewDelivery, status: StatusCode) -> Response {
     let reason = new.rejected.clone().unwrap_or_default();
     match doors.keep(&new).await {
-        Ok(_) => (status, Json(json!({ "status": "rejected", "error": reason }))).into_response(),
+        Ok(_) => {
+            let mut response = (status, Json(json!({ "status": "rejected", "error": reason }))).into_response();
+            response.extensions_mut().insert(crate::metrics::Refusal("unreadable_message"));
+            response
+        }
         Err(unavailable) => unavailable,
     }
 }

@@ -51,9 +51,13 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: HttpLimits,
+    metrics: Arc<crate::Metrics>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let router = router.layer(axum::middleware::from_fn_with_state(limits, bounded_body));
+    // Timed outside the body's cap, so that a 413 counts too.
+    let router = router
+        .layer(axum::middleware::from_fn_with_state(limits, bounded_body))
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::observe));
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
