@@ -640,7 +640,160 @@ async fn only_codigo_nome_and_revenda_are_required_and_revenda_may_come_from_the
     db.drop_it().await;
 }
 
+/// Posts a signed e-mail to intake; its status, or `None` when the service
+/// could not be reached or cut the connection (as a killed one does).
+fn try_post_email(addr: &str, secret: &str, raw: &[u8]) -> Option<u16> {
+    use std::io::{Read, Write};
+    let signature =
+        format!("sha256={}", balcao_domain::intake::hex(&balcao_domain::intake::hmac_sha256(secret.as_bytes(), raw)));
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).ok()?;
+    let head = format!(
+        "POST /webhooks/email/raw HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: message/rfc822\r\n\
+         X-Balcao-Signature: {signature}\r\nContent-Length: {}\r\n\r\n",
+        raw.len()
+    );
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(raw).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split(' ').nth(1)?.parse().ok()
+}
+
+/// Starts `balcao serve` in `w` on `addr` with intake open, and waits until it is ready.
+fn serve_intake(w: &Workdir, addr: &str, secret: &str) -> std::process::Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_balcao"));
+    command
+        .args(["serve"])
+        .current_dir(&w.0)
+        .env("BALCAO_HTTP__ADDR", addr)
+        .env("BALCAO_WEBHOOKS__SECRET", secret)
+        .env("BALCAO_INTAKE__MAX_NEW_PER_HOUR", "40")
+        .env("BALCAO_LOG", "error")
+        .stdout(std::process::Stdio::null());
+    if let Some(url) = &w.1 {
+        command.env("BALCAO_DATABASE__URL", url);
+    }
+    let mut child = command.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let ready = std::net::TcpStream::connect(addr).is_ok() && support::http::get(addr, "/readyz").0 == 200;
+        if ready {
+            return child;
+        }
+        if std::time::Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("the service did not start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// SIGKILL in the middle of a stream of e-mails: after the restart and the
+/// senders' retries, every contact the service acknowledged is stored, and
+/// every contact is a ticket or a reply exactly once.
+async fn a_service_killed_mid_stream_loses_no_acknowledged_contact_and_doubles_none(store: Store) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    const SECRET: &str = "segredo-do-teste-de-queda-0123";
+    const N: usize = 240;
+    let (w, db) = on_store("killed", store).await;
+    w.ok(&["migrate"]);
+    w.ok(&["import", "clients", path(&w.write("clientes.csv", CLIENTS.as_bytes()))]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let email = |i: usize| {
+        format!(
+            "From: Maria <maria@exemplo.com.br>\r\nTo: suporte@litoral.test\r\nSubject: Contato {i}\r\n\
+             Message-ID: <queda-{i}@cliente.test>\r\n\r\nmarcador-{i:04}. Sem sinal.\r\n"
+        )
+        .into_bytes()
+    };
+    let mut child = serve_intake(&w, &addr, SECRET);
+    // Two senders post in turn; the service is killed once 60 were acknowledged.
+    let next = Arc::new(AtomicUsize::new(0));
+    let acked = Arc::new(Mutex::new(vec![false; N]));
+    let senders: Vec<_> = (0..2)
+        .map(|_| {
+            let (next, acked, addr) = (next.clone(), acked.clone(), addr.clone());
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= N {
+                        return;
+                    }
+                    if try_post_email(&addr, SECRET, &email(i)).is_some_and(|s| (200..300).contains(&s)) {
+                        acked.lock().unwrap()[i] = true;
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while acked.lock().unwrap().iter().filter(|a| **a).count() < 60 {
+        assert!(std::time::Instant::now() < deadline, "the stream did not flow");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let acked_before: Vec<usize> = (0..N).filter(|i| acked.lock().unwrap()[*i]).collect();
+    assert!(acked_before.len() < N, "the kill came mid-stream");
+    eprintln!("killed after {} of {N} contacts were acknowledged", acked_before.len());
+
+    // Restarted, the senders retry every message (an acknowledgement may have been lost too).
+    let mut child = serve_intake(&w, &addr, SECRET);
+    for i in 0..N {
+        let status = try_post_email(&addr, SECRET, &email(i)).expect("the service answers");
+        if acked_before.contains(&i) {
+            assert_eq!(status, 200, "contact {i} was acknowledged, so it was stored: a duplicate now");
+        } else {
+            assert!(status == 200 || status == 202, "contact {i}: {status}");
+        }
+    }
+    let store_db = balcao_storage::Db::connect(&db.url, 1).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM intake_deliveries WHERE status = 'pending'")
+            .fetch_one(store_db.pool())
+            .await
+            .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{waiting} contacts still waiting");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let outcomes: Vec<(String,)> =
+        sqlx::query_as("SELECT status FROM intake_deliveries").fetch_all(store_db.pool()).await.unwrap();
+    assert_eq!(outcomes.len(), N, "one stored contact per message");
+    assert!(outcomes.iter().all(|(s,)| s == "ticket" || s == "reply"), "{outcomes:?}");
+    let mut texts: Vec<(String,)> =
+        sqlx::query_as("SELECT problem FROM tickets").fetch_all(store_db.pool()).await.unwrap();
+    texts.extend(
+        sqlx::query_as::<_, (String,)>("SELECT detail FROM ticket_events WHERE kind = 'client_wrote'")
+            .fetch_all(store_db.pool())
+            .await
+            .unwrap(),
+    );
+    let tickets = outcomes.iter().filter(|(s,)| s == "ticket").count();
+    assert!(tickets >= 40 && tickets < N, "past 40 an hour a sender's contacts join the latest ticket: {tickets}");
+    for i in 0..N {
+        let marker = format!("marcador-{i:04}.");
+        let found = texts.iter().filter(|(t,)| t.contains(&marker)).count();
+        assert_eq!(found, 1, "contact {i} is a ticket or a reply exactly once");
+    }
+    store_db.close().await;
+    db.drop_it().await;
+}
+
 support::on_both_stores!(
+    a_service_killed_mid_stream_loses_no_acknowledged_contact_and_doubles_none,
     dirty_contact_values_are_kept_aside_and_every_client_is_imported,
     an_unbalanced_quote_refuses_its_line_and_the_rest_of_the_file_imports,
     a_refused_row_creates_no_reseller,
