@@ -302,7 +302,9 @@ async fn run(store: &str, url: &str, n: usize, rows: &mut String) -> anyhow::Res
         percentile(&paced, 0.50),
         percentile(&paced, 0.99),
     ));
-    rows.push_str(&format!("| {store} | ceiling: plain INSERT, {CONNECTIONS} tasks | {n} | {ceiling:.0} | | | | 100% |\n"));
+    rows.push_str(&format!(
+        "| {store} | ceiling: plain INSERT, {CONNECTIONS} tasks | {n} | {ceiling:.0} | | | | 100% |\n"
+    ));
     Ok(())
 }
 

@@ -417,6 +417,32 @@ pub trait Intake: Send + Sync {
     ) -> DomainResult<crate::intake::Delivery>;
     /// Sets a waiting contact aside as failed, saying why.
     async fn fail_delivery(&self, id: crate::ids::DeliveryId, reason: &str) -> DomainResult<()>;
+    /// The contacts no client matched that `actor` may triage, oldest first:
+    /// provider staff, all; a reseller's staff, those sent to its mailbox.
+    async fn unmatched(&self, actor: &Actor, limit: i64) -> DomainResult<Vec<crate::intake::Delivery>>;
+    /// One contact `actor` may triage, with its channel and bytes; `NotFound`
+    /// when it is not theirs or no longer waits for a client.
+    async fn unmatched_one(
+        &self,
+        actor: &Actor,
+        id: crate::ids::DeliveryId,
+    ) -> DomainResult<(crate::intake::Delivery, crate::intake::IntakeChannel, Vec<u8>)>;
+    /// A person says whose contact it is: it becomes a ticket for `client`
+    /// (which must be in `actor`'s scope), routed and acknowledged like any
+    /// other, and the list says who linked it. `Conflict` when someone else
+    /// dealt with it first.
+    async fn link_delivery(
+        &self,
+        actor: &Actor,
+        id: crate::ids::DeliveryId,
+        client: ClientId,
+        contact: &crate::intake::Contact,
+        setup: &crate::intake::IntakeSetup,
+        today: NaiveDate,
+    ) -> DomainResult<crate::intake::Delivery>;
+    /// A person sets a contact aside as nobody's (spam, a wrong address): it
+    /// is recorded as ignored, saying who did it.
+    async fn discard_delivery(&self, actor: &Actor, id: crate::ids::DeliveryId) -> DomainResult<()>;
     /// Puts a failed or unmatched contact back to be processed again; whether it was.
     async fn retry_delivery(&self, id: crate::ids::DeliveryId) -> DomainResult<bool>;
 }

@@ -123,18 +123,140 @@ impl Intake for Db {
         setup: &IntakeSetup,
         today: NaiveDate,
     ) -> DomainResult<Delivery> {
+        self.process(id, contact, setup, today, None).await
+    }
+
+    async fn fail_delivery(&self, id: DeliveryId, reason: &str) -> DomainResult<()> {
+        sqlx::query(
+            "UPDATE intake_deliveries SET status = 'failed', reason = $1, attempts = attempts + 1, processed_at = $2 \
+             WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(reason)
+        .bind(now_text())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn unmatched(&self, actor: &Actor, limit: i64) -> DomainResult<Vec<Delivery>> {
+        let (within, reseller) = triage_scope(actor);
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE d.status = 'unmatched'{within} ORDER BY d.id LIMIT $1"
+        )))
+        .bind(limit)
+        .bind(reseller)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.into_iter().map(Delivery::from).collect())
+    }
+
+    async fn unmatched_one(&self, actor: &Actor, id: DeliveryId) -> DomainResult<(Delivery, IntakeChannel, Vec<u8>)> {
+        let (within, reseller) = triage_scope(actor);
+        let raw: Option<(String, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT d.channel, d.raw FROM intake_deliveries d WHERE d.id = $1 AND d.status = 'unmatched'{within}"
+        )))
+        .bind(id.0)
+        .bind(reseller)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let (channel, raw) = raw.ok_or(DomainError::NotFound("contato"))?;
+        Ok((self.delivery(id).await?, IntakeChannel::from_stored(&channel), raw))
+    }
+
+    async fn link_delivery(
+        &self,
+        actor: &Actor,
+        id: DeliveryId,
+        client: ClientId,
+        contact: &Contact,
+        setup: &IntakeSetup,
+        today: NaiveDate,
+    ) -> DomainResult<Delivery> {
+        // Both must be the actor's: the contact to triage and the client (a forged id finds nothing).
+        self.unmatched_one(actor, id).await?;
+        let client = Clients::client(self, actor, client).await?;
+        self.process(id, contact, setup, today, Some((actor, client))).await
+    }
+
+    async fn discard_delivery(&self, actor: &Actor, id: DeliveryId) -> DomainResult<()> {
+        self.unmatched_one(actor, id).await?;
+        let name = self.actor_name(actor).await?;
+        let done = sqlx::query(
+            "UPDATE intake_deliveries SET status = 'ignored', reason = $1, processed_at = $2 \
+             WHERE id = $3 AND status = 'unmatched'",
+        )
+        .bind(format!("descartado por {name}"))
+        .bind(now_text())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Err(DomainError::Conflict(ALREADY_DEALT.to_owned()));
+        }
+        tracing::info!(delivery_id = %id, "contact discarded by a person");
+        Ok(())
+    }
+
+    async fn retry_delivery(&self, id: DeliveryId) -> DomainResult<bool> {
+        let done = sqlx::query(
+            "UPDATE intake_deliveries SET status = 'pending', reason = '' WHERE id = $1 \
+             AND status IN ('failed', 'unmatched')",
+        )
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// Said when a contact was linked or discarded by someone else first.
+const ALREADY_DEALT: &str = "Este contato já foi tratado por outra pessoa.";
+
+/// The condition (on `intake_deliveries d`, bound as `$2`) of the contacts
+/// `actor` may triage: a reseller's staff, those sent to its mailbox.
+fn triage_scope(actor: &Actor) -> (&'static str, Option<i64>) {
+    match actor.scope.reseller() {
+        Some(r) => (" AND d.reseller_id = $2", Some(r.0)),
+        None => (" AND ($2 IS NULL OR d.reseller_id = $2)", None),
+    }
+}
+
+impl Db {
+    /// Processes a stored contact; `linked`, a person's choice of its client
+    /// for a contact that waits for one.
+    async fn process(
+        &self,
+        id: DeliveryId,
+        contact: &Contact,
+        setup: &IntakeSetup,
+        today: NaiveDate,
+        linked: Option<(&Actor, Client)>,
+    ) -> DomainResult<Delivery> {
         let intake = Actor::system(System::Intake);
         let contact = &storable(contact);
         // Reads before the write transaction, which on SQLite holds the only writer's connection.
-        let automatic = automatic_reason(contact);
-        let ours = our_ticket(&contact.references).filter(|_| automatic.is_none());
-        let client = match (automatic, ours) {
-            (None, None) => Some(match self.client_of(contact, setup).await? {
+        let linked_by = match &linked {
+            Some((actor, _)) => Some(self.actor_name(actor).await?),
+            None => None,
+        };
+        let automatic = automatic_reason(contact).filter(|_| linked.is_none());
+        let ours = our_ticket(&contact.references).filter(|_| automatic.is_none() && linked.is_none());
+        let mailbox = self.mailbox_reseller(contact, setup).await?;
+        let client = match (automatic, ours, linked) {
+            (_, _, Some((_, client))) => Some(Ok(client)),
+            (None, None, None) => Some(match self.client_of(contact, mailbox).await? {
                 Ok(id) => Ok(Clients::client(self, &intake, ClientId(id)).await?),
                 Err(reason) => Err(reason),
             }),
             _ => None,
         };
+        let expected = if linked_by.is_some() { IntakeStatus::Unmatched } else { IntakeStatus::Pending };
         let route = setup.route(contact);
         let mut tx = self.begin_write().await?;
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
@@ -146,8 +268,11 @@ impl Intake for Db {
         .await
         .map_err(backend)?;
         let (status, sender) = row.ok_or(DomainError::NotFound("contato recebido"))?;
-        if IntakeStatus::from_stored(&status) != IntakeStatus::Pending {
+        if IntakeStatus::from_stored(&status) != expected {
             drop(tx);
+            if linked_by.is_some() {
+                return Err(DomainError::Conflict(ALREADY_DEALT.to_owned()));
+            }
             return self.delivery(id).await;
         }
         let mut outcome =
@@ -222,47 +347,26 @@ impl Intake for Db {
                 }
             }
         }
+        if let Some(name) = linked_by {
+            let linked = format!("vinculado ao cliente por {name}");
+            outcome.reason = if outcome.reason.is_empty() { linked } else { format!("{linked}; {}", outcome.reason) };
+        }
         sqlx::query(
             "UPDATE intake_deliveries SET status = $1, reason = $2, ticket_id = $3, attempts = attempts + 1, \
-             processed_at = $4, acknowledged = $5 WHERE id = $6",
+             processed_at = $4, acknowledged = $5, reseller_id = $6 WHERE id = $7",
         )
         .bind(outcome.status.as_str())
         .bind(outcome.reason)
         .bind(outcome.ticket)
         .bind(now_text())
         .bind(i64::from(outcome.acknowledged))
+        .bind(mailbox)
         .bind(id.0)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         self.delivery(id).await
-    }
-
-    async fn fail_delivery(&self, id: DeliveryId, reason: &str) -> DomainResult<()> {
-        sqlx::query(
-            "UPDATE intake_deliveries SET status = 'failed', reason = $1, attempts = attempts + 1, processed_at = $2 \
-             WHERE id = $3 AND status = 'pending'",
-        )
-        .bind(reason)
-        .bind(now_text())
-        .bind(id.0)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn retry_delivery(&self, id: DeliveryId) -> DomainResult<bool> {
-        let done = sqlx::query(
-            "UPDATE intake_deliveries SET status = 'pending', reason = '' WHERE id = $1 \
-             AND status IN ('failed', 'unmatched')",
-        )
-        .bind(id.0)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
     }
 }
 
@@ -289,6 +393,29 @@ fn storable(c: &Contact) -> Contact {
 }
 
 impl Db {
+    /// Who the actor is, by name, for the list of contacts.
+    async fn actor_name(&self, actor: &Actor) -> DomainResult<String> {
+        let balcao_domain::staff::Who::Staff(id) = actor.who else { return Ok("balcão".to_owned()) };
+        let (name,): (String,) = sqlx::query_as("SELECT name FROM staff WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .ok_or(DomainError::NotFound("usuário"))?;
+        Ok(name)
+    }
+
+    /// The reseller whose mailbox (intake.mailboxes) the contact was sent to.
+    async fn mailbox_reseller(&self, c: &Contact, setup: &IntakeSetup) -> DomainResult<Option<i64>> {
+        let Some(name) = setup.reseller_of(c) else { return Ok(None) };
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM resellers WHERE name = $1 ORDER BY id LIMIT 1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(Some(found.map(|(id,)| id).ok_or(DomainError::NotFound("revenda"))?))
+    }
+
     /// How many active staff members are called `name`: a routing rule names
     /// its user by name, so it must name exactly one.
     pub async fn active_staff_named(&self, name: &str) -> DomainResult<i64> {
@@ -304,19 +431,7 @@ impl Db {
     /// else the CPF/CNPJ it gives, among the clients of the reseller its
     /// receiving address belongs to (when configured), else of any;
     /// `Err(reason)` when none does or several do.
-    async fn client_of(&self, c: &Contact, setup: &IntakeSetup) -> DomainResult<Result<i64, String>> {
-        let reseller = match setup.reseller_of(c) {
-            Some(name) => {
-                let found: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM resellers WHERE name = $1 ORDER BY id LIMIT 1")
-                        .bind(name)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(backend)?;
-                Some(found.map(|(id,)| id).ok_or(DomainError::NotFound("revenda"))?)
-            }
-            None => None,
-        };
+    async fn client_of(&self, c: &Contact, reseller: Option<i64>) -> DomainResult<Result<i64, String>> {
         let within = if reseller.is_some() { " AND c.reseller_id = $2" } else { "" };
         let document = c.document();
         let ways = [

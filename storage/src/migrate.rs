@@ -94,6 +94,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0012_intake_routing.sql"),
         postgres: include_str!("../../migrations/postgres/0012_intake_routing.sql"),
     },
+    Migration {
+        version: 13,
+        name: "triage",
+        sqlite: include_str!("../../migrations/sqlite/0013_triage.sql"),
+        postgres: include_str!("../../migrations/postgres/0013_triage.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

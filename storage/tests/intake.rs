@@ -8,7 +8,7 @@ mod common;
 use balcao_domain::intake::{Contact, IntakeChannel, IntakeSetup, IntakeStatus, NewDelivery, Stored};
 use balcao_domain::ports::{Clients, Imports, Intake, Tickets};
 use balcao_domain::staff::Actor;
-use balcao_domain::{DeliveryId, ResellerId};
+use balcao_domain::{DeliveryId, DomainError, ResellerId};
 use balcao_storage::Db;
 use common::*;
 
@@ -249,7 +249,65 @@ async fn a_contact_finds_its_client_and_its_way_by_the_rules(db: &Db) {
     assert!(d.reason.contains("não atende a revenda"), "{}", d.reason);
 }
 
+async fn a_person_links_a_contact_nobody_matched_within_their_scope_once(db: &Db) {
+    use balcao_domain::ports::Intake;
+    let db = &db.clone().with_channels(balcao_storage::Channels { telegram: false, email: true });
+    let a = desk(db, "Revenda A").await;
+    let b = desk(db, "Revenda B").await;
+    let boss = hire(db, "Paula Provedor", None, &["Suporte N1"], None).await;
+    let boss = Actor::of(&boss);
+    let mut cliente_a = person(a.reseller.id, "Rita Ramos");
+    cliente_a.code = "4001".into();
+    let mut cliente_b = person(b.reseller.id, "Beto Braga");
+    cliente_b.code = "5001".into();
+    db.import_clients(&[(2, cliente_a), (3, cliente_b)]).await.unwrap();
+    let rita = db.client_by_code(&Actor::admin(), "4001").await.unwrap().id;
+    let beto = db.client_by_code(&Actor::admin(), "5001").await.unwrap().id;
+    let mut setup = IntakeSetup::new("Suporte N1", "Outros");
+    setup.mailboxes = vec![("contato@revenda-a.test".into(), "Revenda A".into())];
+    let mut to_a = email("rita.nova@x.test", &[]);
+    to_a.to = vec!["contato@revenda-a.test".into()];
+    let first = take(db, "u1", &to_a, &setup).await;
+    let second = take(db, "u2", &email("alguem@y.test", &[]), &setup).await;
+    assert_eq!((first.status, second.status), (IntakeStatus::Unmatched, IntakeStatus::Unmatched));
+
+    // Revenda A's staff see only what was sent to its mailbox; B's, nothing; the provider, both.
+    let ids = |list: Vec<balcao_domain::intake::Delivery>| list.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(ids(db.unmatched(&a.actor, 50).await.unwrap()), vec![first.id]);
+    assert!(db.unmatched(&b.actor, 50).await.unwrap().is_empty());
+    assert_eq!(ids(db.unmatched(&boss, 50).await.unwrap()), vec![first.id, second.id]);
+    assert!(matches!(db.unmatched_one(&b.actor, first.id).await, Err(DomainError::NotFound(_))));
+    let (_, channel, raw) = db.unmatched_one(&a.actor, first.id).await.unwrap();
+    assert_eq!((channel, raw.is_empty()), (IntakeChannel::Email, false));
+
+    // A's staff cannot link it to B's client, nor link B's contact at all.
+    let today = day(2026, 12, 5);
+    let refused = db.link_delivery(&a.actor, first.id, beto, &to_a, &setup, today).await;
+    assert!(matches!(refused, Err(DomainError::NotFound(_))), "{refused:?}");
+    let refused = db.link_delivery(&a.actor, second.id, rita, &to_a, &setup, today).await;
+    assert!(matches!(refused, Err(DomainError::NotFound(_))), "{refused:?}");
+    // To its own client: a ticket, acknowledged, the list says who linked it.
+    let linked = db.link_delivery(&a.actor, first.id, rita, &to_a, &setup, today).await.unwrap();
+    assert_eq!(linked.status, IntakeStatus::Ticket);
+    assert!(linked.reason.starts_with("vinculado ao cliente por Atendente Revenda A"), "{}", linked.reason);
+    let ticket = db.ticket(&a.actor, linked.ticket.unwrap()).await.unwrap().ticket;
+    assert_eq!((ticket.client_id, ticket.contact_email.as_deref()), (rita, Some("rita.nova@x.test")));
+    assert_eq!(outbox_to(db, "rita.nova@x.test").await, 1, "acknowledged");
+    // Linked once: a second person (or a second tap) is told, nothing doubles.
+    let again = db.link_delivery(&boss, first.id, rita, &to_a, &setup, today).await;
+    assert!(matches!(again, Err(DomainError::NotFound(_))), "no longer waiting: {again:?}");
+    assert_eq!(db.client_tickets(&Actor::admin(), rita).await.unwrap().len(), 1);
+
+    // The provider discards the other as nobody's.
+    assert!(matches!(db.discard_delivery(&a.actor, second.id).await, Err(DomainError::NotFound(_))));
+    db.discard_delivery(&boss, second.id).await.unwrap();
+    let d = db.deliveries(false, 10).await.unwrap().into_iter().find(|d| d.id == second.id).unwrap();
+    assert_eq!((d.status, d.reason.as_str()), (IntakeStatus::Ignored, "descartado por Paula Provedor"));
+    assert!(db.unmatched(&boss, 50).await.unwrap().is_empty());
+}
+
 common::contract_tests!(
+    a_person_links_a_contact_nobody_matched_within_their_scope_once,
     a_client_s_addresses_follow_the_registration,
     a_stored_e_mail_is_processed_once_into_its_outcome,
     a_contact_finds_its_client_and_its_way_by_the_rules,
