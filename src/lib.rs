@@ -108,6 +108,10 @@ impl App {
         if !roles.iter().any(|r| r.name == setup.role) {
             anyhow::bail!("intake.default_role: não há cargo \"{}\" (veja balcao roles list)", setup.role);
         }
+        let triage = &self.settings.intake.triage_role;
+        if !roles.iter().any(|r| &r.name == triage) {
+            anyhow::bail!("intake.triage_role: não há cargo \"{triage}\" (veja balcao roles list)");
+        }
         if !types.iter().any(|t| t.name == setup.ticket_type) {
             anyhow::bail!("intake.ticket_type: não há tipo de atendimento \"{}\"", setup.ticket_type);
         }
@@ -144,11 +148,21 @@ impl App {
     pub fn desk(&self) -> balcao_bot::Desk {
         let tz = self.settings.tz().unwrap_or(chrono_tz::America::Sao_Paulo);
         let clock = self.clock.clone();
-        balcao_bot::Desk::new(
+        let desk = balcao_bot::Desk::new(
             self.db.clone(),
             self.settings.fee_policy(),
             Arc::new(move || clock.now().with_timezone(&tz).date_naive()),
-        )
+        );
+        // Intake is on: its contacts without a client are triaged in the bot.
+        match self.settings.intake.setup() {
+            Ok(setup) if !self.settings.webhooks.secrets().is_empty() => desk.with_triage(balcao_bot::Triage {
+                role: self.settings.intake.triage_role.clone(),
+                setup,
+                read: Arc::new(balcao_webhooks::intake::read_contact),
+                local: Arc::new(move |at| at.with_timezone(&tz).naive_local()),
+            }),
+            _ => desk,
+        }
     }
 
     /// Runs the service until `shutdown` resolves: the HTTP service on a bound

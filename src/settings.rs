@@ -59,6 +59,8 @@ pub struct IntakeSettings {
     pub mailboxes: std::collections::BTreeMap<String, String>,
     /// Routing rules, in order.
     pub rules: Vec<RuleSettings>,
+    /// The cargo whose members triage the contacts no client matched.
+    pub triage_role: String,
 }
 
 /// One `[[intake.rules]]`.

@@ -26,6 +26,8 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Long enough for the first back-off (8 to 13 s) and the retry after it.
 const AFTER_BACKOFF: Duration = Duration::from_secs(40);
 const CARLA_TG: i64 = 7003;
+/// The provider's supervisor, who triages contacts nobody matched.
+const PAULA_TG: i64 = 7009;
 const INTAKE_SECRET: &str = "segredo-da-entrada-0123456789";
 const CPF: &str = "529.982.247-25";
 const PHONE: &str = "(12) 98765-4321";
@@ -52,6 +54,7 @@ fn settings(db: &str, tg: &FakeTelegram, sink: &SmtpSink) -> Settings {
         ("BALCAO_SMTP__POOL_SIZE", "3".to_owned()),
         ("BALCAO_HTTP__ADDR", "127.0.0.1:0".to_owned()),
         ("BALCAO_WEBHOOKS__SECRET", INTAKE_SECRET.to_owned()),
+        ("BALCAO_INTAKE__TRIAGE_ROLE", "Supervisor".to_owned()),
     ];
     Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()
 }
@@ -93,10 +96,11 @@ impl MailApp {
             ("Sérgio Serra", "Serra Fibra", "Suporte N1", Some("sergio@serra.test"), None),
             ("Lia Sem E-mail", "Litoral Net", "Suporte N1", None, None),
             ("Téo Técnico", "Litoral Net", "Técnico de campo", Some("teo@provedor.test"), None),
+            ("Paula Supervisora", "", "Supervisor", None, Some(PAULA_TG)),
         ] {
             app.add_staff(&NewStaff {
                 name: name.into(),
-                reseller: Some(reseller.into()),
+                reseller: Some(reseller.to_owned()).filter(|r| !r.is_empty()),
                 roles: vec![role.into()],
                 email: email.map(str::to_owned),
                 telegram_id,
@@ -627,7 +631,140 @@ Content-Type: text/plain; charset=ISO-8859-1\r\n\r\nA internet est\xe1 lenta.\r\
     t.finish().await;
 }
 
+/// `user` taps the button labelled `label` on `message`; the next screen or message they get.
+async fn tap_as(
+    tg: &FakeTelegram,
+    user: i64,
+    message: &support::fake_telegram::Call,
+    label: &str,
+) -> support::fake_telegram::Call {
+    let data = message
+        .buttons()
+        .into_iter()
+        .find(|(text, _)| text.contains(label))
+        .unwrap_or_else(|| panic!("no button \"{label}\" in {:?}", message.buttons()))
+        .1;
+    let since = tg.call_count();
+    tg.tap(user, message.result_message_id().or(message.message_id()).unwrap(), &data);
+    tg.wait_for(since, WAIT, |c| (c.is("editMessageText") || c.is("sendMessage")) && c.chat_id() == Some(user)).await
+}
+
+/// `user` types `text`; the bot's answer.
+async fn type_as(tg: &FakeTelegram, user: i64, text: &str) -> support::fake_telegram::Call {
+    let since = tg.call_count();
+    tg.send_text(user, "Paula", text);
+    tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(user)).await
+}
+
+async fn contacts_nobody_matched_are_linked_registered_or_discarded_from_telegram(store: Store) {
+    use balcao_domain::intake::IntakeStatus;
+    use balcao_domain::ports::Intake;
+    let Some(t) = MailApp::start(store).await else { return };
+    let joana =
+        b"From: Joana Nova <joana@nova.test>\r\nSubject: Quero contratar\r\nMessage-ID: <tri1@nova.test>\r\n\r\n\
+Quero contratar 300 mega. Moro perto da Maria.\r\n";
+    assert_eq!(t.post_email(joana).await, 202);
+    let first = t.processed().await;
+    assert_eq!(first.status, IntakeStatus::Unmatched);
+    let spam = b"From: Ofertas <promo@spam.test>\r\nSubject: Ganhe dinheiro\r\nMessage-ID: <tri2@spam.test>\r\n\r\nClique.\r\n";
+    assert_eq!(t.post_email(spam).await, 202);
+    let second = t.processed().await;
+    assert_eq!(second.status, IntakeStatus::Unmatched);
+
+    // Carla serves one reseller and is not of the triage role: no such button, no list.
+    let menu = type_as(&t.tg, CARLA_TG, "/menu").await;
+    assert!(menu.buttons().iter().all(|(label, _)| !label.contains("Contatos sem cliente")), "{menu:?}");
+    let refused = type_as(&t.tg, CARLA_TG, "/contatos").await;
+    assert!(refused.text().unwrap().contains("cargo de triagem"), "{refused:?}");
+
+    // Paula, the provider's supervisor, finds both and reads the first.
+    let menu = type_as(&t.tg, PAULA_TG, "/menu").await;
+    let list = tap_as(&t.tg, PAULA_TG, &menu, "Contatos sem cliente").await;
+    assert!(list.text().unwrap().starts_with("📥 Contatos sem cliente: 2"), "{list:?}");
+    let detail = tap_as(&t.tg, PAULA_TG, &list, &format!("nº {} ·", first.id.0)).await;
+    let shown = detail.text().unwrap();
+    assert!(
+        shown.contains("De: Joana Nova <joana@nova.test>") && shown.contains("Quero contratar 300 mega."),
+        "{shown}"
+    );
+    assert!(shown.contains("nenhum cliente tem este e-mail"), "{shown}");
+
+    // She links it to Maria, found by the usual search, and confirms.
+    let search = tap_as(&t.tg, PAULA_TG, &detail, "Vincular a um cliente").await;
+    assert!(search.text().unwrap().contains(&format!("Procure o cliente do contato nº {}", first.id.0)));
+    let ask = tap_as(&t.tg, PAULA_TG, &search, "Nome").await;
+    let results = type_as(&t.tg, PAULA_TG, "maria da conceicao").await;
+    let _ = ask;
+    let card = tap_as(&t.tg, PAULA_TG, &results, "Maria da Conceição Souza").await;
+    let confirm = tap_as(&t.tg, PAULA_TG, &card, "Vincular o contato").await;
+    assert!(confirm.text().unwrap().contains("ao cliente Maria da Conceição Souza (código 1001)"), "{confirm:?}");
+    let linked_at = t.tg.call_count();
+    let ticket_screen = tap_as(&t.tg, PAULA_TG, &confirm, "✔ Vincular").await;
+    let toast = t.tg.wait_for(linked_at, WAIT, |c| c.is("answerCallbackQuery")).await;
+    assert!(toast.params["text"].as_str().unwrap_or("").starts_with("Contato vinculado: atendimento "), "{toast:?}");
+    let now = t.store.deliveries(false, 10).await.unwrap();
+    let linked = now.iter().find(|d| d.id == first.id).unwrap();
+    assert_eq!(linked.status, IntakeStatus::Ticket);
+    assert!(linked.reason.starts_with("vinculado ao cliente por Paula Supervisora"), "{}", linked.reason);
+    let opened = t.store.ticket(&Actor::admin(), linked.ticket.unwrap()).await.unwrap();
+    assert_eq!(opened.ticket.client_id, t.maria);
+    assert!(ticket_screen.text().unwrap().contains(&opened.ticket.protocol), "{ticket_screen:?}");
+    // The sender gets the protocol.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !t.sink.received().iter().any(|m| m.to == ["joana@nova.test"]) {
+        assert!(tokio::time::Instant::now() < deadline, "no acknowledgement reached the sender");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The same confirmation again (a double tap): nothing opens twice.
+    let again_at = t.tg.call_count();
+    t.tg.tap(PAULA_TG, confirm.result_message_id().unwrap(), &format!("uy:{}:{}", first.id.0, t.maria.0));
+    let toast = t.tg.wait_for(again_at, WAIT, |c| c.is("answerCallbackQuery")).await;
+    assert!(toast.params["text"].as_str().unwrap_or("").contains("Não encontrado"), "{toast:?}");
+    assert_eq!(t.store.client_tickets(&Actor::admin(), t.maria).await.unwrap().len(), 1);
+
+    // The spam is discarded, after a confirmation.
+    let list = type_as(&t.tg, PAULA_TG, "/contatos").await;
+    assert!(list.text().unwrap().starts_with("📥 Contatos sem cliente: 1"), "{list:?}");
+    let detail = tap_as(&t.tg, PAULA_TG, &list, &format!("nº {} ·", second.id.0)).await;
+    let sure = tap_as(&t.tg, PAULA_TG, &detail, "Descartar").await;
+    let empty = tap_as(&t.tg, PAULA_TG, &sure, "Sim, descartar").await;
+    assert!(empty.text().unwrap().contains("Nenhum contato sem cliente"), "{empty:?}");
+
+    // A new client's e-mail: registered from it, its name and e-mail offered, then linked.
+    let lia = b"From: Lia Nova <lia@nova.test>\r\nSubject: Instalar internet\r\nMessage-ID: <tri3@nova.test>\r\n\r\n\
+Quero instalar na Rua Azul, 10.\r\n";
+    assert_eq!(t.post_email(lia).await, 202);
+    let third = t.processed().await;
+    let list = type_as(&t.tg, PAULA_TG, "/contatos").await;
+    let detail = tap_as(&t.tg, PAULA_TG, &list, &format!("nº {} ·", third.id.0)).await;
+    let step = tap_as(&t.tg, PAULA_TG, &detail, "Novo Cliente com estes dados").await;
+    let step = tap_as(&t.tg, PAULA_TG, &step, "Pessoa física").await;
+    assert!(step.text().unwrap().contains("nome completo"), "{step:?}");
+    tap_as(&t.tg, PAULA_TG, &step, "Usar: Lia Nova").await;
+    let step = type_as(&t.tg, PAULA_TG, "111.444.777-35").await;
+    assert!(step.text().unwrap().contains("telefone"), "{step:?}");
+    let step = type_as(&t.tg, PAULA_TG, "(13) 99123-4567").await;
+    let step = tap_as(&t.tg, PAULA_TG, &step, "Usar: lia@nova.test").await;
+    assert!(step.text().unwrap().contains("CEP"), "{step:?}");
+    type_as(&t.tg, PAULA_TG, "11060-000").await;
+    type_as(&t.tg, PAULA_TG, "Rua Azul, 10").await;
+    type_as(&t.tg, PAULA_TG, "Gonzaga").await;
+    type_as(&t.tg, PAULA_TG, "Santos").await;
+    let step = type_as(&t.tg, PAULA_TG, "SP").await;
+    let summary = tap_as(&t.tg, PAULA_TG, &step, "Litoral Net").await;
+    assert!(summary.text().unwrap().contains("E-mail: lia@nova.test"), "{summary:?}");
+    let done = tap_as(&t.tg, PAULA_TG, &summary, "Confirmar").await;
+    let text = done.text().unwrap();
+    assert!(text.starts_with("Cliente cadastrado.\nContato vinculado: atendimento "), "{text}");
+    let linked = t.store.deliveries(false, 10).await.unwrap().into_iter().find(|d| d.id == third.id).unwrap();
+    assert_eq!(linked.status, IntakeStatus::Ticket);
+    let opened = t.store.ticket(&Actor::admin(), linked.ticket.unwrap()).await.unwrap().ticket;
+    assert_eq!((opened.client_name.as_str(), opened.contact_email.as_deref()), ("Lia Nova", Some("lia@nova.test")));
+    t.finish().await;
+}
+
 support::on_both_stores!(
+    contacts_nobody_matched_are_linked_registered_or_discarded_from_telegram,
     a_staff_member_answers_the_client_from_telegram_and_confirms_before_it_goes,
     a_client_s_e_mail_opens_a_ticket_and_the_client_s_answer_to_our_reply_joins_it,
     a_staff_reply_reaches_the_client_in_the_ticket_s_thread_signed_by_the_provider,

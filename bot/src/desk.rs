@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use balcao_domain::finance::{FeePolicy, Period, ReceivableDetail, Statement, parse_date};
-use balcao_domain::ports::{Chats, Clients, Directory, Finance, FollowUp, Tickets};
+use balcao_domain::ports::{Chats, Clients, Directory, Finance, FollowUp, Intake, Tickets};
 use balcao_domain::search::{SearchFilter, SearchTerm};
 use balcao_domain::staff::{Actor, Staff, invite_hash};
 use balcao_domain::{ClientId, DomainError, ReceivableId, TicketId};
@@ -21,9 +21,9 @@ use crate::state::{ChatState, Step};
 use crate::text;
 
 /// What the desk needs from the store.
-pub trait DeskStore: Directory + Clients + Finance + Tickets + FollowUp + Chats {}
+pub trait DeskStore: Directory + Clients + Finance + Tickets + FollowUp + Chats + Intake {}
 
-impl<T: Directory + Clients + Finance + Tickets + FollowUp + Chats> DeskStore for T {}
+impl<T: Directory + Clients + Finance + Tickets + FollowUp + Chats + Intake> DeskStore for T {}
 
 /// What a person did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +171,7 @@ pub struct Desk {
     pub(crate) today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
     failures: Arc<AtomicU64>,
     invites: Arc<InviteGuard>,
+    pub(crate) triage: Option<crate::triage::Triage>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -179,9 +180,13 @@ impl std::fmt::Debug for Desk {
     }
 }
 
-/// The menu's buttons, with "Continuar" first when a wizard was left half-way.
-fn menu_keyboard(state: &ChatState) -> Keyboard {
+/// The menu's buttons, with "Continuar" first when a wizard was left half-way,
+/// and the contacts without a client for the triage role.
+fn menu_keyboard(state: &ChatState, triage: bool) -> Keyboard {
     let mut keyboard = render::menu().keyboard;
+    if triage {
+        keyboard.push(vec![button(text::TRIAGE_BUTTON, "ux:0")]);
+    }
     if let Some(form) = &state.paused {
         keyboard.insert(0, vec![button(format!("↩ Continuar {}", form.title()), "rs")]);
     }
@@ -194,7 +199,12 @@ const PER_PAGE: usize = 8;
 impl Desk {
     /// A desk over `store`, charging `fees`, with `today` giving the provider's date.
     pub fn new(store: Arc<dyn DeskStore>, fees: FeePolicy, today: Arc<dyn Fn() -> NaiveDate + Send + Sync>) -> Self {
-        Desk { store, fees, today, failures: Arc::new(AtomicU64::new(0)), invites: Arc::default() }
+        Desk { store, fees, today, failures: Arc::new(AtomicU64::new(0)), invites: Arc::default(), triage: None }
+    }
+
+    /// The desk with "Contatos sem cliente" for the members of `triage.role`.
+    pub fn with_triage(self, triage: crate::triage::Triage) -> Self {
+        Desk { triage: Some(triage), ..self }
     }
 
     /// Records that the bot's message `message_id` now shows the chat's screen.
@@ -386,11 +396,17 @@ impl Desk {
         let screen = match command.as_deref() {
             Some("start") | Some("menu") => {
                 state.leave();
+                state.linking = None;
+                let triage = self.may_triage(actor).await?;
                 if typed.starts_with("/start") {
-                    Screen { text: text::welcome(&staff.name), keyboard: menu_keyboard(state) }
+                    Screen { text: text::welcome(&staff.name), keyboard: menu_keyboard(state, triage) }
                 } else {
-                    Screen { keyboard: menu_keyboard(state), ..render::menu() }
+                    Screen { keyboard: menu_keyboard(state, triage), ..render::menu() }
                 }
+            }
+            Some("contatos") => {
+                state.leave();
+                self.unmatched_list(actor, 0).await?
             }
             Some("buscar") => {
                 state.leave();
@@ -403,6 +419,7 @@ impl Desk {
             Some("cancelar") => {
                 state.step = Step::Idle;
                 state.paused = None;
+                state.linking = None;
                 Screen {
                     text: format!("{}\n\n{}", text::CANCELLED, text::menu_title()),
                     keyboard: render::menu().keyboard,
@@ -484,6 +501,12 @@ impl Desk {
             // waits on the menu's "Continuar".
             state.leave();
         }
+        if let Some(outcome) = self.triage_tap(actor, state, verb, arg).await {
+            return match outcome {
+                Ok((notice, screen, others)) => Ok((notice, Some(screen), others)),
+                Err(e) => tap_refusal(e),
+            };
+        }
         if let Some(outcome) = self.followup_tap(actor, state, verb, arg).await {
             return match outcome {
                 Ok((notice, screen, others)) => Ok((notice, Some(screen), others)),
@@ -511,7 +534,9 @@ impl Desk {
             },
             "menu" => {
                 state.leave();
-                Ok(Screen { keyboard: menu_keyboard(state), ..render::menu() })
+                state.linking = None;
+                let triage = self.may_triage(actor).await?;
+                Ok(Screen { keyboard: menu_keyboard(state, triage), ..render::menu() })
             }
             "rs" => match state.paused.take() {
                 Some(form) => {
@@ -680,7 +705,13 @@ impl Desk {
                 state.step = Step::FinancePeriod { client };
                 render::ask_period(&c)
             }
-            _ => render::registration(&c, actor.sees_documents),
+            _ => {
+                let mut card = render::registration(&c, actor.sees_documents);
+                if let Some(row) = Desk::link_row(state, client) {
+                    card.keyboard.insert(0, row);
+                }
+                card
+            }
         })
     }
 

@@ -50,6 +50,10 @@ pub struct Form {
     /// The page of the field's options shown, when they do not fit one screen.
     #[serde(default)]
     pub page: usize,
+    /// The contact nobody matched this Novo Cliente is registered from: once
+    /// saved, the contact is linked to the new client.
+    #[serde(default)]
+    pub contact: Option<balcao_domain::DeliveryId>,
 }
 
 /// Options of a field on one screen (8 rows of 2): Telegram refuses a
@@ -181,7 +185,7 @@ impl Desk {
             // The client must be in scope before anything is asked about it.
             self.store.client(actor, c).await?;
         }
-        let mut form = Form { kind, client, values: BTreeMap::new(), at: 0, page: 0 };
+        let mut form = Form { kind, client, values: BTreeMap::new(), at: 0, page: 0, contact: None };
         form.at = self.next_field(actor, &form, 0);
         let screen = self.form_screen(actor, &form, None).await?;
         Ok((form, screen))
@@ -433,6 +437,12 @@ impl Desk {
             })
             .collect();
         keyboard.extend(render::nav_row(page, pages, |p| format!("fw:p:{p}")));
+        // A typed answer given before (or brought from a contact) may be kept as it is.
+        if field.typed.is_some()
+            && let Some((_, shown)) = form.values.get(field.key)
+        {
+            keyboard.insert(0, vec![button(format!("✔ Usar: {shown}"), "fw:keep")]);
+        }
         if field.optional {
             keyboard.push(vec![button("Pular", "fw:skip")]);
         }
@@ -514,6 +524,18 @@ impl Desk {
                 Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
             }
             "ok" if form.at >= form.len() => self.commit(actor, form).await,
+            "keep" => {
+                if form.at >= form.len() {
+                    return Err(DomainError::NotFound("tela"));
+                }
+                let field = self.field(actor, form).await?;
+                let kept = form.values.get(field.key).map(|(v, _)| v.clone());
+                match (field.typed, kept) {
+                    // Checked again, as if typed: a CPF must still fit the kind, and be new.
+                    (Some(_), Some(value)) => self.form_text(actor, form, &value).await,
+                    _ => Err(DomainError::NotFound("tela")),
+                }
+            }
             _ => {
                 let index = arg
                     .strip_prefix("v:")
@@ -568,7 +590,24 @@ impl Desk {
                     status: ClientStatus::Active,
                     unverified: Vec::new(),
                 };
-                self.store.create_client(actor, &new).await.map(|c| render::registration(&c, actor.sees_documents))
+                match self.store.create_client(actor, &new).await {
+                    Ok(c) => match form.contact {
+                        // Registered from a contact: the contact becomes the new client's ticket.
+                        Some(contact) => match self.link_contact(actor, contact, c.id).await {
+                            Ok((notice, screen)) => Ok(Screen {
+                                text: format!("{}\n{notice}\n\n{}", text::CLIENT_SAVED, screen.text),
+                                ..screen
+                            }),
+                            Err(DomainError::NotFound(_) | DomainError::Conflict(_)) => {
+                                let card = render::registration(&c, actor.sees_documents);
+                                Ok(Screen { text: format!("{}\n\n{}", text::LINK_LOST, card.text), ..card })
+                            }
+                            Err(e) => Err(e),
+                        },
+                        None => Ok(render::registration(&c, actor.sees_documents)),
+                    },
+                    Err(e) => Err(e),
+                }
             }
             FormKind::AddPlan => {
                 let client = form.client.ok_or(DomainError::NotFound("tela"))?;

@@ -11,5 +11,7 @@ mod render;
 pub mod state;
 pub mod telegram;
 pub mod text;
+pub mod triage;
 
 pub use desk::{Desk, DeskStore, Event, Failure, Handled, Input, Reply, failure_replies};
+pub use triage::Triage;

@@ -76,6 +76,10 @@ pub struct ChatState {
     /// menu can offer to continue it.
     #[serde(default)]
     pub paused: Option<Form>,
+    /// A contact nobody matched, being linked to the client the person is
+    /// looking for: client cards offer to link it.
+    #[serde(default)]
+    pub linking: Option<balcao_domain::DeliveryId>,
 }
 
 /// How long a question (a wizard step, "Digite a anotação") waits for its
@@ -136,8 +140,14 @@ mod tests {
     #[test]
     fn a_wizard_left_is_kept_aside_until_it_is_too_old() {
         let now = chrono::Utc::now();
-        let form =
-            Form { kind: crate::forms::FormKind::NewClient, client: None, values: Default::default(), at: 3, page: 0 };
+        let form = Form {
+            kind: crate::forms::FormKind::NewClient,
+            client: None,
+            values: Default::default(),
+            at: 3,
+            page: 0,
+            contact: None,
+        };
         let mut state = ChatState { step: Step::Form(form.clone()), touched: Some(now), ..ChatState::default() };
         state.leave();
         assert_eq!((state.step.clone(), state.paused.clone()), (Step::Idle, Some(form)));

@@ -177,3 +177,49 @@ pub const REPLY_SENT: &str = "Resposta registrada no atendimento; o e-mail segue
 pub fn confirm_reply(draft: &str) -> String {
     format!("Enviar esta resposta ao cliente por e-mail?\n\n{draft}")
 }
+
+/// Menu button: the contacts no client matched.
+pub const TRIAGE_BUTTON: &str = "📥 Contatos sem cliente";
+/// For someone outside the triage role.
+pub const TRIAGE_NOT_YOURS: &str =
+    "Os contatos sem cliente ficam com o cargo de triagem (intake.triage_role); peça acesso ao administrador.";
+/// Nothing waits.
+pub const TRIAGE_EMPTY: &str = "Nenhum contato sem cliente esperando. 👍";
+/// Said after a discard.
+pub const DISCARDED: &str = "Contato descartado.";
+/// A client saved from a contact.
+pub const CLIENT_SAVED: &str = "Cliente cadastrado.";
+/// The contact was dealt with by someone else while the client was registered.
+pub const LINK_LOST: &str = "Cliente cadastrado. O contato já tinha sido tratado por outra pessoa e não foi vinculado.";
+
+/// The list's title.
+pub fn triage_title(count: usize, more: &str, page: usize, pages: usize) -> String {
+    let pages = if pages > 1 { format!(" (página {} de {pages})", page + 1) } else { String::new() };
+    format!(
+        "📥 Contatos sem cliente: {count}{more}{pages}\n\nE-mails e formulários que não encontraram o cliente. \
+         Abra um para vincular a um cliente, cadastrar um Novo Cliente ou descartar."
+    )
+}
+
+/// Above the search, while a contact waits to be linked.
+pub fn linking(contact: i64) -> String {
+    format!("Procure o cliente do contato nº {contact}; na ficha dele, toque em 🔗 Vincular.")
+}
+
+/// Before linking.
+pub fn confirm_link(contact: i64, client: &str, code: &str) -> String {
+    format!(
+        "Vincular o contato nº {contact} ao cliente {client} (código {code})?\n\n\
+         Abre um atendimento para o cliente, encaminhado pelas regras, e o remetente recebe o protocolo."
+    )
+}
+
+/// Before discarding.
+pub fn confirm_discard(contact: i64) -> String {
+    format!("Descartar o contato nº {contact}? Ele fica registrado como descartado por você e não abre atendimento.")
+}
+
+/// After linking.
+pub fn linked(protocol: &str) -> String {
+    format!("Contato vinculado: atendimento {protocol} aberto.")
+}

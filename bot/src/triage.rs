@@ -1,0 +1,268 @@
+//! "Contatos sem cliente": the e-mails and form contacts intake could not
+//! match to a client wait for a person of the triage role (`intake.triage_role`),
+//! who reads each one, then links it to a client found by the usual search,
+//! registers a Novo Cliente from it (its name, e-mail, phone and CPF/CNPJ
+//! offered as answers), or discards it. Linking opens the ticket as intake
+//! would have: routed by the rules and acknowledged to the sender. Every step
+//! goes through the store as the person, so a reseller's staff reach only
+//! what was sent to their reseller and link only to their own clients.
+
+use std::sync::Arc;
+
+use balcao_domain::document::Document;
+use balcao_domain::intake::{Contact, Delivery, IntakeChannel, IntakeSetup, new_text, size_text};
+use balcao_domain::phone::Phone;
+use balcao_domain::staff::Actor;
+use balcao_domain::{ClientId, DeliveryId, DomainError};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::desk::{Desk, Keyboard, Reply, Screen, button};
+use crate::forms::{Form, FormKind};
+use crate::render;
+use crate::state::{ChatState, Step};
+use crate::text;
+
+/// Reads a stored contact's bytes as intake does.
+pub type ReadContact = Arc<dyn Fn(IntakeChannel, &[u8]) -> Option<Contact> + Send + Sync>;
+
+/// What triage needs besides the store.
+#[derive(Clone)]
+pub struct Triage {
+    /// The cargo whose members see "Contatos sem cliente".
+    pub role: String,
+    /// Intake's routing, for the ticket a linked contact opens.
+    pub setup: IntakeSetup,
+    /// Reads a stored contact.
+    pub read: ReadContact,
+    /// An instant on the provider's clock.
+    pub local: Arc<dyn Fn(DateTime<Utc>) -> NaiveDateTime + Send + Sync>,
+}
+
+/// Contacts per page of the list.
+const PER_PAGE: usize = 8;
+/// The list reads at most this many.
+const LISTED: i64 = 200;
+
+impl Desk {
+    /// Whether `actor` holds the triage role (and intake is on).
+    pub(crate) async fn may_triage(&self, actor: &Actor) -> Result<bool, DomainError> {
+        let Some(triage) = &self.triage else { return Ok(false) };
+        let roles = self.store.roles().await?;
+        Ok(roles.iter().any(|r| r.name == triage.role && actor.roles.contains(&r.id)))
+    }
+
+    /// The list, page `page`.
+    pub(crate) async fn unmatched_list(&self, actor: &Actor, page: usize) -> Result<Screen, DomainError> {
+        if !self.may_triage(actor).await? {
+            return Ok(Screen { text: text::TRIAGE_NOT_YOURS.into(), keyboard: render::menu_button() });
+        }
+        let all = self.store.unmatched(actor, LISTED).await?;
+        if all.is_empty() {
+            return Ok(Screen { text: text::TRIAGE_EMPTY.into(), keyboard: render::menu_button() });
+        }
+        let pages = all.len().div_ceil(PER_PAGE);
+        let page = page.min(pages - 1);
+        let mut keyboard: Keyboard = all
+            .iter()
+            .skip(page * PER_PAGE)
+            .take(PER_PAGE)
+            .map(|d| vec![button(list_label(d), format!("uv:{}", d.id.0))])
+            .collect();
+        keyboard.extend(render::nav_row(page, pages, |p| format!("ux:{p}")));
+        keyboard.push(render::menu_button().remove(0));
+        let more = if all.len() as i64 >= LISTED { "+" } else { "" };
+        Ok(Screen { text: text::triage_title(all.len(), more, page, pages), keyboard })
+    }
+
+    /// One contact, read in full, with what can be done with it.
+    async fn unmatched_screen(&self, actor: &Actor, id: DeliveryId) -> Result<Screen, DomainError> {
+        let (delivery, contact) = self.unmatched_contact(actor, id).await?;
+        let triage = self.triage.as_ref().ok_or(DomainError::NotFound("tela"))?;
+        let received = (triage.local)(delivery.received_at).format("%d/%m/%Y %H:%M");
+        let mut t = format!("📥 Contato nº {} - sem cliente\n\n", id.0);
+        t.push_str(&format!("Recebido em {received} ({})\n", delivery.channel.label()));
+        let name = contact.from_name.trim();
+        match (name.is_empty(), contact.from_address.is_empty()) {
+            (false, false) => t.push_str(&format!("De: {name} <{}>\n", contact.from_address)),
+            (true, false) => t.push_str(&format!("De: {}\n", contact.from_address)),
+            (false, true) => t.push_str(&format!("De: {name}\n")),
+            (true, true) => {}
+        }
+        if !contact.phone.is_empty() {
+            t.push_str(&format!("Telefone: {}\n", Phone::from_stored(&contact.phone).formatted()));
+        }
+        if let Some(doc) = contact.document() {
+            let shown = if actor.sees_documents { doc.formatted() } else { doc.masked() };
+            t.push_str(&format!("CPF/CNPJ informado: {shown}\n"));
+        }
+        t.push_str(&format!(
+            "Assunto: {}\n",
+            if contact.subject.is_empty() { "(sem assunto)" } else { &contact.subject }
+        ));
+        t.push_str(&format!("Por que está aqui: {}\n\n", delivery.reason));
+        let body = new_text(&contact.text);
+        let excerpt: String = body.chars().take(1500).collect();
+        t.push_str(&excerpt);
+        if excerpt.len() < body.len() {
+            t.push_str(" […]");
+        }
+        if !contact.attachments.is_empty() {
+            let files: Vec<String> =
+                contact.attachments.iter().map(|(n, size)| format!("{n} ({})", size_text(*size))).collect();
+            t.push_str(&format!("\n\nAnexos: {}", files.join(", ")));
+        }
+        let id = id.0;
+        let keyboard = vec![
+            vec![button("🔗 Vincular a um cliente", format!("ul:{id}"))],
+            vec![button("➕ Novo Cliente com estes dados", format!("un:{id}"))],
+            vec![button("🗑 Descartar", format!("ud:{id}"))],
+            vec![button(text::BACK, "ux:0"), button(text::MENU, "menu")],
+        ];
+        Ok(Screen { text: t, keyboard })
+    }
+
+    /// A contact `actor` may triage, read.
+    async fn unmatched_contact(&self, actor: &Actor, id: DeliveryId) -> Result<(Delivery, Contact), DomainError> {
+        let triage = self.triage.as_ref().ok_or(DomainError::NotFound("tela"))?;
+        if !self.may_triage(actor).await? {
+            return Err(DomainError::NotFound("contato"));
+        }
+        let (delivery, channel, raw) = self.store.unmatched_one(actor, id).await?;
+        let contact = (triage.read)(channel, &raw).ok_or(DomainError::NotFound("contato"))?;
+        Ok((delivery, contact))
+    }
+
+    /// Links contact `id` to `client`: the ticket's screen, and the notice.
+    pub(crate) async fn link_contact(
+        &self,
+        actor: &Actor,
+        id: DeliveryId,
+        client: ClientId,
+    ) -> Result<(String, Screen), DomainError> {
+        let (_, contact) = self.unmatched_contact(actor, id).await?;
+        let triage = self.triage.as_ref().ok_or(DomainError::NotFound("tela"))?;
+        let linked = self.store.link_delivery(actor, id, client, &contact, &triage.setup, (self.today)()).await?;
+        let ticket = linked.ticket.ok_or_else(|| DomainError::Backend("contato vinculado sem atendimento".into()))?;
+        let notice = text::linked(linked.protocol.as_deref().unwrap_or(""));
+        Ok((notice, self.ticket_screen(actor, ticket).await?))
+    }
+
+    /// The client card's extra row while a contact waits to be linked.
+    pub(crate) fn link_row(state: &ChatState, client: ClientId) -> Option<Vec<crate::desk::Button>> {
+        state.linking.map(|d| {
+            vec![button(format!("🔗 Vincular o contato nº {} a este cliente", d.0), format!("uk:{}:{}", d.0, client.0))]
+        })
+    }
+
+    /// Triage's buttons ("u…"); `None` for any other.
+    pub(crate) async fn triage_tap(
+        &self,
+        actor: &Actor,
+        state: &mut ChatState,
+        verb: &str,
+        arg: &str,
+    ) -> Option<Result<(Option<String>, Screen, Vec<Reply>), DomainError>> {
+        if !matches!(verb, "ux" | "uv" | "ul" | "uk" | "uy" | "un" | "ud" | "udy") {
+            return None;
+        }
+        let mut ids = arg.split(':').map(|s| s.parse::<i64>().ok());
+        let (a, b) = (ids.next().flatten(), ids.next().flatten());
+        let result = async {
+            let contact = a.map(DeliveryId).ok_or(DomainError::NotFound("tela"));
+            match verb {
+                "ux" => Ok((None, self.unmatched_list(actor, a.unwrap_or(0).max(0) as usize).await?)),
+                "uv" => Ok((None, self.unmatched_screen(actor, contact?).await?)),
+                "ul" => {
+                    let id = contact?;
+                    self.unmatched_contact(actor, id).await?;
+                    state.linking = Some(id);
+                    state.step = Step::Idle;
+                    let pick = render::pick_filter();
+                    Ok((None, Screen { text: format!("{}\n\n{}", text::linking(id.0), pick.text), ..pick }))
+                }
+                "uk" => {
+                    let (id, client) = (contact?, b.map(ClientId).ok_or(DomainError::NotFound("tela"))?);
+                    self.unmatched_contact(actor, id).await?;
+                    let c = self.store.client(actor, client).await?;
+                    let keyboard = vec![
+                        vec![button("✔ Vincular", format!("uy:{}:{}", id.0, client.0))],
+                        vec![button(text::BACK, format!("cc:{}", client.0))],
+                    ];
+                    Ok((None, Screen { text: text::confirm_link(id.0, &c.name, &c.code), keyboard }))
+                }
+                "uy" => {
+                    let (id, client) = (contact?, b.map(ClientId).ok_or(DomainError::NotFound("tela"))?);
+                    let (notice, screen) = self.link_contact(actor, id, client).await?;
+                    state.linking = None;
+                    Ok((Some(notice), screen))
+                }
+                "un" => {
+                    let id = contact?;
+                    let (_, c) = self.unmatched_contact(actor, id).await?;
+                    let form = Form {
+                        kind: FormKind::NewClient,
+                        client: None,
+                        values: prefilled(&c, actor),
+                        at: 0,
+                        page: 0,
+                        contact: Some(id),
+                    };
+                    let screen = self.form_screen(actor, &form, None).await?;
+                    state.linking = None;
+                    state.step = Step::Form(form);
+                    Ok((None, screen))
+                }
+                "ud" => {
+                    let id = contact?;
+                    self.unmatched_contact(actor, id).await?;
+                    let keyboard = vec![
+                        vec![button("🗑 Sim, descartar", format!("udy:{}", id.0))],
+                        vec![button(text::BACK, format!("uv:{}", id.0))],
+                    ];
+                    Ok((None, Screen { text: text::confirm_discard(id.0), keyboard }))
+                }
+                _ => {
+                    let id = contact?;
+                    if !self.may_triage(actor).await? {
+                        return Err(DomainError::NotFound("contato"));
+                    }
+                    self.store.discard_delivery(actor, id).await?;
+                    if state.linking == Some(id) {
+                        state.linking = None;
+                    }
+                    Ok((Some(text::DISCARDED.into()), self.unmatched_list(actor, 0).await?))
+                }
+            }
+        }
+        .await;
+        Some(result.map(|(notice, screen)| (notice, screen, Vec::new())))
+    }
+}
+
+/// The answers a Novo Cliente from a contact starts with: what the contact
+/// gave, each offered on its step to keep or retype.
+fn prefilled(c: &Contact, actor: &Actor) -> std::collections::BTreeMap<String, (String, String)> {
+    let mut values = std::collections::BTreeMap::new();
+    let name = c.from_name.trim();
+    if name.chars().count() >= 2 {
+        values.insert("name".to_owned(), (name.to_owned(), name.to_owned()));
+    }
+    if !c.phone.is_empty() {
+        values.insert("phone".to_owned(), (c.phone.clone(), Phone::from_stored(&c.phone).formatted()));
+    }
+    if !c.from_address.is_empty() {
+        values.insert("email".to_owned(), (c.from_address.clone(), c.from_address.clone()));
+    }
+    if let Some(doc) = c.document().and_then(|d| Document::from_stored(d.digits())) {
+        let shown = if actor.sees_documents { doc.formatted() } else { doc.masked() };
+        values.insert("document".to_owned(), (doc.digits().to_owned(), shown));
+    }
+    values
+}
+
+/// A contact in the list: number, who, subject.
+fn list_label(d: &Delivery) -> String {
+    let subject: String = d.subject.chars().take(28).collect();
+    let sender: String = d.sender.chars().take(26).collect();
+    format!("nº {} · {} · {}", d.id.0, sender, if subject.is_empty() { "(sem assunto)".into() } else { subject })
+}
