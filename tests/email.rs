@@ -55,6 +55,8 @@ fn settings(db: &str, tg: &FakeTelegram, sink: &SmtpSink) -> Settings {
         ("BALCAO_HTTP__ADDR", "127.0.0.1:0".to_owned()),
         ("BALCAO_WEBHOOKS__SECRET", INTAKE_SECRET.to_owned()),
         ("BALCAO_INTAKE__TRIAGE_ROLE", "Supervisor".to_owned()),
+        // The corpus below writes more than the default 5 contacts an hour from one client.
+        ("BALCAO_INTAKE__MAX_NEW_PER_HOUR", "100".to_owned()),
     ];
     Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()
 }
@@ -763,7 +765,201 @@ Quero instalar na Rua Azul, 10.\r\n";
     t.finish().await;
 }
 
+/// A message from Maria with these extra header lines and this body (bytes as given).
+fn from_maria(message_id: Option<&str>, headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut raw =
+        b"From: Maria <maria@cliente.test>\r\nTo: suporte@provedor.test\r\nDate: Sat, 5 Dec 2026 09:00:00 -0300\r\n"
+            .to_vec();
+    if let Some(id) = message_id {
+        raw.extend_from_slice(format!("Message-ID: <{id}>\r\n").as_bytes());
+    }
+    raw.extend_from_slice(headers.as_bytes());
+    raw.extend_from_slice(b"\r\n");
+    raw.extend_from_slice(body);
+    raw
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    let one = base64::engine::general_purpose::STANDARD.encode(bytes);
+    one.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\r\n")
+}
+
+async fn real_world_e_mails_become_the_tickets_a_person_would_expect(store: Store) {
+    use balcao_domain::intake::IntakeStatus;
+    use balcao_domain::ports::Intake;
+    let Some(t) = MailApp::start(store).await else { return };
+    let pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".repeat(40);
+    let big = vec![0x5au8; 3 * 1024 * 1024];
+    let subject_utf8 = format!("=?UTF-8?B?{}?=", b64("Conexão lenta à noite".as_bytes()));
+    let corpus: Vec<(&str, Vec<u8>, IntakeStatus, Vec<&str>)> = vec![
+        (
+            "UTF-8, base64, encoded subject",
+            from_maria(
+                Some("c1@cliente.test"),
+                &format!("Subject: {subject_utf8}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n"),
+                format!("{}\r\n", b64("Olá! A conexão fica lenta à noite; ação urgente, por favor.".as_bytes())).as_bytes(),
+            ),
+            IntakeStatus::Ticket,
+            vec!["Conexão lenta à noite", "A conexão fica lenta à noite; ação urgente"],
+        ),
+        (
+            "Windows-1252 with curly quotes, 8bit",
+            from_maria(
+                Some("c2@cliente.test"),
+                "Subject: Cobran\u{e7}a\r\nContent-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: 8bit\r\n",
+                b"O boleto diz \x93pago\x94 mas a cobran\xe7a continua \x96 veja.\r\n",
+            ),
+            IntakeStatus::Ticket,
+            vec!["O boleto diz “pago” mas a cobrança continua – veja."],
+        ),
+        (
+            "ISO-8859-15 with the euro sign",
+            from_maria(
+                Some("c3@cliente.test"),
+                "Subject: =?ISO-8859-15?Q?Pre=E7o?=\r\nContent-Type: text/plain; charset=iso-8859-15\r\nContent-Transfer-Encoding: quoted-printable\r\n",
+                b"Vi o pre=E7o em =A4 no site, est=E1 certo?\r\n",
+            ),
+            IntakeStatus::Ticket,
+            vec!["Preço", "Vi o preço em € no site, está certo?"],
+        ),
+        (
+            "no MIME headers at all, plain ASCII, no Message-ID",
+            from_maria(None, "Subject: sem mime\r\n", b"Oi, minha internet caiu de novo.\r\n"),
+            IntakeStatus::Ticket,
+            vec!["Oi, minha internet caiu de novo."],
+        ),
+        (
+            "multipart/alternative: the text part, not the HTML",
+            from_maria(
+                Some("c5@cliente.test"),
+                "Subject: Roteador\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n",
+                b"--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nO roteador reinicia sozinho.\r\n--alt\r\n\
+Content-Type: text/html; charset=utf-8\r\n\r\n<p>O <b>roteador</b> reinicia sozinho.</p>\r\n--alt--\r\n",
+            ),
+            IntakeStatus::Ticket,
+            vec!["O roteador reinicia sozinho."],
+        ),
+        (
+            "HTML only: its text",
+            from_maria(
+                Some("c6@cliente.test"),
+                "Subject: Sinal\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n",
+                "<html><body><div>Sem <b>sinal</b> desde as 14h.</div><div>Obrigada!</div></body></html>\r\n".as_bytes(),
+            ),
+            IntakeStatus::Ticket,
+            vec!["Sem sinal desde as 14h."],
+        ),
+        (
+            "a forward keeps what was forwarded",
+            from_maria(
+                Some("c7@cliente.test"),
+                "Subject: Fwd: Fatura de novembro\r\nContent-Type: text/plain; charset=utf-8\r\n",
+                "Veja abaixo, cobraram duas vezes.\r\n\r\n---------- Forwarded message ---------\r\n\
+De: Provedor <cobranca@provedor.test>\r\nAssunto: Fatura de novembro\r\n\r\nValor: R$ 99,90 (2x)\r\n"
+                    .as_bytes(),
+            ),
+            IntakeStatus::Ticket,
+            vec!["Veja abaixo, cobraram duas vezes.", "Valor: R$ 99,90 (2x)"],
+        ),
+        (
+            "attachments, one named in an encoded word, one of 3 MB",
+            from_maria(
+                Some("c8@cliente.test"),
+                "Subject: Comprovantes\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"mix\"\r\n",
+                format!(
+                    "--mix\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSeguem os comprovantes.\r\n--mix\r\n\
+Content-Type: application/pdf; name=\"=?UTF-8?Q?relat=C3=B3rio.pdf?=\"\r\nContent-Disposition: attachment; filename=\"=?UTF-8?Q?relat=C3=B3rio.pdf?=\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--mix\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=\"backup.zip\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--mix--\r\n",
+                    b64(&pdf),
+                    b64(&big)
+                )
+                .as_bytes(),
+            ),
+            IntakeStatus::Ticket,
+            vec!["Seguem os comprovantes.", "Anexos: relatório.pdf (", "backup.zip (3,0 MB)"],
+        ),
+        (
+            "broken MIME: a boundary never closed, a part without headers",
+            from_maria(
+                Some("c9@cliente.test"),
+                "Subject: Quebrado\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"nunca\"\r\n",
+                b"--nunca\r\nContent-Type: text/plain\r\n\r\nA mensagem chegou cortada mas leia isto.\r\n--nunca\r\n\r\n\x00\xff\xfe lixo",
+            ),
+            IntakeStatus::Ticket,
+            vec!["A mensagem chegou cortada mas leia isto."],
+        ),
+        (
+            "a bounce: never a ticket, never answered",
+            b"From: MAILER-DAEMON@mx.cliente.test\r\nTo: suporte@provedor.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+Message-ID: <c10@mx.cliente.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n\
+--r\r\nContent-Type: text/plain\r\n\r\nmaria@cliente.test: mailbox full\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\n\
+Final-Recipient: rfc822; maria@cliente.test\r\nAction: failed\r\nStatus: 5.2.2\r\n--r--\r\n"
+                .to_vec(),
+            IntakeStatus::Ignored,
+            vec![],
+        ),
+        (
+            "a newsletter from the client's address (Precedence: bulk)",
+            from_maria(Some("c11@cliente.test"), "Subject: Ofertas da semana\r\nPrecedence: bulk\r\n", b"Promo\r\n"),
+            IntakeStatus::Ignored,
+            vec![],
+        ),
+        (
+            "an out-of-office (X-Autoreply)",
+            from_maria(Some("c12@cliente.test"), "Subject: Ausente\r\nX-Autoreply: yes\r\n", b"Volto segunda.\r\n"),
+            IntakeStatus::Ignored,
+            vec![],
+        ),
+    ];
+    let mut opened = Vec::new();
+    for (what, raw, expected, shown) in &corpus {
+        assert_eq!(t.post_email(raw).await, 202, "{what}");
+        let d = t.processed().await;
+        assert_eq!(d.status, *expected, "{what}: {d:?}");
+        if *expected == IntakeStatus::Ticket {
+            let detail = t.store.ticket(&Actor::admin(), d.ticket.unwrap()).await.unwrap();
+            assert_eq!(detail.ticket.client_id, t.maria, "{what}");
+            assert_eq!(detail.ticket.channel.name, "E-mail", "{what}");
+            for s in shown {
+                assert!(detail.ticket.problem.contains(s), "{what}: {s:?} in {:?}", detail.ticket.problem);
+            }
+            let markup = ["<p>", "<b>", "<div", "<html"].iter().any(|m| detail.ticket.problem.contains(m));
+            assert!(!markup, "{what}: no markup: {:?}", detail.ticket.problem);
+            assert_eq!(detail.history.first().map(|h| h.kind.as_str()), Some("opened"), "{what}");
+            opened.push(d.ticket.unwrap());
+        } else {
+            assert!(d.ticket.is_none() && !d.reason.is_empty(), "{what}: {d:?}");
+        }
+    }
+    // The same bytes without a Message-ID, posted again: the same contact.
+    let (_, again, _, _) = &corpus[3];
+    assert_eq!(t.post_email(again).await, 200, "a duplicate");
+    // One acknowledgement to Maria (one per sender every ack_every_minutes), none for the automatic mail.
+    t.settled_emails(opened[0], WAIT).await;
+    let to_maria: Vec<Notification> = t
+        .store
+        .notifications(false, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.address.as_deref() == Some("maria@cliente.test"))
+        .collect();
+    assert_eq!(to_maria.len(), 1, "{to_maria:?}");
+    assert_eq!(to_maria[0].ticket, Some(opened[0]));
+    for ticket in &opened[1..] {
+        let rows = t.store.ticket(&Actor::admin(), *ticket).await.unwrap();
+        assert_eq!(rows.ticket.contact_email.as_deref(), Some("maria@cliente.test"));
+    }
+    assert_eq!(t.store.client_tickets(&Actor::admin(), t.maria).await.unwrap().len(), opened.len());
+    let ignored = t.store.deliveries(false, 50).await.unwrap();
+    assert_eq!(ignored.iter().filter(|d| d.status == IntakeStatus::Ignored).count(), 3);
+    t.finish().await;
+}
+
 support::on_both_stores!(
+    real_world_e_mails_become_the_tickets_a_person_would_expect,
     contacts_nobody_matched_are_linked_registered_or_discarded_from_telegram,
     a_staff_member_answers_the_client_from_telegram_and_confirms_before_it_goes,
     a_client_s_e_mail_opens_a_ticket_and_the_client_s_answer_to_our_reply_joins_it,

@@ -54,8 +54,10 @@ pub async fn serve(
     metrics: Arc<crate::Metrics>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    // Timed outside the body's cap, so that a 413 counts too.
+    // Timed outside the body's cap, so that a 413 counts too. The cap is ours
+    // (per route, from the configuration): axum's own 2 MB default is off.
     let router = router
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(limits, bounded_body))
         .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::observe));
     let permits = Arc::new(Semaphore::new(limits.max_connections));
