@@ -361,8 +361,10 @@ fn dispatcher(settings: &Settings, db: Arc<Db>) -> anyhow::Result<balcao_notify:
         dispatcher = dispatcher.with_telegram(bot, balcao_notify::Limits::default());
     }
     if !smtp.url.is_empty() {
+        let intake = &settings.intake;
         let mailer = balcao_notify::mail::Mailer::new(&smtp.url, &smtp.from, smtp.pool_size)
-            .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?
+            .with_acknowledgement(&intake.ack_subject, &intake.ack_text);
         dispatcher = dispatcher.with_mailer(mailer);
     }
     Ok(dispatcher)

@@ -61,6 +61,10 @@ pub struct IntakeSettings {
     pub rules: Vec<RuleSettings>,
     /// The cargo whose members triage the contacts no client matched.
     pub triage_role: String,
+    /// The acknowledgement's subject as the provider writes it; empty: ours.
+    pub ack_subject: String,
+    /// The acknowledgement's text as the provider writes it; empty: ours.
+    pub ack_text: String,
 }
 
 /// One `[[intake.rules]]`.
@@ -93,6 +97,20 @@ impl IntakeSettings {
     /// What the processor needs; `Err` names the rule at fault.
     pub fn setup(&self) -> anyhow::Result<balcao_domain::intake::IntakeSetup> {
         use balcao_domain::intake::{IntakeSetup, RouteTo, Rule};
+        for (key, value) in [("intake.ack_subject", &self.ack_subject), ("intake.ack_text", &self.ack_text)] {
+            let mut rest = value.as_str();
+            while let Some(open) = rest.find('{') {
+                let close = rest[open..].find('}').map(|c| open + c + 1).unwrap_or(rest.len());
+                let word = &rest[open..close];
+                if !balcao_notify::text::ACK_PLACEHOLDERS.contains(&word) {
+                    bail!("{key}: \"{word}\" não é um campo conhecido; use {{protocolo}}, {{nome}} ou {{provedor}}");
+                }
+                rest = &rest[close..];
+            }
+        }
+        if !self.ack_text.trim().is_empty() && !self.ack_text.contains("{protocolo}") {
+            bail!("intake.ack_text: inclua {{protocolo}}, o número que o cliente vai citar");
+        }
         let mut rules = Vec::new();
         for (i, r) in self.rules.iter().enumerate() {
             let name = if r.name.trim().is_empty() { format!("nº {}", i + 1) } else { r.name.trim().to_owned() };
@@ -633,6 +651,9 @@ mod tests {
             ("BALCAO_NOPE__KEY", "1", "BALCAO_NOPE__KEY"),
             ("BALCAO_TELEGRAM__MODE", "pombo", "telegram.mode"),
             ("BALCAO_NOTIFY__QUIET_HOURS", "noite", "notify.quiet_hours"),
+            ("BALCAO_INTAKE__ACK_TEXT", "Olá! Recebemos seu contato.", "intake.ack_text: inclua {protocolo}"),
+            ("BALCAO_INTAKE__ACK_SUBJECT", "Protocolo {numero}", "intake.ack_subject: \"{numero}\""),
+            ("BALCAO_INTAKE__ACK_TEXT", "Seu protocolo: {protocolo", "intake.ack_text: \"{protocolo\""),
         ];
         for (k, v, named) in cases {
             let e = Settings::load_from(None, env(&[(k, v)])).unwrap_err().to_string();

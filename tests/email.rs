@@ -57,6 +57,7 @@ fn settings(db: &str, tg: &FakeTelegram, sink: &SmtpSink) -> Settings {
         ("BALCAO_INTAKE__TRIAGE_ROLE", "Supervisor".to_owned()),
         // The corpus below writes more than the default 5 contacts an hour from one client.
         ("BALCAO_INTAKE__MAX_NEW_PER_HOUR", "100".to_owned()),
+        ("BALCAO_INTAKE__ACK_TEXT", "Olá, {nome}! Seu protocolo é {protocolo}.\nEquipe {provedor}".to_owned()),
     ];
     Settings::load_from(None, env.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()
 }
@@ -948,6 +949,16 @@ Final-Recipient: rfc822; maria@cliente.test\r\nAction: failed\r\nStatus: 5.2.2\r
         .collect();
     assert_eq!(to_maria.len(), 1, "{to_maria:?}");
     assert_eq!(to_maria[0].ticket, Some(opened[0]));
+    // In the provider's words (intake.ack_text), with the protocol.
+    let protocol = t.store.ticket(&Actor::admin(), opened[0]).await.unwrap().ticket.protocol;
+    let ack = t.sink.received().into_iter().find(|m| m.to == ["maria@cliente.test"]).expect("the acknowledgement");
+    let ack = parse(&ack);
+    assert_eq!(header(&ack, "Auto-Submitted"), "auto-replied");
+    let body = ack.body_text(0).unwrap();
+    assert!(
+        body.contains(&format!("Olá, Maria! Seu protocolo é {protocol}.")) && body.contains("Equipe Balcão Litoral"),
+        "{body}"
+    );
     for ticket in &opened[1..] {
         let rows = t.store.ticket(&Actor::admin(), *ticket).await.unwrap();
         assert_eq!(rows.ticket.contact_email.as_deref(), Some("maria@cliente.test"));

@@ -315,8 +315,12 @@ async fn render_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notifi
             let id = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
             let t = store.ticket(&Actor::admin(), id).await?.ticket;
             let provider = mailer.signature();
-            let (subject, body, html) =
-                (text::received_subject(&t), text::received_text(&t, &provider), text::received_html(&t, &provider));
+            let (subject, body, html) = match mailer.acknowledgement() {
+                Some((subject, body)) => text::provider_acknowledgement(&t, &provider, subject, body),
+                None => {
+                    (text::received_subject(&t), text::received_text(&t, &provider), text::received_html(&t, &provider))
+                }
+            };
             rendered(t, subject, body, html)
         }
     })

@@ -9,6 +9,7 @@
 //! - `smtp://host:587?tls=opportunistic`: STARTTLS when the relay offers it;
 //! - `smtp://127.0.0.1:25?tls=none`: plain text, for a relay on the same machine or network.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -60,6 +61,7 @@ pub struct Mailer {
     from: Mailbox,
     domain: String,
     pool_size: u32,
+    acknowledgement: Option<Arc<(String, String)>>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -124,12 +126,25 @@ impl Mailer {
             .timeout(Some(Duration::from_secs(30)))
             .pool_config(PoolConfig::new().max_size(pool_size).idle_timeout(Duration::from_secs(60)))
             .build();
-        Ok(Mailer { transport, from, domain, pool_size })
+        Ok(Mailer { transport, from, domain, pool_size, acknowledgement: None })
     }
 
     /// How many messages may be on their way at once.
     pub fn pool_size(&self) -> u32 {
         self.pool_size
+    }
+
+    /// The acknowledgement's subject and text as the provider wrote them
+    /// (`{protocolo}`, `{nome}` and `{provedor}` filled in when sent); empty: ours.
+    pub fn with_acknowledgement(mut self, subject: &str, text: &str) -> Self {
+        self.acknowledgement = (!subject.trim().is_empty() || !text.trim().is_empty())
+            .then(|| Arc::new((subject.trim().to_owned(), text.trim().to_owned())));
+        self
+    }
+
+    /// The provider's acknowledgement, when configured.
+    pub fn acknowledgement(&self) -> Option<&(String, String)> {
+        self.acknowledgement.as_deref()
     }
 
     /// The name e-mails to clients are signed with: the display name of

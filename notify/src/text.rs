@@ -311,9 +311,70 @@ pub fn received_html(t: &Ticket, provider: &str) -> String {
     )
 }
 
+/// The placeholders an acknowledgement written by the provider may use.
+pub const ACK_PLACEHOLDERS: [&str; 3] = ["{protocolo}", "{nome}", "{provedor}"];
+
+/// The acknowledgement as the provider wrote it (`intake.ack_subject`,
+/// `intake.ack_text`), placeholders filled; either left empty is ours.
+pub fn provider_acknowledgement(t: &Ticket, provider: &str, subject: &str, body: &str) -> (String, String, String) {
+    let fill = |s: &str| {
+        s.replace("{protocolo}", &t.protocol).replace("{nome}", &t.contact_name).replace("{provedor}", provider)
+    };
+    let subject = if subject.is_empty() { received_subject(t) } else { fill(subject) };
+    let text = if body.is_empty() { received_text(t, provider) } else { format!("{}\n", fill(body)) };
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<p>{}</p>\n</body></html>\n",
+        html(&subject),
+        html(text.trim_end()),
+    );
+    (subject, text, page)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_provider_s_acknowledgement_is_filled_in_and_escaped_in_html() {
+        use balcao_domain::ticket::{Assignee, Named, TicketStatus};
+        use balcao_domain::{ChannelId, ClientId, ResellerId, RoleId, TicketId, TicketTypeId};
+        let t = Ticket {
+            id: TicketId(7),
+            protocol: "20261205-0007".into(),
+            reseller_id: ResellerId(1),
+            client_id: ClientId(2),
+            client_name: "Ana".into(),
+            subscription_id: None,
+            routing_point_id: None,
+            contact_name: "Ana <Souza>".into(),
+            contact_email: None,
+            problem: "x".into(),
+            channel: Named { id: ChannelId(1), name: "E-mail".into() },
+            ticket_type: Named { id: TicketTypeId(1), name: "Outros".into() },
+            assignee: Assignee::Role(RoleId(1)),
+            checks: String::new(),
+            status: TicketStatus::Open,
+            resolved_on_first_contact: false,
+            resolution: String::new(),
+            opened_by: None,
+            created_at: chrono::Utc::now(),
+            resolved_at: None,
+        };
+        let (subject, text, page) = provider_acknowledgement(
+            &t,
+            "Fibra Boa",
+            "Protocolo {protocolo}",
+            "Olá, {nome}!\nProtocolo {protocolo}.\n{provedor}",
+        );
+        assert_eq!(subject, "Protocolo 20261205-0007");
+        assert_eq!(text, "Olá, Ana <Souza>!\nProtocolo 20261205-0007.\nFibra Boa\n");
+        assert!(page.contains("Olá, Ana &lt;Souza&gt;!<br>\nProtocolo 20261205-0007.<br>\nFibra Boa</p>"), "{page}");
+        let (subject, text, _) = provider_acknowledgement(&t, "Fibra Boa", "", "Seu protocolo: {protocolo}");
+        assert_eq!(
+            (subject.as_str(), text.as_str()),
+            ("[20261205-0007] Recebemos sua mensagem", "Seu protocolo: 20261205-0007\n")
+        );
+    }
 
     #[test]
     fn html_is_escaped() {
