@@ -152,14 +152,14 @@ impl App {
             self.db.clone(),
             self.settings.fee_policy(),
             Arc::new(move || clock.now().with_timezone(&tz).date_naive()),
-        );
+        )
+        .with_local_time(Arc::new(move |at| at.with_timezone(&tz).naive_local()));
         // Intake is on: its contacts without a client are triaged in the bot.
         match self.settings.intake.setup() {
             Ok(setup) if !self.settings.webhooks.secrets().is_empty() => desk.with_triage(balcao_bot::Triage {
                 role: self.settings.intake.triage_role.clone(),
                 setup,
                 read: Arc::new(balcao_webhooks::intake::read_contact),
-                local: Arc::new(move |at| at.with_timezone(&tz).naive_local()),
             }),
             _ => desk,
         }

@@ -631,6 +631,34 @@ Content-Type: text/plain; charset=ISO-8859-1\r\n\r\nA internet est\xe1 lenta.\r\
     tokio::time::sleep(Duration::from_millis(600)).await;
     let replies = t.sink.received().iter().filter(|m| parse(m).subject().unwrap().contains("Resposta")).count();
     assert_eq!(replies, 1);
+
+    // Maria answers that e-mail from her mail program: the answer lands on the same ticket.
+    let our_id = header(&parse(&reply), "Message-ID");
+    let answer = format!(
+        "From: Maria <maria@cliente.test>\r\nSubject: Re: {}\r\nMessage-ID: <tg2@cliente.test>\r\n\
+In-Reply-To: {our_id}\r\nReferences: {our_id}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Agora ficou ótimo, obrigada!\r\n\r\nEm sáb., 5 de dez., Balcão Litoral escreveu:\r\n> Vamos trocar seu plano\r\n",
+        parse(&reply).subject().unwrap()
+    );
+    assert_eq!(t.post_email(answer.as_bytes()).await, 202);
+    let joined = t.processed().await;
+    assert_eq!((joined.status, joined.ticket), (balcao_domain::intake::IntakeStatus::Reply, Some(ticket)));
+    // Carla hears of it; the conversation, newest first: her answer, the reply, her first e-mail.
+    let heard =
+        t.tg.wait_for(0, WAIT, |c| c.chat_id() == Some(CARLA_TG) && c.text().is_some_and(|x| x.starts_with("📨")))
+            .await;
+    assert!(heard.text().unwrap().contains("Agora ficou ótimo, obrigada!"), "{heard:?}");
+    let screen = tap_and_see(&t.tg, &sent, "Mensagens").await;
+    let shown = screen.text().unwrap();
+    let (answer_at, reply_at, first_at) = (
+        shown.find("Agora ficou ótimo, obrigada!").expect("her answer"),
+        shown
+            .find("Carla Plantão (resposta):\nVamos trocar seu plano")
+            .unwrap_or_else(|| panic!("the reply in {shown}")),
+        shown.find("A internet está lenta.").expect("her first e-mail"),
+    );
+    assert!(answer_at < reply_at && reply_at < first_at, "{shown}");
+    assert!(!shown.contains("> Vamos trocar"), "the quote is cut: {shown}");
     t.finish().await;
 }
 

@@ -172,6 +172,8 @@ pub struct Desk {
     failures: Arc<AtomicU64>,
     invites: Arc<InviteGuard>,
     pub(crate) triage: Option<crate::triage::Triage>,
+    /// An instant on the provider's clock, for the times people read.
+    pub(crate) local: Arc<dyn Fn(chrono::DateTime<Utc>) -> chrono::NaiveDateTime + Send + Sync>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -199,7 +201,34 @@ const PER_PAGE: usize = 8;
 impl Desk {
     /// A desk over `store`, charging `fees`, with `today` giving the provider's date.
     pub fn new(store: Arc<dyn DeskStore>, fees: FeePolicy, today: Arc<dyn Fn() -> NaiveDate + Send + Sync>) -> Self {
-        Desk { store, fees, today, failures: Arc::new(AtomicU64::new(0)), invites: Arc::default(), triage: None }
+        Desk {
+            store,
+            fees,
+            today,
+            failures: Arc::new(AtomicU64::new(0)),
+            invites: Arc::default(),
+            triage: None,
+            local: Arc::new(|at| at.naive_utc()),
+        }
+    }
+
+    /// The desk showing times on the provider's clock (`local` turns an instant into its wall time).
+    pub fn with_local_time(
+        self,
+        local: Arc<dyn Fn(chrono::DateTime<Utc>) -> chrono::NaiveDateTime + Send + Sync>,
+    ) -> Self {
+        Desk { local, ..self }
+    }
+
+    /// A ticket as people read it: its history's times on the provider's clock.
+    pub(crate) fn in_local_time(
+        &self,
+        mut d: balcao_domain::ticket::TicketDetail,
+    ) -> balcao_domain::ticket::TicketDetail {
+        for e in &mut d.history {
+            e.at = (self.local)(e.at).and_utc();
+        }
+        d
     }
 
     /// The desk with "Contatos sem cliente" for the members of `triage.role`.

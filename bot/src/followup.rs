@@ -52,7 +52,7 @@ fn parse_ids(arg: &str) -> (Option<i64>, Option<i64>) {
 impl Desk {
     /// The ticket's screen, with the actions the actor may take.
     pub(crate) async fn ticket_screen(&self, actor: &Actor, id: TicketId) -> Result<Screen, DomainError> {
-        let detail = self.store.ticket(actor, id).await?;
+        let detail = self.in_local_time(self.store.ticket(actor, id).await?);
         let assignee = self.assignee_name(&detail.ticket.assignee).await?;
         Ok(render::ticket_with_actions(&detail, &assignee, actor))
     }
@@ -112,6 +112,11 @@ impl Desk {
                     let t = need(ticket)?;
                     self.store.ticket(actor, t).await?;
                     Ok((None, render::pick_status(t), Vec::new()))
+                }
+                "tm" => {
+                    let detail = self.in_local_time(self.store.ticket(actor, need(ticket)?).await?);
+                    let opened_at = (self.local)(detail.ticket.created_at);
+                    Ok((None, render::messages(&detail, opened_at, b.unwrap_or(0).max(0) as usize), Vec::new()))
                 }
                 "tss" => {
                     let t = need(ticket)?;
@@ -188,8 +193,8 @@ impl Desk {
             }
         };
         match verb {
-            "tk" | "tn" | "tv" | "to" | "tc" | "tcs" | "ts" | "tss" | "tr" | "tru" | "trr" | "tt" | "wo" | "wod"
-            | "wos" | "wof" | "wob" | "wt" | "wta" => Some(result.await),
+            "tk" | "tm" | "tn" | "tv" | "to" | "tc" | "tcs" | "ts" | "tss" | "tr" | "tru" | "trr" | "tt" | "wo"
+            | "wod" | "wos" | "wof" | "wob" | "wt" | "wta" => Some(result.await),
             _ => None,
         }
     }

@@ -663,7 +663,7 @@ impl Desk {
                 };
                 match self.store.open_ticket(actor, &new, (self.today)()).await {
                     Ok(ticket) => {
-                        let detail = self.store.ticket(actor, ticket.id).await?;
+                        let detail = self.in_local_time(self.store.ticket(actor, ticket.id).await?);
                         let who = self.assignee_name(&detail.ticket.assignee).await?;
                         return Ok(FormOutcome::Done(render::ticket_opened(&detail, &who), Vec::new()));
                     }

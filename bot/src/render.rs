@@ -411,7 +411,10 @@ pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balc
             button("✅ Atendimento Resolvido", format!("tv:{id}")),
         ]);
         if d.ticket.contact_email.is_some() {
-            rows.push(vec![button(crate::text::REPLY_BUTTON, format!("tc:{id}"))]);
+            rows.push(vec![
+                button(crate::text::REPLY_BUTTON, format!("tc:{id}")),
+                button(crate::text::MESSAGES_BUTTON, format!("tm:{id}:0")),
+            ]);
         }
         for wo in d.work_orders.iter().filter(|w| w.status == balcao_domain::ticket::WorkOrderStatus::Scheduled) {
             let label = if wo.technician.is_some() { "Trocar técnico" } else { "Definir técnico" };
@@ -421,6 +424,47 @@ pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balc
     rows.extend(s.keyboard);
     s.keyboard = rows;
     s
+}
+
+/// Messages of a ticket shown on one page.
+const MESSAGES_PER_PAGE: usize = 3;
+/// Characters of one message shown.
+const MESSAGE_CHARS: usize = 1200;
+
+/// The conversation with the client of a ticket that came by e-mail or form:
+/// what the client wrote and what was answered, in full, newest first, a few a
+/// page. `opened_at` is the ticket's opening on the provider's clock (the
+/// history's times already are).
+pub(crate) fn messages(d: &TicketDetail, opened_at: chrono::NaiveDateTime, page: usize) -> Screen {
+    let tk = &d.ticket;
+    let mut all: Vec<(chrono::NaiveDateTime, String, &str)> =
+        vec![(opened_at, format!("{} (cliente)", tk.contact_name), tk.problem.as_str())];
+    for e in &d.history {
+        match e.kind.as_str() {
+            "client_wrote" => all.push((e.at.naive_utc(), format!("{} (cliente)", tk.contact_name), &e.detail)),
+            "replied" => all.push((e.at.naive_utc(), format!("{} (resposta)", e.actor_name), &e.detail)),
+            _ => {}
+        }
+    }
+    all.reverse();
+    let (shown, page, pages) = page_of(&all, page, MESSAGES_PER_PAGE);
+    let mut t = format!("✉ Mensagens do atendimento {} - {} no total", tk.protocol, all.len());
+    if pages > 1 {
+        let _ = write!(t, " (página {} de {pages})", page + 1);
+    }
+    t.push('\n');
+    for (at, who, text) in shown {
+        let mut body: String = text.chars().take(MESSAGE_CHARS).collect();
+        if body.len() < text.len() {
+            body.push_str(" […]");
+        }
+        let _ = write!(t, "\n{} - {who}:\n{body}\n", at.format("%d/%m/%Y %H:%M"));
+    }
+    let id = tk.id.0;
+    let mut keyboard: Keyboard = Vec::new();
+    keyboard.extend(nav_row(page, pages, |p| format!("tm:{id}:{p}")));
+    keyboard.push(vec![button(text::BACK, format!("tk:{id}")), button(text::MENU, "menu")]);
+    screen(t, keyboard)
 }
 
 /// An answer to the client, shown back before it goes.

@@ -166,6 +166,8 @@ pub const REPLY_PROMPT: &str = "Digite a resposta ao cliente. Ela vai por e-mail
      você confirma antes do envio.";
 /// An answer too short to send.
 pub const REPLY_TOO_SHORT: &str = "Escreva a resposta ao cliente.";
+/// Button on a ticket that came by e-mail or form: its conversation with the client.
+pub const MESSAGES_BUTTON: &str = "💬 Mensagens";
 /// Button: send the answer shown.
 pub const REPLY_SEND: &str = "✉ Enviar";
 /// Button: type the answer again.

@@ -14,7 +14,6 @@ use balcao_domain::intake::{Contact, Delivery, IntakeChannel, IntakeSetup, new_t
 use balcao_domain::phone::Phone;
 use balcao_domain::staff::Actor;
 use balcao_domain::{ClientId, DeliveryId, DomainError};
-use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::desk::{Desk, Keyboard, Reply, Screen, button};
 use crate::forms::{Form, FormKind};
@@ -34,8 +33,6 @@ pub struct Triage {
     pub setup: IntakeSetup,
     /// Reads a stored contact.
     pub read: ReadContact,
-    /// An instant on the provider's clock.
-    pub local: Arc<dyn Fn(DateTime<Utc>) -> NaiveDateTime + Send + Sync>,
 }
 
 /// Contacts per page of the list.
@@ -77,8 +74,7 @@ impl Desk {
     /// One contact, read in full, with what can be done with it.
     async fn unmatched_screen(&self, actor: &Actor, id: DeliveryId) -> Result<Screen, DomainError> {
         let (delivery, contact) = self.unmatched_contact(actor, id).await?;
-        let triage = self.triage.as_ref().ok_or(DomainError::NotFound("tela"))?;
-        let received = (triage.local)(delivery.received_at).format("%d/%m/%Y %H:%M");
+        let received = (self.local)(delivery.received_at).format("%d/%m/%Y %H:%M");
         let mut t = format!("📥 Contato nº {} - sem cliente\n\n", id.0);
         t.push_str(&format!("Recebido em {received} ({})\n", delivery.channel.label()));
         let name = contact.from_name.trim();
