@@ -564,20 +564,7 @@ async fn tap_and_see(
     message: &support::fake_telegram::Call,
     label: &str,
 ) -> support::fake_telegram::Call {
-    let data = message
-        .buttons()
-        .into_iter()
-        .find(|(text, _)| text.contains(label))
-        .unwrap_or_else(|| panic!("no button \"{label}\" in {:?}", message.buttons()))
-        .1;
-    let since = tg.call_count();
-    tg.tap(CARLA_TG, message.result_message_id().or(message.message_id()).unwrap(), &data);
-    tg.wait_for(since, WAIT, |c| {
-        (c.is("editMessageText") || c.is("sendMessage"))
-            && c.chat_id() == Some(CARLA_TG)
-            && !c.text().unwrap_or("").starts_with('📥')
-    })
-    .await
+    tap_as(tg, CARLA_TG, message, label).await
 }
 
 async fn a_staff_member_answers_the_client_from_telegram_and_confirms_before_it_goes(store: Store) {
@@ -677,7 +664,12 @@ async fn tap_as(
         .1;
     let since = tg.call_count();
     tg.tap(user, message.result_message_id().or(message.message_id()).unwrap(), &data);
-    tg.wait_for(since, WAIT, |c| (c.is("editMessageText") || c.is("sendMessage")) && c.chat_id() == Some(user)).await
+    // The screen, not a notification that happens to arrive meanwhile.
+    tg.wait_for(since, WAIT, |c| {
+        c.chat_id() == Some(user)
+            && (c.is("editMessageText") || (c.is("sendMessage") && !c.text().unwrap_or("").starts_with(['📥', '📨'])))
+    })
+    .await
 }
 
 /// `user` types `text`; the bot's answer.

@@ -212,6 +212,25 @@ fn rejection(channel: IntakeChannel, body: &[u8], reason: &str) -> NewDelivery {
     }
 }
 
+/// Stores the message a provider posted, or, when it holds none that can be
+/// read, the rejection, answered `refusal` so that the provider stops retrying;
+/// 503 when the store does not answer.
+async fn take(
+    doors: &IntakeDoors,
+    channel: IntakeChannel,
+    raw: Option<Vec<u8>>,
+    body: &[u8],
+    refusal: StatusCode,
+) -> Response {
+    match raw.and_then(|raw| delivery(channel, raw)) {
+        Some(new) => match doors.keep(&new).await {
+            Ok(stored) => stored_answer(stored),
+            Err(unavailable) => unavailable,
+        },
+        None => reject(doors, rejection(channel, body, text::PROVIDER_NO_MESSAGE), refusal).await,
+    }
+}
+
 /// Stores a rejection and answers `status` (so the provider stops), or 503.
 async fn reject(doors: &IntakeDoors, new: NewDelivery, status: StatusCode) -> Response {
     let reason = new.rejected.clone().unwrap_or_default();
@@ -284,16 +303,7 @@ pub(crate) async fn mailgun(State(state): State<Service>, headers: HeaderMap, bo
         Some(mime) => mime.to_vec(),
         None => mailgun_compose(&parts).raw(),
     };
-    let answer = match delivery(IntakeChannel::Mailgun, raw) {
-        Some(new) => match doors.keep(&new).await {
-            Ok(stored) => stored_answer(stored),
-            Err(unavailable) => return unavailable,
-        },
-        None => {
-            let new = rejection(IntakeChannel::Mailgun, &body, text::PROVIDER_NO_MESSAGE);
-            reject(&doors, new, StatusCode::NOT_ACCEPTABLE).await
-        }
-    };
+    let answer = take(&doors, IntakeChannel::Mailgun, Some(raw), &body, StatusCode::NOT_ACCEPTABLE).await;
     if answer.status() != StatusCode::SERVICE_UNAVAILABLE {
         doors.mailgun_tokens.remember(&token, instant);
     }
@@ -346,15 +356,7 @@ pub(crate) async fn postmark(State(state): State<Service>, headers: HeaderMap, b
             None => postmark_compose(&v).raw(),
         }
     });
-    match raw.and_then(|raw| delivery(IntakeChannel::Postmark, raw)) {
-        Some(new) => match doors.keep(&new).await {
-            Ok(stored) => stored_answer(stored),
-            Err(unavailable) => unavailable,
-        },
-        None => {
-            reject(&doors, rejection(IntakeChannel::Postmark, &body, text::PROVIDER_NO_MESSAGE), StatusCode::OK).await
-        }
-    }
+    take(&doors, IntakeChannel::Postmark, raw, &body, StatusCode::OK).await
 }
 
 /// A message from Postmark's parsed JSON.
@@ -423,15 +425,7 @@ pub(crate) async fn sendgrid(State(state): State<Service>, headers: HeaderMap, b
             c.raw()
         }
     });
-    match raw.and_then(|raw| delivery(IntakeChannel::Sendgrid, raw)) {
-        Some(new) => match doors.keep(&new).await {
-            Ok(stored) => stored_answer(stored),
-            Err(unavailable) => unavailable,
-        },
-        None => {
-            reject(&doors, rejection(IntakeChannel::Sendgrid, &body, text::PROVIDER_NO_MESSAGE), StatusCode::OK).await
-        }
-    }
+    take(&doors, IntakeChannel::Sendgrid, raw, &body, StatusCode::OK).await
 }
 
 #[cfg(test)]
