@@ -341,7 +341,7 @@ async fn an_invite_code_links_once_and_registers_commands(store: Store) {
     let commands = t.tg.wait_for(0, WAIT, |c| c.is("setMyCommands")).await;
     let names: Vec<&str> =
         commands.params["commands"].as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap()).collect();
-    assert_eq!(names, ["menu", "buscar", "meus", "ajuda", "cancelar"]);
+    assert_eq!(names, ["menu", "buscar", "meus", "contatos", "ajuda", "cancelar"]);
     assert_eq!(commands.params["commands"][1]["description"], "Buscar cliente");
     let welcome = t.linked_bruno().await;
     assert!(has_button(&welcome, "Buscar cliente").is_some(), "{welcome:?}");

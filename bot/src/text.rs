@@ -114,15 +114,17 @@ pub const HELP: &str = "Comandos:\n\
 /menu - menu principal\n\
 /buscar - buscar cliente\n\
 /meus - meus atendimentos\n\
+/contatos - contatos sem cliente (e-mails e formulários a vincular)\n\
 /cancelar - cancela o que estiver fazendo\n\
 /ajuda - esta ajuda\n\n\
 Digitar um nome a qualquer momento busca clientes por nome.";
 
 /// The Bot API command list, as Telegram shows it.
-pub const COMMANDS: [(&str, &str); 5] = [
+pub const COMMANDS: [(&str, &str); 6] = [
     ("menu", "Menu principal"),
     ("buscar", "Buscar cliente"),
     ("meus", "Meus atendimentos"),
+    ("contatos", "Contatos sem cliente"),
     ("ajuda", "Ajuda"),
     ("cancelar", "Cancelar o que estiver fazendo"),
 ];
