@@ -450,11 +450,14 @@ async fn a_bad_date_is_explained_and_asked_again(store: Store) {
     assert!(bad.text().unwrap().starts_with("Desde: data inexistente \"31/02/2026\"."), "{bad:?}");
     assert!(bad.text().unwrap().contains("Digite o período"), "{bad:?}");
     let good = t.say(BRUNO, "01/10/2026 a 31/10/2026").await;
-    // Asked for a period, a typed name is a search, as everywhere else.
+    // Asked for a period, what is typed answers it: "desde março" is asked again, never a search.
     let again = press(&t, &good, "Desde / Até").await;
     assert!(again.text().unwrap().contains("Digite o período"), "{again:?}");
-    let search = t.say(BRUNO, "joao").await;
-    assert!(search.text().unwrap().starts_with("Nome \"joao\""), "{search:?}");
+    let words = t.say(BRUNO, "desde março").await;
+    assert!(words.text().unwrap().starts_with("Isso não é um período."), "{words:?}");
+    assert!(words.text().unwrap().contains("Digite o período"), "{words:?}");
+    let later = t.say(BRUNO, "01/10/2026 31/10/2026").await;
+    assert!(later.text().unwrap().contains("desde 01/10/2026 até 31/10/2026"), "still the question: {later:?}");
     let text = good.text().unwrap();
     assert!(text.contains("desde 01/10/2026 até 31/10/2026") && text.contains("10/10/2026"), "{text}");
     assert!(!text.contains("10/09/2026"), "{text}");
@@ -928,6 +931,40 @@ async fn long_lists_are_paged_with_arrows_and_keep_the_period(store: Store) {
     t.finish().await;
 }
 
+async fn a_phone_a_cpf_or_a_protocol_typed_anywhere_finds_the_client_or_the_ticket(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    // A phone in any shape: the one client who has it, at once.
+    for typed in ["12987654321", "(12) 98765-4321", "+55 12 98765 4321", "98765-4321"] {
+        let card = t.say(BRUNO, typed).await;
+        assert!(card.text().unwrap().contains("Maria da Conceição Souza"), "{typed}: {card:?}");
+        assert!(has_button(&card, "Financeiro").is_some(), "{typed}: the card: {card:?}");
+    }
+    // A CPF, with or without punctuation.
+    for typed in ["111.444.777-35", "11144477735"] {
+        let card = t.say(BRUNO, typed).await;
+        assert!(card.text().unwrap().contains("João Pedro Araújo"), "{typed}: {card:?}");
+    }
+    // Another reseller's client, by CPF or phone: nothing, as if it did not exist.
+    let other = t.say(BRUNO, "123.456.789-09").await;
+    assert!(!other.text().unwrap().contains("José da Conceição"), "{other:?}");
+    let other = t.say(BRUNO, "(12) 99999-1111").await;
+    assert!(other.text().unwrap().starts_with("Nenhum cliente encontrado"), "{other:?}");
+    // A protocol opens its ticket; one outside the scope, or unknown, says so.
+    let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let protocol = db.ticket(&Actor::admin(), ticket).await.unwrap().ticket.protocol;
+    db.close().await;
+    let screen = t.say(BRUNO, &protocol).await;
+    assert!(screen.text().unwrap().contains(&protocol) && has_button(&screen, "Anotar").is_some(), "{screen:?}");
+    let none = t.say(BRUNO, "20990101-0001").await;
+    assert_eq!(none.text().unwrap(), "Nenhum atendimento com o protocolo 20990101-0001 no seu acesso.");
+    // Words still search names.
+    let names = t.say(BRUNO, "joao pedro").await;
+    assert!(names.text().unwrap().starts_with("Nome \"joao pedro\""), "{names:?}");
+    t.finish().await;
+}
+
 /// Opens a ticket for Maria as the system, assigned to `assignee` (by role name or staff Telegram id).
 async fn open_ticket_for_maria(t: &TestApp, role: Option<&str>, user_telegram: Option<i64>) -> balcao_domain::TicketId {
     let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
@@ -1384,6 +1421,7 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    a_phone_a_cpf_or_a_protocol_typed_anywhere_finds_the_client_or_the_ticket,
     a_reply_cut_off_by_the_network_is_sent_again_until_it_arrives,
     an_instance_killed_mid_dispatch_sends_its_notices_at_once_when_it_starts_again,
     a_card_longer_than_telegram_allows_is_cut_to_fit_and_still_shown,

@@ -468,12 +468,15 @@ impl Desk {
                 Step::WorkOrderText { work_order, awaited } => {
                     self.work_order_text(actor, state, work_order, awaited, typed).await?
                 }
+                // A protocol or a CPF/CNPJ goes straight to its ticket or client, whatever field was asked.
+                Step::SearchTerm { .. } if names_a_record(typed) => self.lookup(actor, state, typed).await?,
                 Step::SearchTerm { filter } => self.search(actor, state, filter, typed, 0).await?,
-                Step::FinancePeriod { .. } if !typed.chars().any(|c| c.is_ascii_digit()) => {
-                    // Not a period: a name, searched as everywhere else.
-                    state.step = Step::Idle;
-                    self.search(actor, state, SearchFilter::Name, typed, 0).await?
-                }
+                // A question is open: what is typed answers it, and is asked again
+                // when it does not; it never becomes a search.
+                Step::FinancePeriod { client } if !typed.chars().any(|c| c.is_ascii_digit()) => Screen {
+                    text: format!("{}\n\n{}", text::NOT_A_PERIOD, text::ASK_PERIOD),
+                    keyboard: vec![vec![button(text::BACK, format!("cf:{}:o", client.0))]],
+                },
                 Step::FinancePeriod { client } => match parse_period(typed) {
                     Ok((from, to)) => {
                         state.step = Step::Idle;
@@ -486,7 +489,7 @@ impl Desk {
                         keyboard: vec![vec![button(text::BACK, format!("cf:{}:o", client.0))]],
                     },
                 },
-                _ => self.search(actor, state, SearchFilter::Name, typed, 0).await?,
+                _ => self.lookup(actor, state, typed).await?,
             },
         };
         Ok(vec![Reply::Send { text: screen.text, keyboard: screen.keyboard }])
@@ -681,6 +684,45 @@ impl Desk {
         }
     }
 
+    /// Text typed with no question open: a protocol number opens its ticket,
+    /// a CPF/CNPJ its client, a phone (in any shape) its client (the list when
+    /// several share it); anything else searches names.
+    async fn lookup(&self, actor: &Actor, state: &mut ChatState, typed: &str) -> Result<Screen, DomainError> {
+        let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+        let numeric = !digits.is_empty() && typed.chars().all(|c| c.is_ascii_digit() || " .-/()+".contains(c));
+        if !numeric {
+            return self.search(actor, state, SearchFilter::Name, typed, 0).await;
+        }
+        if let Some(protocol) = balcao_domain::intake::protocols_in(typed).into_iter().next()
+            && protocol.len() == typed.trim().len()
+        {
+            return match self.store.ticket_by_protocol(actor, &protocol).await? {
+                Some(ticket) => {
+                    state.step = Step::Idle;
+                    self.ticket_screen(actor, ticket).await
+                }
+                None => Ok(Screen { text: text::no_protocol(&protocol), keyboard: render::menu_button() }),
+            };
+        }
+        if let Ok(document) = balcao_domain::document::Document::parse(typed)
+            && let Some(found) = self.store.client_by_document(actor, &document).await?
+        {
+            state.step = Step::Idle;
+            return self.client_tab(actor, state, "cc", found.id, 0).await;
+        }
+        if let Ok(term) = SearchTerm::parse(SearchFilter::Phone, typed) {
+            let found = self.store.search(actor, &term, 0, PER_PAGE).await?;
+            if found.total == 1 {
+                // One client has this phone: their card at once.
+                state.step = Step::Idle;
+                state.last_search = Some((SearchFilter::Phone, typed.to_owned(), 0));
+                return self.client_tab(actor, state, "cc", found.items[0].id, 0).await;
+            }
+            return self.search(actor, state, SearchFilter::Phone, typed, 0).await;
+        }
+        self.search(actor, state, SearchFilter::Name, typed, 0).await
+    }
+
     async fn search(
         &self,
         actor: &Actor,
@@ -783,6 +825,13 @@ fn tap_refusal(e: DomainError) -> Result<(Option<String>, Option<Screen>, Vec<Re
         }
         e => Err(e),
     }
+}
+
+/// Whether typed text is a protocol number or a valid CPF/CNPJ, and nothing else.
+fn names_a_record(typed: &str) -> bool {
+    let whole_protocol = balcao_domain::intake::protocols_in(typed).first().is_some_and(|p| p == typed.trim());
+    let numeric = typed.chars().all(|c| c.is_ascii_digit() || " .-/".contains(c));
+    whole_protocol || (numeric && balcao_domain::document::Document::parse(typed).is_ok())
 }
 
 fn parse_filter(s: &str) -> Option<SearchFilter> {

@@ -117,7 +117,8 @@ pub const HELP: &str = "Comandos:\n\
 /contatos - contatos sem cliente (e-mails e formulários a vincular)\n\
 /cancelar - cancela o que estiver fazendo\n\
 /ajuda - esta ajuda\n\n\
-Digitar um nome a qualquer momento busca clientes por nome.";
+A qualquer momento, digite um nome para buscar clientes, ou um telefone, \
+CPF/CNPJ ou protocolo para ir direto ao cliente ou ao atendimento.";
 
 /// The Bot API command list, as Telegram shows it.
 pub const COMMANDS: [(&str, &str); 6] = [
@@ -180,6 +181,14 @@ pub const REPLY_SENT: &str = "Resposta registrada no atendimento; o e-mail segue
 /// The answer shown back before it goes.
 pub fn confirm_reply(draft: &str) -> String {
     format!("Enviar esta resposta ao cliente por e-mail?\n\n{draft}")
+}
+
+/// Text typed at the period prompt that is not a period.
+pub const NOT_A_PERIOD: &str = "Isso não é um período.";
+
+/// A protocol number typed that names no ticket the person may see.
+pub fn no_protocol(protocol: &str) -> String {
+    format!("Nenhum atendimento com o protocolo {protocol} no seu acesso.")
 }
 
 /// Menu button: the contacts no client matched.

@@ -103,6 +103,8 @@ pub trait Tickets: Send + Sync {
     /// Open tickets assigned to the actor or to one of the actor's roles,
     /// inside the actor's scope, oldest first.
     async fn my_tickets(&self, actor: &Actor) -> DomainResult<Vec<Ticket>>;
+    /// The ticket with this protocol number, when it is in the actor's scope.
+    async fn ticket_by_protocol(&self, actor: &Actor, protocol: &str) -> DomainResult<Option<TicketId>>;
 }
 
 /// How a batch of imported rows went.

@@ -211,6 +211,15 @@ impl Tickets for Db {
         Ok(self.ticket(actor, TicketId(id)).await?.ticket)
     }
 
+    async fn ticket_by_protocol(&self, actor: &Actor, protocol: &str) -> DomainResult<Option<TicketId>> {
+        let sql = format!("SELECT t.id FROM {TICKET_FROM} WHERE t.protocol = $1{}", scope_clause(actor.scope, 2));
+        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(protocol);
+        if let Some(r) = actor.scope.reseller() {
+            q = q.bind(r.0);
+        }
+        Ok(q.fetch_optional(&self.pool).await.map_err(backend)?.map(|(id,)| TicketId(id)))
+    }
+
     async fn ticket(&self, actor: &Actor, id: TicketId) -> DomainResult<TicketDetail> {
         let sql = format!("SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.id = $1{}", scope_clause(actor.scope, 2));
         let mut q = sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql)).bind(id.0);
