@@ -7,11 +7,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use balcao_domain::callback::{Callback, PeriodCode};
 use balcao_domain::finance::{FeePolicy, Period, ReceivableDetail, Statement, parse_date};
 use balcao_domain::ports::{Chats, Clients, Directory, Finance, FollowUp, Intake, Tickets};
 use balcao_domain::search::{SearchFilter, SearchTerm};
 use balcao_domain::staff::{Actor, Staff, invite_hash};
-use balcao_domain::{ClientId, DomainError, ReceivableId, TicketId};
+use balcao_domain::{ClientId, DomainError, ReceivableId};
 use chrono::{Datelike, NaiveDate, Utc};
 
 use crate::forms::{Form, FormKind, FormOutcome};
@@ -187,10 +188,10 @@ impl std::fmt::Debug for Desk {
 fn menu_keyboard(state: &ChatState, triage: bool) -> Keyboard {
     let mut keyboard = render::menu().keyboard;
     if triage {
-        keyboard.push(vec![button(text::TRIAGE_BUTTON, "ux:0")]);
+        keyboard.push(vec![button(text::TRIAGE_BUTTON, Callback::Unmatched(0))]);
     }
     if let Some(form) = &state.paused {
-        keyboard.insert(0, vec![button(format!("↩ Continuar {}", form.title()), "rs")]);
+        keyboard.insert(0, vec![button(format!("↩ Continuar {}", form.title()), Callback::Resume)]);
     }
     keyboard
 }
@@ -386,12 +387,12 @@ impl Desk {
             notice: Some(notice),
             alert,
         };
-        let (verb, id) = data.split_once(':').unwrap_or((data, ""));
-        let ticket = match (verb, id.parse::<i64>()) {
-            ("tt" | "tk", Ok(id)) => TicketId(id),
+        let (ticket, take) = match Callback::parse(data) {
+            Some(Callback::Take(t)) => (t, true),
+            Some(Callback::Ticket(t)) => (t, false),
             _ => return Ok(vec![answer(text::GROUP_STALE.into(), true)]),
         };
-        let notice = if verb == "tt" {
+        let notice = if take {
             match self.store.take(actor, ticket).await {
                 Ok(_) => text::TAKEN_FROM_GROUP,
                 Err(e @ (DomainError::Invalid(_) | DomainError::Conflict(_))) => {
@@ -475,18 +476,17 @@ impl Desk {
                 // when it does not; it never becomes a search.
                 Step::FinancePeriod { client } if !typed.chars().any(|c| c.is_ascii_digit()) => Screen {
                     text: format!("{}\n\n{}", text::NOT_A_PERIOD, text::ASK_PERIOD),
-                    keyboard: vec![vec![button(text::BACK, format!("cf:{}:o", client.0))]],
+                    keyboard: vec![vec![button(text::BACK, Callback::Finance(client, PeriodCode::Open, None))]],
                 },
                 Step::FinancePeriod { client } => match parse_period(typed) {
                     Ok((from, to)) => {
                         state.step = Step::Idle;
-                        let code = format!("d{}-{}", from.format("%Y%m%d"), to.format("%Y%m%d"));
                         let period = Period { from: Some(from), to: Some(to), open_only: false };
-                        self.finance(actor, client, period, &code, usize::MAX).await?
+                        self.finance(actor, client, period, PeriodCode::Between(from, to), usize::MAX).await?
                     }
                     Err(reason) => Screen {
                         text: format!("{reason}\n\n{}", text::ASK_PERIOD),
-                        keyboard: vec![vec![button(text::BACK, format!("cf:{}:o", client.0))]],
+                        keyboard: vec![vec![button(text::BACK, Callback::Finance(client, PeriodCode::Open, None))]],
                     },
                 },
                 _ => self.lookup(actor, state, typed).await?,
@@ -504,10 +504,12 @@ impl Desk {
         message_id: i32,
         data: &str,
     ) -> Result<(Option<String>, Option<Screen>, Vec<Reply>), DomainError> {
-        let (verb, arg) = data.split_once(':').unwrap_or((data, ""));
-        let id = || arg.split(':').next().and_then(|s| s.parse::<i64>().ok());
         let on_current_screen = state.screen.is_none_or(|s| s == message_id);
-        if verb == "fw" {
+        let Some(callback) = Callback::parse(data) else {
+            // A button this version does not draw (an old screen, or a forgery).
+            return Ok((Some(text::STALE.into()), None, Vec::new()));
+        };
+        if let Callback::Wizard(step) = callback {
             // A wizard's buttons count only on the screen it shows now: an
             // option index means nothing on an older message.
             let Step::Form(mut form) = state.step.clone() else {
@@ -516,7 +518,7 @@ impl Desk {
             if !on_current_screen {
                 return Ok((Some(text::STALE.into()), None, Vec::new()));
             }
-            let outcome = match self.form_tap(actor, &mut form, arg).await {
+            let outcome = match self.form_tap(actor, &mut form, step).await {
                 Ok(o) => o,
                 Err(DomainError::NotFound(_)) => return Ok((Some(text::STALE.into()), None, Vec::new())),
                 Err(e) => return Err(e),
@@ -524,112 +526,99 @@ impl Desk {
             let (screen, others) = self.after_form(actor, state, form, outcome, Some(message_id)).await?;
             return Ok((None, screen, others));
         }
-        let sending_draft = verb == "tcs" && matches!(state.step, Step::ReplyDraft { .. });
+        let sending_draft = matches!(callback, Callback::SendReply(_)) && matches!(state.step, Step::ReplyDraft { .. });
         if !matches!(state.step, Step::Idle | Step::SearchTerm { .. } | Step::Results { .. })
-            && verb != "sp"
+            && !matches!(callback, Callback::SearchPage(_))
             && !sending_draft
         {
             // Leaving a question by any other button abandons it; a wizard
             // waits on the menu's "Continuar".
             state.leave();
         }
-        if let Some(outcome) = self.triage_tap(actor, state, verb, arg).await {
-            return match outcome {
-                Ok((notice, screen, others)) => Ok((notice, Some(screen), others)),
-                Err(e) => tap_refusal(e),
-            };
-        }
-        if let Some(outcome) = self.followup_tap(actor, state, verb, arg).await {
-            return match outcome {
-                Ok((notice, screen, others)) => Ok((notice, Some(screen), others)),
-                Err(e) => tap_refusal(e),
-            };
-        }
-        let result = match verb {
-            "nc" => {
-                let (form, screen) = self.start_form(actor, FormKind::NewClient, None).await?;
-                state.step = Step::Form(form);
-                Ok(screen)
-            }
-            "ap" | "nt" => match id().map(ClientId) {
-                Some(client) => {
-                    let kind = if verb == "ap" { FormKind::AddPlan } else { FormKind::NewTicket };
-                    match self.start_form(actor, kind, Some(client)).await {
-                        Ok((form, screen)) => {
-                            state.step = Step::Form(form);
-                            Ok(screen)
-                        }
-                        Err(e) => Err(e),
-                    }
+        use Callback::*;
+        let screen = |s: Result<Screen, DomainError>| s.map(|s| (None, s, Vec::new()));
+        let result = match callback {
+            Ticket(_) | Messages(..) | Note(_) | Resolve(_) | Reopen(_) | Reply(_) | SendReply(_) | PickStatus(_)
+            | SetStatus(..) | Forward(..) | ForwardToUser(..) | ForwardToRole(..) | Take(_) | WorkOrder(_)
+            | StartWorkOrder(_) | FinishWorkOrder(_) | GiveBack(_) | PickTechnician(..) | AssignTechnician(..)
+            | MyWorkOrders(_) => self.followup_tap(actor, state, callback).await,
+            Unmatched(_)
+            | Contact(_)
+            | LinkSearch(_)
+            | LinkConfirm(..)
+            | Link(..)
+            | NewClientFromContact(_)
+            | Discard(_)
+            | DiscardConfirmed(_) => self.triage_tap(actor, state, callback).await,
+            // Handled above, before anything else.
+            Wizard(_) => Err(DomainError::NotFound("tela")),
+            NewClient => match self.start_form(actor, FormKind::NewClient, None).await {
+                Ok((form, s)) => {
+                    state.step = Step::Form(form);
+                    Ok((None, s, Vec::new()))
                 }
-                None => Err(DomainError::NotFound("tela")),
+                Err(e) => Err(e),
             },
-            "menu" => {
+            AddPlan(client) | NewTicket(client) => {
+                let kind = if matches!(callback, AddPlan(_)) { FormKind::AddPlan } else { FormKind::NewTicket };
+                match self.start_form(actor, kind, Some(client)).await {
+                    Ok((form, s)) => {
+                        state.step = Step::Form(form);
+                        Ok((None, s, Vec::new()))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Menu => {
                 state.leave();
                 state.linking = None;
                 let triage = self.may_triage(actor).await?;
-                Ok(Screen { keyboard: menu_keyboard(state, triage), ..render::menu() })
+                Ok((None, Screen { keyboard: menu_keyboard(state, triage), ..render::menu() }, Vec::new()))
             }
-            "rs" => match state.paused.take() {
+            Resume => match state.paused.take() {
                 Some(form) => {
-                    let screen = self.form_screen(actor, &form, None).await?;
+                    let s = self.form_screen(actor, &form, None).await;
                     state.step = Step::Form(form);
-                    Ok(screen)
+                    screen(s)
                 }
                 None => Err(DomainError::NotFound("tela")),
             },
-            "sfp" => {
+            PickFilter => {
                 state.step = Step::Idle;
-                Ok(render::pick_filter())
+                Ok((None, render::pick_filter(), Vec::new()))
             }
-            "sf" => match parse_filter(arg) {
-                Some(filter) => {
-                    state.step = Step::SearchTerm { filter };
-                    Ok(render::ask_term(filter))
-                }
-                None => Err(DomainError::NotFound("tela")),
-            },
-            "sp" => match (&state.step, arg.parse::<usize>()) {
-                (Step::Results { filter, term, .. }, Ok(page)) if on_current_screen => {
+            Filter(filter) => {
+                state.step = Step::SearchTerm { filter };
+                Ok((None, render::ask_term(filter), Vec::new()))
+            }
+            SearchPage(page) => match &state.step {
+                Step::Results { filter, term, .. } if on_current_screen => {
                     let (filter, term) = (*filter, term.clone());
-                    self.search(actor, state, filter, &term, page).await
+                    screen(self.search(actor, state, filter, &term, page).await)
                 }
                 _ => Err(DomainError::NotFound("tela")),
             },
-            "back" => match state.last_search.clone() {
-                Some((filter, term, page)) => self.search(actor, state, filter, &term, page).await,
-                None => Ok(render::menu()),
+            BackToResults => match state.last_search.clone() {
+                Some((filter, term, page)) => screen(self.search(actor, state, filter, &term, page).await),
+                None => Ok((None, render::menu(), Vec::new())),
             },
-            "my" => {
+            MyTickets(page) => {
                 state.step = Step::Idle;
-                Ok(render::my_tickets(&self.store.my_tickets(actor).await?, arg.parse().unwrap_or(0)))
+                Ok((None, render::my_tickets(&self.store.my_tickets(actor).await?, page), Vec::new()))
             }
-            "cc" | "cp" | "ct" | "cfd" => match id().map(ClientId) {
-                Some(client) => {
-                    let page = arg.split(':').nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-                    self.client_tab(actor, state, verb, client, page).await
-                }
-                None => Err(DomainError::NotFound("tela")),
-            },
-            "cf" => {
-                let mut parts = arg.split(':');
-                let client = parts.next().and_then(|s| s.parse::<i64>().ok()).map(ClientId);
-                let period = parts.next().and_then(|p| quick_period(p, (self.today)()).map(|per| (p, per)));
+            Registration(client) => screen(self.client_tab(actor, state, "cc", client, 0).await),
+            Plans(client) => screen(self.client_tab(actor, state, "cp", client, 0).await),
+            ClientTickets(client, page) => screen(self.client_tab(actor, state, "ct", client, page).await),
+            AskPeriod(client) => screen(self.client_tab(actor, state, "cfd", client, 0).await),
+            Finance(client, code, page) => match quick_period(code, (self.today)()) {
                 // No page: the most recent debits.
-                let page = parts.next().and_then(|p| p.parse().ok()).unwrap_or(usize::MAX);
-                match (client, period) {
-                    (Some(client), Some((code, period))) => self.finance(actor, client, period, code, page).await,
-                    _ => Err(DomainError::NotFound("tela")),
-                }
-            }
-            "cr" => match id().map(ReceivableId) {
-                Some(r) => self.receivable_screen(actor, r).await,
+                Some(period) => screen(self.finance(actor, client, period, code, page.unwrap_or(usize::MAX)).await),
                 None => Err(DomainError::NotFound("tela")),
             },
-            _ => Err(DomainError::NotFound("tela")),
+            Receivable(r) => screen(self.receivable_screen(actor, r).await),
         };
         match result {
-            Ok(screen) => Ok((None, Some(screen), Vec::new())),
+            Ok((notice, s, others)) => Ok((notice, Some(s), others)),
             Err(e) => tap_refusal(e),
         }
     }
@@ -791,7 +780,7 @@ impl Desk {
         actor: &Actor,
         client: ClientId,
         period: Period,
-        code: &str,
+        code: PeriodCode,
         page: usize,
     ) -> Result<Screen, DomainError> {
         let c = self.store.client(actor, client).await?;
@@ -834,29 +823,22 @@ fn names_a_record(typed: &str) -> bool {
     whole_protocol || (numeric && balcao_domain::document::Document::parse(typed).is_ok())
 }
 
-fn parse_filter(s: &str) -> Option<SearchFilter> {
-    SearchFilter::ALL.into_iter().find(|f| f.as_str() == s)
-}
-
 /// The quick periods of the Financeiro screen: this month, the last three
 /// months, all open, everything.
-fn quick_period(code: &str, today: NaiveDate) -> Option<Period> {
+fn quick_period(code: PeriodCode, today: NaiveDate) -> Option<Period> {
     Some(match code {
-        "m" => Period::month_of(today),
-        "3" => {
+        PeriodCode::Month => Period::month_of(today),
+        PeriodCode::Quarter => {
             let month = Period::month_of(today);
             let start = month.from.unwrap_or(today);
             let back = (start.year() * 12 + start.month0() as i32) - 2;
             let from = NaiveDate::from_ymd_opt(back.div_euclid(12), back.rem_euclid(12) as u32 + 1, 1);
             Period { from, to: month.to, open_only: false }
         }
-        "o" => Period { from: None, to: None, open_only: true },
-        "a" => Period::default(),
-        typed => {
-            // "d20260901-20261130": a period typed as Desde / Até.
-            let (from, to) = typed.strip_prefix('d')?.split_once('-')?;
-            let from = NaiveDate::parse_from_str(from, "%Y%m%d").ok()?;
-            let to = NaiveDate::parse_from_str(to, "%Y%m%d").ok()?;
+        PeriodCode::Open => Period { from: None, to: None, open_only: true },
+        PeriodCode::All => Period::default(),
+        // A period typed as Desde / Até.
+        PeriodCode::Between(from, to) => {
             let period = Period { from: Some(from), to: Some(to), open_only: false };
             period.validate().ok()?;
             period
@@ -894,15 +876,12 @@ mod tests {
     #[test]
     fn last_three_months_start_two_months_back() {
         let today = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
-        let p = quick_period("3", today).unwrap();
+        let p = quick_period(PeriodCode::Quarter, today).unwrap();
         assert_eq!(p.from, NaiveDate::from_ymd_opt(2025, 11, 1));
         assert_eq!(p.to, NaiveDate::from_ymd_opt(2026, 1, 31));
-        assert!(quick_period("x", today).is_none());
-        let typed = quick_period("d20260901-20261130", today).unwrap();
-        assert_eq!(
-            (typed.from, typed.to),
-            (NaiveDate::from_ymd_opt(2026, 9, 1), NaiveDate::from_ymd_opt(2026, 11, 30))
-        );
-        assert!(quick_period("d20261130-20260901", today).is_none());
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let typed = quick_period(PeriodCode::Between(day(9, 1), day(11, 30)), today).unwrap();
+        assert_eq!((typed.from, typed.to), (Some(day(9, 1)), Some(day(11, 30))));
+        assert!(quick_period(PeriodCode::Between(day(11, 30), day(9, 1)), today).is_none());
     }
 }

@@ -3,9 +3,10 @@
 //! a work order (start, finish, give back). Ids come from buttons and are
 //! checked by the store against the actor, like typed input.
 
+use balcao_domain::callback::Callback;
 use balcao_domain::staff::Actor;
 use balcao_domain::ticket::{Assignee, TicketStatus, WorkOrder};
-use balcao_domain::{DomainError, RoleId, StaffId, TicketId, WorkOrderId};
+use balcao_domain::{DomainError, TicketId, WorkOrderId};
 use serde::{Deserialize, Serialize};
 
 use crate::desk::{Desk, Reply, Screen, button};
@@ -44,11 +45,6 @@ impl Awaited {
     }
 }
 
-fn parse_ids(arg: &str) -> (Option<i64>, Option<i64>) {
-    let mut parts = arg.split(':').map(|p| p.parse::<i64>().ok());
-    (parts.next().flatten(), parts.next().flatten())
-}
-
 impl Desk {
     /// The ticket's screen, with the actions the actor may take.
     pub(crate) async fn ticket_screen(&self, actor: &Actor, id: TicketId) -> Result<Screen, DomainError> {
@@ -57,145 +53,119 @@ impl Desk {
         Ok(render::ticket_with_actions(&detail, &assignee, actor))
     }
 
-    /// Ticket and work order buttons ("tn:", "tt:", "wod:", ...). `None` when
-    /// the verb is not one of these.
+    /// The buttons of tickets and work orders.
     pub(crate) async fn followup_tap(
         &self,
         actor: &Actor,
         state: &mut ChatState,
-        verb: &str,
-        arg: &str,
-    ) -> Option<Result<(Option<String>, Screen, Vec<Reply>), DomainError>> {
-        let (a, b) = parse_ids(arg);
-        let ticket = a.map(TicketId);
-        let result = async {
-            let need = |x: Option<TicketId>| x.ok_or(DomainError::NotFound("tela"));
-            match verb {
-                "tk" => Ok((None, self.ticket_screen(actor, need(ticket)?).await?, Vec::new())),
-                "tn" | "tv" | "to" | "tc" => {
-                    let t = need(ticket)?;
-                    self.store.ticket(actor, t).await?;
-                    let awaited = match verb {
-                        "tn" => Awaited::Note,
-                        "tv" => Awaited::Resolution,
-                        "tc" => Awaited::Reply,
-                        _ => Awaited::Reopening,
-                    };
-                    state.step = Step::TicketText { ticket: t, awaited };
-                    Ok((None, ask(awaited, format!("tk:{}", t.0)), Vec::new()))
-                }
-                "tcs" => {
-                    let t = need(ticket)?;
-                    // Only the draft this chat typed for this ticket: an old button sends nothing.
-                    let Step::ReplyDraft { ticket: drafted, text: draft } = &state.step else {
-                        return Err(DomainError::NotFound("tela"));
-                    };
-                    if *drafted != t {
-                        return Err(DomainError::NotFound("tela"));
-                    }
-                    let draft = draft.clone();
-                    match self.store.reply_to_client(actor, t, &draft).await {
-                        Ok(_) => {
-                            state.step = Step::Idle;
-                            Ok((Some(text::REPLY_SENT.into()), self.ticket_screen(actor, t).await?, Vec::new()))
-                        }
-                        Err(DomainError::Invalid(reason) | DomainError::Conflict(reason)) => {
-                            state.step = Step::Idle;
-                            let s = self.ticket_screen(actor, t).await?;
-                            let text = format!("{}\n\n{}", text::sentence(&reason), s.text);
-                            Ok((None, Screen { text, keyboard: s.keyboard }, Vec::new()))
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
-                "ts" => {
-                    let t = need(ticket)?;
-                    self.store.ticket(actor, t).await?;
-                    Ok((None, render::pick_status(t), Vec::new()))
-                }
-                "tm" => {
-                    let detail = self.in_local_time(self.store.ticket(actor, need(ticket)?).await?);
-                    let opened_at = (self.local)(detail.ticket.created_at);
-                    Ok((None, render::messages(&detail, opened_at, b.unwrap_or(0).max(0) as usize), Vec::new()))
-                }
-                "tss" => {
-                    let t = need(ticket)?;
-                    let status = match b {
-                        Some(0) => TicketStatus::Open,
-                        Some(1) => TicketStatus::InProgress,
-                        Some(2) => TicketStatus::WaitingClient,
-                        _ => return Err(DomainError::NotFound("tela")),
-                    };
-                    self.store.set_status(actor, t, status).await?;
-                    Ok((Some(format!("Situação: {}", status.label())), self.ticket_screen(actor, t).await?, Vec::new()))
-                }
-                "tr" => {
-                    let t = need(ticket)?;
-                    let detail = self.store.ticket(actor, t).await?;
-                    let staff = self.store.assignable_staff(actor, detail.ticket.reseller_id).await?;
-                    let roles = self.store.roles().await?;
-                    let page = b.unwrap_or(0).max(0) as usize;
-                    Ok((None, render::pick_assignee(t, &staff, &roles, page), Vec::new()))
-                }
-                "tru" | "trr" => {
-                    let t = need(ticket)?;
-                    let to = match (verb, b) {
-                        ("tru", Some(s)) => Assignee::User(StaffId(s)),
-                        ("trr", Some(r)) => Assignee::Role(RoleId(r)),
-                        _ => return Err(DomainError::NotFound("tela")),
-                    };
-                    let detail = self.store.reassign(actor, t, to).await?;
-                    let name = self.assignee_name(&detail.ticket.assignee).await?;
-                    Ok((Some(format!("Encaminhado para {name}")), self.ticket_screen(actor, t).await?, Vec::new()))
-                }
-                "tt" => {
-                    let t = need(ticket)?;
-                    self.store.take(actor, t).await?;
-                    Ok((Some("Você assumiu o atendimento.".into()), self.ticket_screen(actor, t).await?, Vec::new()))
-                }
-                "wt" => {
-                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
-                    let (wo, technicians) = self.technicians_for(actor, w).await?;
-                    Ok((None, render::pick_technician(&wo, &technicians, b.unwrap_or(0).max(0) as usize), Vec::new()))
-                }
-                "wta" => {
-                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
-                    let s = b.map(StaffId).ok_or(DomainError::NotFound("tela"))?;
-                    // Only a technician the picker could have shown: a forged id gets nowhere.
-                    let (_, technicians) = self.technicians_for(actor, w).await?;
-                    let chosen = technicians.iter().find(|t| t.id == s).ok_or(DomainError::NotFound("técnico"))?;
-                    let detail = self.store.assign_work_order(actor, w, s).await?;
-                    let notice = format!("O.S. {} para {}", w.0, chosen.name);
-                    Ok((Some(notice), self.ticket_screen(actor, detail.ticket.id).await?, Vec::new()))
-                }
-                "wo" => {
-                    state.step = Step::Idle;
-                    let list = self.store.my_work_orders(actor).await?;
-                    Ok((None, render::my_work_orders(&list, arg.parse().unwrap_or(0)), Vec::new()))
-                }
-                "wod" => {
-                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
-                    Ok((None, render::work_order(&self.my_work_order(actor, w).await?), Vec::new()))
-                }
-                "wos" => {
-                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
-                    let wo = self.store.start_work_order(actor, w).await?;
-                    Ok((Some("O.S. iniciada.".into()), render::work_order(&wo), Vec::new()))
-                }
-                "wof" | "wob" => {
-                    let w = a.map(WorkOrderId).ok_or(DomainError::NotFound("tela"))?;
-                    self.my_work_order(actor, w).await?;
-                    let awaited = if verb == "wof" { Awaited::Outcome } else { Awaited::GiveBack };
-                    state.step = Step::WorkOrderText { work_order: w, awaited };
-                    Ok((None, ask(awaited, format!("wod:{}", w.0)), Vec::new()))
-                }
-                _ => Err(DomainError::NotFound("tela")),
+        callback: Callback,
+    ) -> Result<(Option<String>, Screen, Vec<Reply>), DomainError> {
+        match callback {
+            Callback::Ticket(t) => Ok((None, self.ticket_screen(actor, t).await?, Vec::new())),
+            Callback::Note(t) | Callback::Resolve(t) | Callback::Reopen(t) | Callback::Reply(t) => {
+                self.store.ticket(actor, t).await?;
+                let awaited = match callback {
+                    Callback::Note(_) => Awaited::Note,
+                    Callback::Resolve(_) => Awaited::Resolution,
+                    Callback::Reply(_) => Awaited::Reply,
+                    _ => Awaited::Reopening,
+                };
+                state.step = Step::TicketText { ticket: t, awaited };
+                Ok((None, ask(awaited, Callback::Ticket(t)), Vec::new()))
             }
-        };
-        match verb {
-            "tk" | "tm" | "tn" | "tv" | "to" | "tc" | "tcs" | "ts" | "tss" | "tr" | "tru" | "trr" | "tt" | "wo"
-            | "wod" | "wos" | "wof" | "wob" | "wt" | "wta" => Some(result.await),
-            _ => None,
+            Callback::SendReply(t) => {
+                // Only the draft this chat typed for this ticket: an old button sends nothing.
+                let Step::ReplyDraft { ticket: drafted, text: draft } = &state.step else {
+                    return Err(DomainError::NotFound("tela"));
+                };
+                if *drafted != t {
+                    return Err(DomainError::NotFound("tela"));
+                }
+                let draft = draft.clone();
+                match self.store.reply_to_client(actor, t, &draft).await {
+                    Ok(_) => {
+                        state.step = Step::Idle;
+                        Ok((Some(text::REPLY_SENT.into()), self.ticket_screen(actor, t).await?, Vec::new()))
+                    }
+                    Err(DomainError::Invalid(reason) | DomainError::Conflict(reason)) => {
+                        state.step = Step::Idle;
+                        let s = self.ticket_screen(actor, t).await?;
+                        let text = format!("{}\n\n{}", text::sentence(&reason), s.text);
+                        Ok((None, Screen { text, keyboard: s.keyboard }, Vec::new()))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Callback::PickStatus(t) => {
+                self.store.ticket(actor, t).await?;
+                Ok((None, render::pick_status(t), Vec::new()))
+            }
+            Callback::Messages(t, page) => {
+                let detail = self.in_local_time(self.store.ticket(actor, t).await?);
+                let opened_at = (self.local)(detail.ticket.created_at);
+                Ok((None, render::messages(&detail, opened_at, page), Vec::new()))
+            }
+            Callback::SetStatus(t, code) => {
+                let status = match code {
+                    0 => TicketStatus::Open,
+                    1 => TicketStatus::InProgress,
+                    2 => TicketStatus::WaitingClient,
+                    _ => return Err(DomainError::NotFound("tela")),
+                };
+                self.store.set_status(actor, t, status).await?;
+                Ok((Some(format!("Situação: {}", status.label())), self.ticket_screen(actor, t).await?, Vec::new()))
+            }
+            Callback::Forward(t, page) => {
+                let detail = self.store.ticket(actor, t).await?;
+                let staff = self.store.assignable_staff(actor, detail.ticket.reseller_id).await?;
+                let roles = self.store.roles().await?;
+                Ok((None, render::pick_assignee(t, &staff, &roles, page), Vec::new()))
+            }
+            Callback::ForwardToUser(t, _) | Callback::ForwardToRole(t, _) => {
+                let to = match callback {
+                    Callback::ForwardToUser(_, s) => Assignee::User(s),
+                    Callback::ForwardToRole(_, r) => Assignee::Role(r),
+                    _ => return Err(DomainError::NotFound("tela")),
+                };
+                let detail = self.store.reassign(actor, t, to).await?;
+                let name = self.assignee_name(&detail.ticket.assignee).await?;
+                Ok((Some(format!("Encaminhado para {name}")), self.ticket_screen(actor, t).await?, Vec::new()))
+            }
+            Callback::Take(t) => {
+                self.store.take(actor, t).await?;
+                Ok((Some("Você assumiu o atendimento.".into()), self.ticket_screen(actor, t).await?, Vec::new()))
+            }
+            Callback::PickTechnician(w, page) => {
+                let (wo, technicians) = self.technicians_for(actor, w).await?;
+                Ok((None, render::pick_technician(&wo, &technicians, page), Vec::new()))
+            }
+            Callback::AssignTechnician(w, s) => {
+                // Only a technician the picker could have shown: a forged id gets nowhere.
+                let (_, technicians) = self.technicians_for(actor, w).await?;
+                let chosen = technicians.iter().find(|t| t.id == s).ok_or(DomainError::NotFound("técnico"))?;
+                let detail = self.store.assign_work_order(actor, w, s).await?;
+                let notice = format!("O.S. {} para {}", w.0, chosen.name);
+                Ok((Some(notice), self.ticket_screen(actor, detail.ticket.id).await?, Vec::new()))
+            }
+            Callback::MyWorkOrders(page) => {
+                state.step = Step::Idle;
+                let list = self.store.my_work_orders(actor).await?;
+                Ok((None, render::my_work_orders(&list, page), Vec::new()))
+            }
+            Callback::WorkOrder(w) => Ok((None, render::work_order(&self.my_work_order(actor, w).await?), Vec::new())),
+            Callback::StartWorkOrder(w) => {
+                let wo = self.store.start_work_order(actor, w).await?;
+                Ok((Some("O.S. iniciada.".into()), render::work_order(&wo), Vec::new()))
+            }
+            Callback::FinishWorkOrder(w) | Callback::GiveBack(w) => {
+                self.my_work_order(actor, w).await?;
+                let awaited =
+                    if matches!(callback, Callback::FinishWorkOrder(_)) { Awaited::Outcome } else { Awaited::GiveBack };
+                state.step = Step::WorkOrderText { work_order: w, awaited };
+                Ok((None, ask(awaited, Callback::WorkOrder(w)), Vec::new()))
+            }
+            // The desk sends only the buttons above here.
+            _ => Err(DomainError::NotFound("tela")),
         }
     }
 
@@ -232,7 +202,7 @@ impl Desk {
         if awaited == Awaited::Reply {
             let draft = typed.trim();
             if draft.chars().count() < 2 {
-                let s = ask(awaited, format!("tk:{}", ticket.0));
+                let s = ask(awaited, Callback::Ticket(ticket));
                 return Ok(Screen { text: format!("{}\n\n{}", text::REPLY_TOO_SHORT, s.text), keyboard: s.keyboard });
             }
             self.store.ticket(actor, ticket).await?;
@@ -251,7 +221,7 @@ impl Desk {
                 Ok(Screen { text: format!("{notice}\n\n{}", s.text), keyboard: s.keyboard })
             }
             Err(DomainError::Invalid(reason)) | Err(DomainError::Conflict(reason)) => {
-                let s = ask(awaited, format!("tk:{}", ticket.0));
+                let s = ask(awaited, Callback::Ticket(ticket));
                 Ok(Screen { text: format!("{}\n\n{}", text::sentence(&reason), s.text), keyboard: s.keyboard })
             }
             Err(e) => Err(e),
@@ -282,7 +252,7 @@ impl Desk {
                 Ok(Screen { text: format!("{notice}\n\n{}", s.text), keyboard: s.keyboard })
             }
             Err(DomainError::Invalid(reason)) | Err(DomainError::Conflict(reason)) => {
-                let s = ask(awaited, format!("wod:{}", id.0));
+                let s = ask(awaited, Callback::WorkOrder(id));
                 Ok(Screen { text: format!("{}\n\n{}", text::sentence(&reason), s.text), keyboard: s.keyboard })
             }
             Err(e) => Err(e),
@@ -290,9 +260,9 @@ impl Desk {
     }
 }
 
-fn ask(awaited: Awaited, back: String) -> Screen {
+fn ask(awaited: Awaited, back: Callback) -> Screen {
     Screen {
         text: awaited.prompt().into(),
-        keyboard: vec![vec![button(text::BACK, back), button(text::CANCEL, "menu")]],
+        keyboard: vec![vec![button(text::BACK, back), button(text::CANCEL, Callback::Menu)]],
     }
 }

@@ -20,6 +20,8 @@ use balcao_domain::{
 };
 use serde::{Deserialize, Serialize};
 
+use balcao_domain::callback::{Callback, WizardStep};
+
 use crate::desk::{Desk, Keyboard, Reply, Screen, button};
 use crate::render;
 use crate::text;
@@ -407,7 +409,10 @@ impl Desk {
     ) -> Result<Screen, DomainError> {
         let step = (0..=form.at.min(form.len())).filter(|i| !form.skipped(*i, actor)).count();
         let total = (0..form.len()).filter(|i| !form.skipped(*i, actor)).count();
-        let nav = vec![button(text::BACK, "fw:back"), button(text::CANCEL, "fw:cancel")];
+        let nav = vec![
+            button(text::BACK, Callback::Wizard(WizardStep::Back)),
+            button(text::CANCEL, Callback::Wizard(WizardStep::Cancel)),
+        ];
         let lead = problem.map(|p| format!("{}\n\n", text::sentence(p))).unwrap_or_default();
         if form.at >= form.len() {
             let mut t = format!("{lead}{} - confira e confirme:\n", form.title());
@@ -421,7 +426,10 @@ impl Desk {
                 let shown = form.values.get(field.key).map(|(_, l)| l.as_str()).unwrap_or("-");
                 t.push_str(&format!("\n{}: {shown}", field.label));
             }
-            return Ok(Screen { text: t, keyboard: vec![vec![button("✔ Confirmar", "fw:ok")], nav] });
+            return Ok(Screen {
+                text: t,
+                keyboard: vec![vec![button("✔ Confirmar", Callback::Wizard(WizardStep::Confirm))], nav],
+            });
         }
         let field = self.field(actor, form).await?;
         let (shown, page, pages) = render::page_of(&field.options, form.page, OPTIONS_PER_PAGE);
@@ -432,19 +440,21 @@ impl Desk {
             .map(|(row, pair)| {
                 pair.iter()
                     .enumerate()
-                    .map(|(i, (label, _))| button(label.clone(), format!("fw:v:{}", first + row * 2 + i)))
+                    .map(|(i, (label, _))| {
+                        button(label.clone(), Callback::Wizard(WizardStep::Option(first + row * 2 + i)))
+                    })
                     .collect()
             })
             .collect();
-        keyboard.extend(render::nav_row(page, pages, |p| format!("fw:p:{p}")));
+        keyboard.extend(render::nav_row(page, pages, |p| Callback::Wizard(WizardStep::Page(p)).encode()));
         // A typed answer given before (or brought from a contact) may be kept as it is.
         if field.typed.is_some()
             && let Some((_, shown)) = form.values.get(field.key)
         {
-            keyboard.insert(0, vec![button(format!("✔ Usar: {shown}"), "fw:keep")]);
+            keyboard.insert(0, vec![button(format!("✔ Usar: {shown}"), Callback::Wizard(WizardStep::Keep))]);
         }
         if field.optional {
-            keyboard.push(vec![button("Pular", "fw:skip")]);
+            keyboard.push(vec![button("Pular", Callback::Wizard(WizardStep::Skip))]);
         }
         keyboard.push(nav);
         let mut prompt = field.prompt;
@@ -497,24 +507,29 @@ impl Desk {
         }
     }
 
-    /// A button while a form is open ("fw:...").
-    pub(crate) async fn form_tap(&self, actor: &Actor, form: &mut Form, arg: &str) -> Result<FormOutcome, DomainError> {
-        if let Some(page) = arg.strip_prefix("p:") {
-            form.page = page.parse().map_err(|_| DomainError::NotFound("tela"))?;
+    /// A button while a form is open.
+    pub(crate) async fn form_tap(
+        &self,
+        actor: &Actor,
+        form: &mut Form,
+        step: WizardStep,
+    ) -> Result<FormOutcome, DomainError> {
+        if let WizardStep::Page(page) = step {
+            form.page = page;
             return Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?));
         }
         // Any other step leaves the options' pages behind.
         form.page = 0;
-        match arg {
-            "cancel" => Ok(FormOutcome::Cancelled),
-            "back" => match self.previous_field(actor, form) {
+        match step {
+            WizardStep::Cancel => Ok(FormOutcome::Cancelled),
+            WizardStep::Back => match self.previous_field(actor, form) {
                 Some(i) => {
                     form.at = i;
                     Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
                 }
                 None => Ok(FormOutcome::Cancelled),
             },
-            "skip" => {
+            WizardStep::Skip => {
                 let field = self.field(actor, form).await?;
                 if !field.optional {
                     return Err(DomainError::NotFound("tela"));
@@ -523,8 +538,9 @@ impl Desk {
                 form.at = self.next_field(actor, form, form.at + 1);
                 Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
             }
-            "ok" if form.at >= form.len() => self.commit(actor, form).await,
-            "keep" => {
+            WizardStep::Confirm if form.at >= form.len() => self.commit(actor, form).await,
+            WizardStep::Confirm => Err(DomainError::NotFound("tela")),
+            WizardStep::Keep => {
                 if form.at >= form.len() {
                     return Err(DomainError::NotFound("tela"));
                 }
@@ -536,11 +552,8 @@ impl Desk {
                     _ => Err(DomainError::NotFound("tela")),
                 }
             }
-            _ => {
-                let index = arg
-                    .strip_prefix("v:")
-                    .and_then(|i| i.parse::<usize>().ok())
-                    .ok_or(DomainError::NotFound("tela"))?;
+            WizardStep::Page(_) => Err(DomainError::NotFound("tela")),
+            WizardStep::Option(index) => {
                 if form.at >= form.len() {
                     return Err(DomainError::NotFound("tela"));
                 }

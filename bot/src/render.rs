@@ -11,6 +11,7 @@ use balcao_domain::ticket::{Ticket, TicketDetail, TicketStatus};
 
 use crate::desk::{Keyboard, Screen, button};
 use crate::text;
+use balcao_domain::callback::{Callback, PeriodCode, WizardStep};
 
 /// Telegram refuses messages past 4096 characters.
 const MAX_TEXT: usize = 3900;
@@ -55,34 +56,40 @@ pub(crate) fn menu() -> Screen {
     screen(
         text::menu_title(),
         vec![
-            vec![button(text::SEARCH, "sfp")],
-            vec![button("➕ Novo Cliente", "nc")],
-            vec![button("📋 Meus atendimentos", "my"), button("🔧 Minhas O.S.", "wo")],
+            vec![button(text::SEARCH, Callback::PickFilter)],
+            vec![button("➕ Novo Cliente", Callback::NewClient)],
+            vec![
+                button("📋 Meus atendimentos", Callback::MyTickets(0)),
+                button("🔧 Minhas O.S.", Callback::MyWorkOrders(0)),
+            ],
         ],
     )
 }
 
 /// Just a way back to the menu.
 pub(crate) fn menu_button() -> Keyboard {
-    vec![vec![button(text::MENU, "menu")]]
+    vec![vec![button(text::MENU, Callback::Menu)]]
 }
 
 /// Which field to search.
 pub(crate) fn pick_filter() -> Screen {
-    let b = |f: SearchFilter| button(f.label(), format!("sf:{}", f.as_str()));
+    let b = |f: SearchFilter| button(f.label(), Callback::Filter(f));
     screen(
         text::PICK_FILTER.into(),
         vec![
             vec![b(SearchFilter::Name), b(SearchFilter::TradeName)],
             vec![b(SearchFilter::City), b(SearchFilter::Phone)],
-            vec![button(text::BACK, "menu")],
+            vec![button(text::BACK, Callback::Menu)],
         ],
     )
 }
 
 /// Asks for the term.
 pub(crate) fn ask_term(filter: SearchFilter) -> Screen {
-    screen(text::ask_term(filter.label()), vec![vec![button(text::BACK, "sfp"), button(text::CANCEL, "menu")]])
+    screen(
+        text::ask_term(filter.label()),
+        vec![vec![button(text::BACK, Callback::PickFilter), button(text::CANCEL, Callback::Menu)]],
+    )
 }
 
 fn summary_label(c: &ClientSummary) -> String {
@@ -99,18 +106,18 @@ fn summary_label(c: &ClientSummary) -> String {
 /// A page of results: one button per client, ◀ ▶ between pages.
 pub(crate) fn results(filter: SearchFilter, typed: &str, page: &SearchPage) -> Screen {
     let mut keyboard: Keyboard =
-        page.items.iter().map(|c| vec![button(summary_label(c), format!("cc:{}", c.id.0))]).collect();
+        page.items.iter().map(|c| vec![button(summary_label(c), Callback::Registration(c.id))]).collect();
     let mut nav = Vec::new();
     if page.page > 0 {
-        nav.push(button(text::PREV, format!("sp:{}", page.page - 1)));
+        nav.push(button(text::PREV, Callback::SearchPage(page.page - 1)));
     }
     if page.page + 1 < page.pages() {
-        nav.push(button(text::NEXT, format!("sp:{}", page.page + 1)));
+        nav.push(button(text::NEXT, Callback::SearchPage(page.page + 1)));
     }
     if !nav.is_empty() {
         keyboard.push(nav);
     }
-    keyboard.push(vec![button("🔎 Nova busca", "sfp"), button(text::MENU, "menu")]);
+    keyboard.push(vec![button("🔎 Nova busca", Callback::PickFilter), button(text::MENU, Callback::Menu)]);
     screen(
         text::results_header(filter.label(), typed, page.total, page.more_than_total, page.page + 1, page.pages()),
         keyboard,
@@ -118,12 +125,15 @@ pub(crate) fn results(filter: SearchFilter, typed: &str, page: &SearchPage) -> S
 }
 
 fn tabs(c: &Client) -> Keyboard {
-    let id = c.id.0;
+    let id = c.id;
     vec![
-        vec![button(text::TAB_REGISTRATION, format!("cc:{id}")), button(text::TAB_PLANS, format!("cp:{id}"))],
-        vec![button(text::TAB_FINANCE, format!("cf:{id}:o")), button(text::TAB_TICKETS, format!("ct:{id}"))],
-        vec![button("📝 Novo Atendimento", format!("nt:{id}"))],
-        vec![button(text::BACK, "back"), button(text::MENU, "menu")],
+        vec![button(text::TAB_REGISTRATION, Callback::Registration(id)), button(text::TAB_PLANS, Callback::Plans(id))],
+        vec![
+            button(text::TAB_FINANCE, Callback::Finance(id, PeriodCode::Open, None)),
+            button(text::TAB_TICKETS, Callback::ClientTickets(id, 0)),
+        ],
+        vec![button("📝 Novo Atendimento", Callback::NewTicket(id))],
+        vec![button(text::BACK, Callback::BackToResults), button(text::MENU, Callback::Menu)],
     ]
 }
 
@@ -176,15 +186,15 @@ pub(crate) fn plans(c: &Client, subscriptions: &[Subscription]) -> Screen {
             s.routing_point.as_ref().map(|r| format!("\n  Ponto de roteamento: {}", r.name)).unwrap_or_default(),
         );
     }
-    let mut keyboard = vec![vec![button("➕ Adicionar Plano", format!("ap:{}", c.id.0))]];
+    let mut keyboard = vec![vec![button("➕ Adicionar Plano", Callback::AddPlan(c.id))]];
     keyboard.extend(tabs(c));
     screen(t, keyboard)
 }
 
 /// Financeiro for a period: lines, totals, period choices, and a button per open debit.
-pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str, page: usize) -> Screen {
+pub(crate) fn finance(c: &Client, s: &Statement, period_code: PeriodCode, page: usize) -> Screen {
     const LINES: usize = 10;
-    let id = c.id.0;
+    let id = c.id;
     let period = match (s.period.from, s.period.to, s.period.open_only) {
         (_, _, true) => "em aberto".to_owned(),
         (Some(f), Some(t), _) => format!("desde {} até {}", format_date(f), format_date(t)),
@@ -213,16 +223,16 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str, page: usize)
     }
     let _ =
         writeln!(t, "\nTotal lançado: {}\nSaldo: {}\nEm atraso: {}", s.total_amount, s.total_balance, s.total_overdue);
-    let pick = |label: &str, code: &str| {
+    let pick = |label: &str, code: PeriodCode| {
         let label = if code == period_code { format!("• {label}") } else { label.to_owned() };
-        button(label, format!("cf:{id}:{code}"))
+        button(label, Callback::Finance(id, code, None))
     };
     let mut keyboard: Keyboard = vec![
-        vec![pick(text::PERIOD_MONTH, "m"), pick(text::PERIOD_QUARTER, "3")],
-        vec![pick(text::PERIOD_OPEN, "o"), pick(text::PERIOD_ALL, "a")],
+        vec![pick(text::PERIOD_MONTH, PeriodCode::Month), pick(text::PERIOD_QUARTER, PeriodCode::Quarter)],
+        vec![pick(text::PERIOD_OPEN, PeriodCode::Open), pick(text::PERIOD_ALL, PeriodCode::All)],
         vec![
-            button(text::PERIOD_TYPED, format!("cfd:{id}")),
-            button(text::REFRESH, format!("cf:{id}:{period_code}:{page}")),
+            button(text::PERIOD_TYPED, Callback::AskPeriod(id)),
+            button(text::REFRESH, Callback::Finance(id, period_code, Some(page))),
         ],
     ];
     let open: Vec<_> = shown.iter().filter(|l| l.balance.cents() > 0).collect();
@@ -232,20 +242,23 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: &str, page: usize)
                 .map(|l| {
                     button(
                         format!("{} {}", format_date(l.receivable.due_date), l.balance),
-                        format!("cr:{}", l.receivable.id.0),
+                        Callback::Receivable(l.receivable.id),
                     )
                 })
                 .collect(),
         );
     }
-    keyboard.extend(nav_row(page, pages, |p| format!("cf:{id}:{period_code}:{p}")));
+    keyboard.extend(nav_row(page, pages, |p| Callback::Finance(id, period_code, Some(p)).encode()));
     keyboard.extend(tabs(c));
     screen(t, keyboard)
 }
 
 /// Asks for a typed Desde / Até.
 pub(crate) fn ask_period(c: &Client) -> Screen {
-    screen(format!("{}\n\n{}", title(c), text::ASK_PERIOD), vec![vec![button(text::BACK, format!("cf:{}:o", c.id.0))]])
+    screen(
+        format!("{}\n\n{}", title(c), text::ASK_PERIOD),
+        vec![vec![button(text::BACK, Callback::Finance(c.id, PeriodCode::Open, None))]],
+    )
 }
 
 /// One debit in full.
@@ -271,7 +284,7 @@ pub(crate) fn receivable(d: &ReceivableDetail) -> Screen {
         let _ = writeln!(t, "Juros: {}", d.charges.interest);
     }
     let _ = writeln!(t, "\nValor atualizado em {}: {}", format_date(d.as_of), d.charges.updated);
-    screen(t, vec![vec![button(text::BACK, format!("cf:{}:o", r.client_id.0))]])
+    screen(t, vec![vec![button(text::BACK, Callback::Finance(r.client_id, PeriodCode::Open, None))]])
 }
 
 fn ticket_label(t: &Ticket) -> String {
@@ -288,12 +301,12 @@ pub(crate) fn tickets(c: &Client, list: &[Ticket], page: usize) -> Screen {
     let mut keyboard: Keyboard = Vec::new();
     for ticket in shown {
         let _ = writeln!(t, "\n{}\n{}", ticket_label(ticket), first_line(&ticket.problem));
-        keyboard.push(vec![button(ticket_label(ticket), format!("tk:{}", ticket.id.0))]);
+        keyboard.push(vec![button(ticket_label(ticket), Callback::Ticket(ticket.id))]);
     }
     if pages > 1 {
         let _ = writeln!(t, "\n(página {} de {}, {} atendimentos)", page + 1, pages, list.len());
     }
-    keyboard.extend(nav_row(page, pages, |p| format!("ct:{}:{p}", c.id.0)));
+    keyboard.extend(nav_row(page, pages, |p| Callback::ClientTickets(c.id, p).encode()));
     keyboard.extend(tabs(c));
     screen(t, keyboard)
 }
@@ -345,13 +358,16 @@ pub(crate) fn ticket(d: &TicketDetail, assignee: &str) -> Screen {
     for e in &d.history[skipped..] {
         let _ = writeln!(t, "{} - {}: {}", e.at.format("%d/%m/%Y %H:%M"), e.actor_name, first_line(&e.detail));
     }
-    screen(t, vec![vec![button(text::BACK, format!("ct:{}", tk.client_id.0)), button(text::MENU, "menu")]])
+    screen(
+        t,
+        vec![vec![button(text::BACK, Callback::ClientTickets(tk.client_id, 0)), button(text::MENU, Callback::Menu)]],
+    )
 }
 
 /// Meus atendimentos, a page at a time.
 pub(crate) fn my_tickets(list: &[Ticket], page: usize) -> Screen {
     if list.is_empty() {
-        return screen(text::MY_TICKETS_EMPTY.into(), vec![vec![button(text::MENU, "menu")]]);
+        return screen(text::MY_TICKETS_EMPTY.into(), vec![vec![button(text::MENU, Callback::Menu)]]);
     }
     let (shown, page, pages) = page_of(list, page, PAGE);
     let mut t = format!("Meus atendimentos ({} abertos)\n", list.len());
@@ -359,13 +375,13 @@ pub(crate) fn my_tickets(list: &[Ticket], page: usize) -> Screen {
     for ticket in shown {
         let _ = writeln!(t, "\n{} - {}\n{}", ticket_label(ticket), ticket.client_name, first_line(&ticket.problem));
         keyboard
-            .push(vec![button(format!("{} - {}", ticket.protocol, ticket.client_name), format!("tk:{}", ticket.id.0))]);
+            .push(vec![button(format!("{} - {}", ticket.protocol, ticket.client_name), Callback::Ticket(ticket.id))]);
     }
     if pages > 1 {
         let _ = writeln!(t, "\n(página {} de {})", page + 1, pages);
     }
-    keyboard.extend(nav_row(page, pages, |p| format!("my:{p}")));
-    keyboard.push(vec![button(text::MENU, "menu")]);
+    keyboard.extend(nav_row(page, pages, |p| Callback::MyTickets(p).encode()));
+    keyboard.push(vec![button(text::MENU, Callback::Menu)]);
     screen(t, keyboard)
 }
 
@@ -379,8 +395,11 @@ pub(crate) fn duplicate(existing: &ClientSummary) -> Screen {
             summary_label(existing)
         ),
         vec![
-            vec![button("Abrir cliente existente", format!("cc:{}", existing.id.0))],
-            vec![button(text::BACK, "fw:back"), button(text::CANCEL, "fw:cancel")],
+            vec![button("Abrir cliente existente", Callback::Registration(existing.id))],
+            vec![
+                button(text::BACK, Callback::Wizard(WizardStep::Back)),
+                button(text::CANCEL, Callback::Wizard(WizardStep::Cancel)),
+            ],
         ],
     )
 }
@@ -395,30 +414,30 @@ pub(crate) fn ticket_opened(d: &TicketDetail, assignee: &str) -> Screen {
 /// A ticket with the actions of Manutenção do Atendimento.
 pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balcao_domain::staff::Actor) -> Screen {
     let mut s = ticket(d, assignee);
-    let id = d.ticket.id.0;
+    let t = d.ticket.id;
     let mut rows: Keyboard = Vec::new();
     if d.ticket.status == TicketStatus::Resolved {
-        rows.push(vec![button("📝 Anotar", format!("tn:{id}")), button("↺ Reabrir", format!("to:{id}"))]);
+        rows.push(vec![button("📝 Anotar", Callback::Note(t)), button("↺ Reabrir", Callback::Reopen(t))]);
     } else {
         if let balcao_domain::ticket::Assignee::Role(role) = d.ticket.assignee
             && actor.roles.contains(&role)
         {
-            rows.push(vec![button("🙋 Assumir", format!("tt:{id}"))]);
+            rows.push(vec![button("🙋 Assumir", Callback::Take(t))]);
         }
-        rows.push(vec![button("📝 Anotar", format!("tn:{id}")), button("Situação", format!("ts:{id}"))]);
+        rows.push(vec![button("📝 Anotar", Callback::Note(t)), button("Situação", Callback::PickStatus(t))]);
         rows.push(vec![
-            button("Encaminhar", format!("tr:{id}")),
-            button("✅ Atendimento Resolvido", format!("tv:{id}")),
+            button("Encaminhar", Callback::Forward(t, 0)),
+            button("✅ Atendimento Resolvido", Callback::Resolve(t)),
         ]);
         if d.ticket.contact_email.is_some() {
             rows.push(vec![
-                button(crate::text::REPLY_BUTTON, format!("tc:{id}")),
-                button(crate::text::MESSAGES_BUTTON, format!("tm:{id}:0")),
+                button(crate::text::REPLY_BUTTON, Callback::Reply(t)),
+                button(crate::text::MESSAGES_BUTTON, Callback::Messages(t, 0)),
             ]);
         }
         for wo in d.work_orders.iter().filter(|w| w.status == balcao_domain::ticket::WorkOrderStatus::Scheduled) {
             let label = if wo.technician.is_some() { "Trocar técnico" } else { "Definir técnico" };
-            rows.push(vec![button(format!("🔧 {label} da O.S. {}", wo.id), format!("wt:{}:0", wo.id.0))]);
+            rows.push(vec![button(format!("🔧 {label} da O.S. {}", wo.id), Callback::PickTechnician(wo.id, 0))]);
         }
     }
     rows.extend(s.keyboard);
@@ -460,38 +479,35 @@ pub(crate) fn messages(d: &TicketDetail, opened_at: chrono::NaiveDateTime, page:
         }
         let _ = write!(t, "\n{} - {who}:\n{body}\n", at.format("%d/%m/%Y %H:%M"));
     }
-    let id = tk.id.0;
     let mut keyboard: Keyboard = Vec::new();
-    keyboard.extend(nav_row(page, pages, |p| format!("tm:{id}:{p}")));
-    keyboard.push(vec![button(text::BACK, format!("tk:{id}")), button(text::MENU, "menu")]);
+    keyboard.extend(nav_row(page, pages, |p| Callback::Messages(tk.id, p).encode()));
+    keyboard.push(vec![button(text::BACK, Callback::Ticket(tk.id)), button(text::MENU, Callback::Menu)]);
     screen(t, keyboard)
 }
 
 /// An answer to the client, shown back before it goes.
 pub(crate) fn confirm_reply(t: balcao_domain::TicketId, draft: &str) -> Screen {
-    let id = t.0;
     Screen {
         text: crate::text::confirm_reply(draft),
         keyboard: vec![
             vec![
-                button(crate::text::REPLY_SEND, format!("tcs:{id}")),
-                button(crate::text::REPLY_REWRITE, format!("tc:{id}")),
+                button(crate::text::REPLY_SEND, Callback::SendReply(t)),
+                button(crate::text::REPLY_REWRITE, Callback::Reply(t)),
             ],
-            vec![button(crate::text::CANCEL, format!("tk:{id}"))],
+            vec![button(crate::text::CANCEL, Callback::Ticket(t))],
         ],
     }
 }
 
 /// The statuses a ticket can be put in by hand.
 pub(crate) fn pick_status(t: balcao_domain::TicketId) -> Screen {
-    let id = t.0;
     screen(
         "Nova situação do atendimento:".into(),
         vec![
-            vec![button(TicketStatus::Open.label(), format!("tss:{id}:0"))],
-            vec![button(TicketStatus::InProgress.label(), format!("tss:{id}:1"))],
-            vec![button(TicketStatus::WaitingClient.label(), format!("tss:{id}:2"))],
-            vec![button(text::BACK, format!("tk:{id}"))],
+            vec![button(TicketStatus::Open.label(), Callback::SetStatus(t, 0))],
+            vec![button(TicketStatus::InProgress.label(), Callback::SetStatus(t, 1))],
+            vec![button(TicketStatus::WaitingClient.label(), Callback::SetStatus(t, 2))],
+            vec![button(text::BACK, Callback::Ticket(t))],
         ],
     )
 }
@@ -503,20 +519,21 @@ pub(crate) fn pick_assignee(
     roles: &[balcao_domain::staff::Role],
     page: usize,
 ) -> Screen {
-    let id = t.0;
     let mut keyboard: Keyboard = roles
         .chunks(2)
-        .map(|pair| pair.iter().map(|r| button(format!("Cargo {}", r.name), format!("trr:{id}:{}", r.id.0))).collect())
+        .map(|pair| {
+            pair.iter().map(|r| button(format!("Cargo {}", r.name), Callback::ForwardToRole(t, r.id))).collect()
+        })
         .collect();
     // Users a page at a time: a big reseller's staff would not fit one message's buttons.
     let (shown, page, pages) = page_of(staff, page, 2 * PAGE);
     keyboard.extend(
         shown
             .chunks(2)
-            .map(|pair| pair.iter().map(|s| button(s.name.clone(), format!("tru:{id}:{}", s.id.0))).collect()),
+            .map(|pair| pair.iter().map(|s| button(s.name.clone(), Callback::ForwardToUser(t, s.id))).collect()),
     );
-    keyboard.extend(nav_row(page, pages, |p| format!("tr:{id}:{p}")));
-    keyboard.push(vec![button(text::BACK, format!("tk:{id}"))]);
+    keyboard.extend(nav_row(page, pages, |p| Callback::Forward(t, p).encode()));
+    keyboard.push(vec![button(text::BACK, Callback::Ticket(t))]);
     let mut t = "Encaminhar para (Destino: Cargo ou Usuário):".to_owned();
     if pages > 1 {
         let _ = write!(t, "\n(usuários: página {} de {})", page + 1, pages);
@@ -530,7 +547,7 @@ pub(crate) fn pick_technician(
     technicians: &[balcao_domain::staff::Staff],
     page: usize,
 ) -> Screen {
-    let back = vec![button(text::BACK, format!("tk:{}", wo.ticket_id.0))];
+    let back = vec![button(text::BACK, Callback::Ticket(wo.ticket_id))];
     if technicians.is_empty() {
         return screen(format!("O.S. {}: nenhum técnico de campo atende esta revenda.", wo.id), vec![back]);
     }
@@ -549,10 +566,10 @@ pub(crate) fn pick_technician(
         .iter()
         .map(|s| {
             let mark = if wo.technician == Some(s.id) { "✓ " } else { "" };
-            vec![button(format!("{mark}{}", s.name), format!("wta:{}:{}", wo.id.0, s.id.0))]
+            vec![button(format!("{mark}{}", s.name), Callback::AssignTechnician(wo.id, s.id))]
         })
         .collect();
-    keyboard.extend(nav_row(page, pages, |p| format!("wt:{}:{p}", wo.id.0)));
+    keyboard.extend(nav_row(page, pages, |p| Callback::PickTechnician(wo.id, p).encode()));
     keyboard.push(back);
     screen(t, keyboard)
 }
@@ -562,7 +579,7 @@ pub(crate) fn my_work_orders(list: &[balcao_domain::ticket::WorkOrder], page: us
     if list.is_empty() {
         return screen(
             "Nenhuma O.S. para você hoje ou nos próximos dias.".into(),
-            vec![vec![button(text::MENU, "menu")]],
+            vec![vec![button(text::MENU, Callback::Menu)]],
         );
     }
     let (shown, page, pages) = page_of(list, page, PAGE);
@@ -572,20 +589,19 @@ pub(crate) fn my_work_orders(list: &[balcao_domain::ticket::WorkOrder], page: us
         let when =
             format!("{} {}-{}", format_date(wo.date), wo.window_start.format("%H:%M"), wo.window_end.format("%H:%M"));
         let _ = writeln!(t, "\nO.S. {} - {when} - {}\n{}", wo.id, wo.status.label(), first_line(&wo.address));
-        keyboard.push(vec![button(format!("O.S. {} - {when}", wo.id), format!("wod:{}", wo.id.0))]);
+        keyboard.push(vec![button(format!("O.S. {} - {when}", wo.id), Callback::WorkOrder(wo.id))]);
     }
     if pages > 1 {
         let _ = writeln!(t, "\n(página {} de {})", page + 1, pages);
     }
-    keyboard.extend(nav_row(page, pages, |p| format!("wo:{p}")));
-    keyboard.push(vec![button(text::MENU, "menu")]);
+    keyboard.extend(nav_row(page, pages, |p| Callback::MyWorkOrders(p).encode()));
+    keyboard.push(vec![button(text::MENU, Callback::Menu)]);
     screen(t, keyboard)
 }
 
 /// One work order, with what the technician can do.
 pub(crate) fn work_order(wo: &balcao_domain::ticket::WorkOrder) -> Screen {
     use balcao_domain::ticket::WorkOrderStatus;
-    let id = wo.id.0;
     let mut t = format!(
         "O.S. {} - {}\n{} das {} às {}\n\nEndereço: {}\nO que fazer: {}\n",
         wo.id,
@@ -602,14 +618,23 @@ pub(crate) fn work_order(wo: &balcao_domain::ticket::WorkOrder) -> Screen {
     let mut keyboard: Keyboard = Vec::new();
     match wo.status {
         WorkOrderStatus::Scheduled => {
-            keyboard.push(vec![button("▶ Iniciar", format!("wos:{id}")), button("↩ Devolver", format!("wob:{id}"))]);
+            keyboard.push(vec![
+                button("▶ Iniciar", Callback::StartWorkOrder(wo.id)),
+                button("↩ Devolver", Callback::GiveBack(wo.id)),
+            ]);
         }
         WorkOrderStatus::InProgress => {
-            keyboard.push(vec![button("✔ Concluir", format!("wof:{id}")), button("↩ Devolver", format!("wob:{id}"))]);
+            keyboard.push(vec![
+                button("✔ Concluir", Callback::FinishWorkOrder(wo.id)),
+                button("↩ Devolver", Callback::GiveBack(wo.id)),
+            ]);
         }
         _ => {}
     }
-    keyboard.push(vec![button("Ver atendimento", format!("tk:{}", wo.ticket_id.0)), button(text::BACK, "wo")]);
+    keyboard.push(vec![
+        button("Ver atendimento", Callback::Ticket(wo.ticket_id)),
+        button(text::BACK, Callback::MyWorkOrders(0)),
+    ]);
     screen(t, keyboard)
 }
 

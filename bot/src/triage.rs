@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use balcao_domain::callback::Callback;
 use balcao_domain::document::Document;
 use balcao_domain::intake::{Contact, Delivery, IntakeChannel, IntakeSetup, new_text, size_text};
 use balcao_domain::phone::Phone;
@@ -63,9 +64,9 @@ impl Desk {
             .iter()
             .skip(page * PER_PAGE)
             .take(PER_PAGE)
-            .map(|d| vec![button(list_label(d), format!("uv:{}", d.id.0))])
+            .map(|d| vec![button(list_label(d), Callback::Contact(d.id))])
             .collect();
-        keyboard.extend(render::nav_row(page, pages, |p| format!("ux:{p}")));
+        keyboard.extend(render::nav_row(page, pages, |p| Callback::Unmatched(p).encode()));
         keyboard.push(render::menu_button().remove(0));
         let more = if all.len() as i64 >= LISTED { "+" } else { "" };
         Ok(Screen { text: text::triage_title(all.len(), more, page, pages), keyboard })
@@ -107,12 +108,11 @@ impl Desk {
                 contact.attachments.iter().map(|(n, size)| format!("{n} ({})", size_text(*size))).collect();
             t.push_str(&format!("\n\nAnexos: {}", files.join(", ")));
         }
-        let id = id.0;
         let keyboard = vec![
-            vec![button("🔗 Vincular a um cliente", format!("ul:{id}"))],
-            vec![button("➕ Novo Cliente com estes dados", format!("un:{id}"))],
-            vec![button("🗑 Descartar", format!("ud:{id}"))],
-            vec![button(text::BACK, "ux:0"), button(text::MENU, "menu")],
+            vec![button("🔗 Vincular a um cliente", Callback::LinkSearch(id))],
+            vec![button("➕ Novo Cliente com estes dados", Callback::NewClientFromContact(id))],
+            vec![button("🗑 Descartar", Callback::Discard(id))],
+            vec![button(text::BACK, Callback::Unmatched(0)), button(text::MENU, Callback::Menu)],
         ];
         Ok(Screen { text: t, keyboard })
     }
@@ -146,92 +146,78 @@ impl Desk {
     /// The client card's extra row while a contact waits to be linked.
     pub(crate) fn link_row(state: &ChatState, client: ClientId) -> Option<Vec<crate::desk::Button>> {
         state.linking.map(|d| {
-            vec![button(format!("🔗 Vincular o contato nº {} a este cliente", d.0), format!("uk:{}:{}", d.0, client.0))]
+            vec![button(format!("🔗 Vincular o contato nº {} a este cliente", d.0), Callback::LinkConfirm(d, client))]
         })
     }
 
-    /// Triage's buttons ("u…"); `None` for any other.
+    /// Triage's buttons.
     pub(crate) async fn triage_tap(
         &self,
         actor: &Actor,
         state: &mut ChatState,
-        verb: &str,
-        arg: &str,
-    ) -> Option<Result<(Option<String>, Screen, Vec<Reply>), DomainError>> {
-        if !matches!(verb, "ux" | "uv" | "ul" | "uk" | "uy" | "un" | "ud" | "udy") {
-            return None;
-        }
-        let mut ids = arg.split(':').map(|s| s.parse::<i64>().ok());
-        let (a, b) = (ids.next().flatten(), ids.next().flatten());
-        let result = async {
-            let contact = a.map(DeliveryId).ok_or(DomainError::NotFound("tela"));
-            match verb {
-                "ux" => Ok((None, self.unmatched_list(actor, a.unwrap_or(0).max(0) as usize).await?)),
-                "uv" => Ok((None, self.unmatched_screen(actor, contact?).await?)),
-                "ul" => {
-                    let id = contact?;
-                    self.unmatched_contact(actor, id).await?;
-                    state.linking = Some(id);
-                    state.step = Step::Idle;
-                    let pick = render::pick_filter();
-                    Ok((None, Screen { text: format!("{}\n\n{}", text::linking(id.0), pick.text), ..pick }))
-                }
-                "uk" => {
-                    let (id, client) = (contact?, b.map(ClientId).ok_or(DomainError::NotFound("tela"))?);
-                    self.unmatched_contact(actor, id).await?;
-                    let c = self.store.client(actor, client).await?;
-                    let keyboard = vec![
-                        vec![button("✔ Vincular", format!("uy:{}:{}", id.0, client.0))],
-                        vec![button(text::BACK, format!("cc:{}", client.0))],
-                    ];
-                    Ok((None, Screen { text: text::confirm_link(id.0, &c.name, &c.code), keyboard }))
-                }
-                "uy" => {
-                    let (id, client) = (contact?, b.map(ClientId).ok_or(DomainError::NotFound("tela"))?);
-                    let (notice, screen) = self.link_contact(actor, id, client).await?;
-                    state.linking = None;
-                    Ok((Some(notice), screen))
-                }
-                "un" => {
-                    let id = contact?;
-                    let (_, c) = self.unmatched_contact(actor, id).await?;
-                    let form = Form {
-                        kind: FormKind::NewClient,
-                        client: None,
-                        values: prefilled(&c, actor),
-                        at: 0,
-                        page: 0,
-                        contact: Some(id),
-                    };
-                    let screen = self.form_screen(actor, &form, None).await?;
-                    state.linking = None;
-                    state.step = Step::Form(form);
-                    Ok((None, screen))
-                }
-                "ud" => {
-                    let id = contact?;
-                    self.unmatched_contact(actor, id).await?;
-                    let keyboard = vec![
-                        vec![button("🗑 Sim, descartar", format!("udy:{}", id.0))],
-                        vec![button(text::BACK, format!("uv:{}", id.0))],
-                    ];
-                    Ok((None, Screen { text: text::confirm_discard(id.0), keyboard }))
-                }
-                _ => {
-                    let id = contact?;
-                    if !self.may_triage(actor).await? {
-                        return Err(DomainError::NotFound("contato"));
-                    }
-                    self.store.discard_delivery(actor, id).await?;
-                    if state.linking == Some(id) {
-                        state.linking = None;
-                    }
-                    Ok((Some(text::DISCARDED.into()), self.unmatched_list(actor, 0).await?))
-                }
+        callback: Callback,
+    ) -> Result<(Option<String>, Screen, Vec<Reply>), DomainError> {
+        let (notice, screen) = match callback {
+            Callback::Unmatched(page) => (None, self.unmatched_list(actor, page).await?),
+            Callback::Contact(id) => (None, self.unmatched_screen(actor, id).await?),
+            Callback::LinkSearch(id) => {
+                self.unmatched_contact(actor, id).await?;
+                state.linking = Some(id);
+                state.step = Step::Idle;
+                let pick = render::pick_filter();
+                (None, Screen { text: format!("{}\n\n{}", text::linking(id.0), pick.text), ..pick })
             }
-        }
-        .await;
-        Some(result.map(|(notice, screen)| (notice, screen, Vec::new())))
+            Callback::LinkConfirm(id, client) => {
+                self.unmatched_contact(actor, id).await?;
+                let c = self.store.client(actor, client).await?;
+                let keyboard = vec![
+                    vec![button("✔ Vincular", Callback::Link(id, client))],
+                    vec![button(text::BACK, Callback::Registration(client))],
+                ];
+                (None, Screen { text: text::confirm_link(id.0, &c.name, &c.code), keyboard })
+            }
+            Callback::Link(id, client) => {
+                let (notice, screen) = self.link_contact(actor, id, client).await?;
+                state.linking = None;
+                (Some(notice), screen)
+            }
+            Callback::NewClientFromContact(id) => {
+                let (_, c) = self.unmatched_contact(actor, id).await?;
+                let form = Form {
+                    kind: FormKind::NewClient,
+                    client: None,
+                    values: prefilled(&c, actor),
+                    at: 0,
+                    page: 0,
+                    contact: Some(id),
+                };
+                let screen = self.form_screen(actor, &form, None).await?;
+                state.linking = None;
+                state.step = Step::Form(form);
+                (None, screen)
+            }
+            Callback::Discard(id) => {
+                self.unmatched_contact(actor, id).await?;
+                let keyboard = vec![
+                    vec![button("🗑 Sim, descartar", Callback::DiscardConfirmed(id))],
+                    vec![button(text::BACK, Callback::Contact(id))],
+                ];
+                (None, Screen { text: text::confirm_discard(id.0), keyboard })
+            }
+            Callback::DiscardConfirmed(id) => {
+                if !self.may_triage(actor).await? {
+                    return Err(DomainError::NotFound("contato"));
+                }
+                self.store.discard_delivery(actor, id).await?;
+                if state.linking == Some(id) {
+                    state.linking = None;
+                }
+                (Some(text::DISCARDED.into()), self.unmatched_list(actor, 0).await?)
+            }
+            // The desk sends only the buttons above here.
+            _ => return Err(DomainError::NotFound("tela")),
+        };
+        Ok((notice, screen, Vec::new()))
     }
 }
 

@@ -7,6 +7,7 @@
 //! `parse` that refuses bad input with a reason in Portuguese. This crate knows
 //! nothing of sqlx, teloxide, axum or lettre.
 
+pub mod callback;
 pub mod client;
 pub mod document;
 pub mod error;

@@ -15,6 +15,7 @@
 pub mod mail;
 pub mod text;
 
+use balcao_domain::callback::Callback;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -543,7 +544,7 @@ impl Dispatcher {
                 notice(store, n).await.map(|notice| telegram_message(&notice))
             }
             NotificationKind::ClientWrote => entry_notice(store, n).await.map(|(t, message)| {
-                let view = InlineKeyboardButton::callback(text::VIEW, format!("tk:{}", t.id.0));
+                let view = InlineKeyboardButton::callback(text::VIEW, Callback::Ticket(t.id).encode());
                 (text::client_wrote(&t, &message), InlineKeyboardMarkup::new(vec![vec![view]]))
             }),
             NotificationKind::ReplyToClient | NotificationKind::ContactReceived => {
@@ -708,7 +709,7 @@ async fn digest_message(
         .enumerate()
         .filter(|(_, (_, taken))| taken.is_none())
         .map(|(i, (t, _))| {
-            vec![InlineKeyboardButton::callback(text::take_numbered(i + 1, t), format!("tt:{}", t.id.0))]
+            vec![InlineKeyboardButton::callback(text::take_numbered(i + 1, t), Callback::Take(t.id).encode())]
         })
         .collect::<Vec<_>>();
     Ok((text::digest(&group.role_name, &items), InlineKeyboardMarkup::new(buttons)))
@@ -746,7 +747,7 @@ fn telegram_work_order(
     t: &balcao_domain::ticket::Ticket,
     wo: &balcao_domain::ticket::WorkOrder,
 ) -> (String, InlineKeyboardMarkup) {
-    let view = InlineKeyboardButton::callback(text::VIEW_WORK_ORDER, format!("wod:{}", wo.id.0));
+    let view = InlineKeyboardButton::callback(text::VIEW_WORK_ORDER, Callback::WorkOrder(wo.id).encode());
     (text::work_order_scheduled(t, wo), InlineKeyboardMarkup::new(vec![vec![view]]))
 }
 
@@ -754,14 +755,14 @@ fn telegram_work_order(
 fn telegram_message(notice: &Notice) -> (String, InlineKeyboardMarkup) {
     let t = &notice.ticket;
     let line = text::ticket_assigned(t, &notice.audience);
-    let view = InlineKeyboardButton::callback(text::VIEW, format!("tk:{}", t.id.0));
+    let view = InlineKeyboardButton::callback(text::VIEW, Callback::Ticket(t.id).encode());
     match &notice.taken_by {
         Some(name) => (format!("{line}\n\n{}", text::taken_by(name)), InlineKeyboardMarkup::new(vec![vec![view]])),
         None if matches!(t.assignee, Assignee::Role(_)) => (
             line,
             InlineKeyboardMarkup::new(vec![vec![
                 view,
-                InlineKeyboardButton::callback(text::TAKE, format!("tt:{}", t.id.0)),
+                InlineKeyboardButton::callback(text::TAKE, Callback::Take(t.id).encode()),
             ]]),
         ),
         None => (line, InlineKeyboardMarkup::new(vec![vec![view]])),
