@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use balcao::App;
 use balcao::settings::Settings;
+use balcao_domain::callback::{Callback, PeriodCode};
 use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
 use balcao_domain::document::Document;
 use balcao_domain::finance::{NewReceivable, parse_date};
@@ -326,7 +327,7 @@ async fn a_stranger_is_refused_and_learns_nothing(store: Store) {
     assert!(!text.contains("Maria") && reply.buttons().is_empty(), "{reply:?}");
     // A forged button from a stranger opens nothing.
     let since = t.tg.call_count();
-    let answer = t.tap(STRANGER, &reply, &format!("cc:{}", t.maria.0)).await;
+    let answer = t.tap(STRANGER, &reply, &Callback::Registration(t.maria).encode()).await;
     assert!(answer.params["text"].as_str().unwrap().contains("só para a equipe"), "{answer:?}");
     t.say(STRANGER, "/menu").await;
     assert_eq!(t.edits_since(since), 0);
@@ -407,11 +408,11 @@ async fn a_forged_button_for_another_resellers_client_shows_nothing(store: Store
     let Some(t) = TestApp::start(store).await else { return };
     let welcome = t.linked_bruno().await;
     for data in [
-        format!("cc:{}", t.jose.0),
-        format!("cp:{}", t.jose.0),
-        format!("cf:{}:a", t.jose.0),
-        format!("ct:{}", t.jose.0),
-        format!("cfd:{}", t.jose.0),
+        Callback::Registration(t.jose).encode(),
+        Callback::Plans(t.jose).encode(),
+        Callback::Finance(t.jose, PeriodCode::All, None).encode(),
+        Callback::ClientTickets(t.jose, 0).encode(),
+        Callback::AskPeriod(t.jose).encode(),
     ] {
         let since = t.tg.call_count();
         let answer = t.tap(BRUNO, &welcome, &data).await;
@@ -644,11 +645,11 @@ async fn long_lists_of_people_are_paged_in_wizards_and_in_encaminhar(store: Stor
     })
     .await;
     let menu = t.say(BRUNO, "/menu").await;
-    let screen = t.tap_edit(BRUNO, &menu, &format!("tk:{}", ticket.0)).await;
+    let screen = t.tap_edit(BRUNO, &menu, &Callback::Ticket(ticket).encode()).await;
     let to = press(&t, &screen, "Encaminhar").await;
     assert!(to.text().unwrap().contains("(usuários: página 1 de 3)"), "{to:?}");
     assert!(has_button(&to, "Cargo Suporte N2").is_some(), "{to:?}");
-    let last = t.tap_edit(BRUNO, &to, &format!("tr:{}:2", ticket.0)).await;
+    let last = t.tap_edit(BRUNO, &to, &Callback::Forward(ticket, 2).encode()).await;
     assert!(last.text().unwrap().contains("(usuários: página 3 de 3)"), "{last:?}");
     assert!(has_button(&last, "Atendente").is_none(), "the last page holds what sorts last: {last:?}");
     let done = press(&t, &last, "Téo Técnico").await;
@@ -1019,8 +1020,8 @@ async fn a_role_s_ticket_reaches_every_member_of_the_reseller_once(store: Store)
     assert_eq!(
         first.buttons(),
         [
-            ("Ver atendimento".to_owned(), format!("tk:{}", ticket.0)),
-            ("🙋 Assumir".to_owned(), format!("tt:{}", ticket.0))
+            ("Ver atendimento".to_owned(), Callback::Ticket(ticket).encode()),
+            ("🙋 Assumir".to_owned(), Callback::Take(ticket).encode())
         ]
     );
     for chat in [BRUNO, CARLA] {
@@ -1176,7 +1177,7 @@ async fn assumir_race_has_one_winner_and_both_messages_say_who(store: Store) {
         })
     };
     let (bruno_notice, carla_notice) = (notice(BRUNO).await, notice(CARLA).await);
-    let data = format!("tt:{}", ticket.0);
+    let data = Callback::Take(ticket).encode();
     let race = t.tg.call_count();
     t.tg.tap(BRUNO, bruno_notice.result_message_id().unwrap(), &data);
     t.tg.tap(CARLA, carla_notice.result_message_id().unwrap(), &data);
@@ -1225,7 +1226,7 @@ async fn viewing_a_ticket_from_its_notice_keeps_the_notice_for_later_news(store:
         .await;
     // Bruno looks at the ticket: it opens in a new message; the notice stays as it was.
     let looked = t.tg.call_count();
-    t.tg.tap(BRUNO, notice.result_message_id().unwrap(), &format!("tk:{}", ticket.0));
+    t.tg.tap(BRUNO, notice.result_message_id().unwrap(), &Callback::Ticket(ticket).encode());
     let screen = t.tg.wait_for(looked, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(BRUNO)).await;
     assert!(screen.text().unwrap().contains("Lentidão à noite"), "{screen:?}");
     assert_eq!(t.edits_since(looked), 0, "the notice is not turned into the screen");
@@ -1242,7 +1243,7 @@ async fn viewing_a_ticket_from_its_notice_keeps_the_notice_for_later_news(store:
         })
         .await;
     let taken = t.tg.call_count();
-    t.tg.tap(CARLA, carla_notice.result_message_id().unwrap(), &format!("tt:{}", ticket.0));
+    t.tg.tap(CARLA, carla_notice.result_message_id().unwrap(), &Callback::Take(ticket).encode());
     let news = t.tg.wait_for(taken, WAIT, |c| c.is("editMessageText") && c.chat_id() == Some(BRUNO)).await;
     assert_eq!(news.message_id(), notice.result_message_id());
     assert!(news.text().unwrap().contains("✅ Assumido por Carla Plantão"), "{news:?}");
@@ -1291,12 +1292,12 @@ async fn a_technician_gives_an_o_s_back_with_a_reason(store: Store) {
     let sergio = db.staff_by_telegram(SERGIO).await.unwrap().unwrap().id;
     db.close().await;
     let menu = t.say(BRUNO, "/menu").await;
-    let screen = t.tap_edit(BRUNO, &menu, &format!("tk:{}", ticket.0)).await;
+    let screen = t.tap_edit(BRUNO, &menu, &Callback::Ticket(ticket).encode()).await;
     let pick = press_as(&t, BRUNO, &screen, "Definir técnico").await;
     assert!(pick.text().unwrap().contains("Para qual técnico?"), "{pick:?}");
     assert_eq!(pick.buttons().len(), 2, "Téo, and Voltar: {pick:?}");
     // A forged choice (Sérgio is of another reseller, and no technician) changes nothing.
-    let forged = t.tap(BRUNO, &pick, &format!("wta:{}:{}", wo.0, sergio.0)).await;
+    let forged = t.tap(BRUNO, &pick, &Callback::AssignTechnician(wo, sergio).encode()).await;
     assert!(forged.params["show_alert"] == true, "{forged:?}");
     let since = t.tg.call_count();
     let done = press_as(&t, BRUNO, &pick, "Téo Técnico").await;
@@ -1351,14 +1352,14 @@ async fn a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it(store: S
     assert_eq!(
         notice.buttons(),
         [
-            ("Ver atendimento".to_owned(), format!("tk:{}", ticket.0)),
-            ("🙋 Assumir".to_owned(), format!("tt:{}", ticket.0))
+            ("Ver atendimento".to_owned(), Callback::Ticket(ticket).encode()),
+            ("🙋 Assumir".to_owned(), Callback::Take(ticket).encode())
         ]
     );
     let in_group = notice.result_message_id().unwrap();
 
     // Sérgio, of another reseller, is in the group too: its buttons neither take nor show him the ticket.
-    for data in [format!("tt:{}", ticket.0), format!("tk:{}", ticket.0)] {
+    for data in [Callback::Take(ticket).encode(), Callback::Ticket(ticket).encode()] {
         let tapped = t.tg.call_count();
         t.tg.tap_in(GROUP, SERGIO, in_group, &data);
         let refused = t.tg.wait_for(tapped, WAIT, |c| c.is("answerCallbackQuery")).await;
@@ -1366,13 +1367,13 @@ async fn a_role_s_group_hears_of_its_tickets_and_assumir_there_takes_it(store: S
     }
     // Nor do a stranger's.
     let tapped = t.tg.call_count();
-    t.tg.tap_in(GROUP, STRANGER, in_group, &format!("tt:{}", ticket.0));
+    t.tg.tap_in(GROUP, STRANGER, in_group, &Callback::Take(ticket).encode());
     let refused = t.tg.wait_for(tapped, WAIT, |c| c.is("answerCallbackQuery")).await;
     assert!(refused.text().unwrap().contains("só para a equipe"), "{refused:?}");
 
     // Carla takes it from the group: the ticket comes to her privately and the group's message says so.
     let tapped = t.tg.call_count();
-    t.tg.tap_in(GROUP, CARLA, in_group, &format!("tt:{}", ticket.0));
+    t.tg.tap_in(GROUP, CARLA, in_group, &Callback::Take(ticket).encode());
     let answer = t.tg.wait_for(tapped, WAIT, |c| c.is("answerCallbackQuery")).await;
     assert!(answer.text().unwrap().starts_with("Você assumiu o atendimento"), "{answer:?}");
     let screen = t.tg.wait_for(tapped, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA)).await;
@@ -1405,11 +1406,11 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
     let text = digest.text().unwrap();
     assert!(text.starts_with("📥 4 novos atendimentos para o cargo Suporte N1"), "{text}");
     let takes: Vec<String> = digest.buttons().into_iter().map(|(_, data)| data).collect();
-    assert_eq!(takes, tickets.iter().map(|id| format!("tt:{}", id.0)).collect::<Vec<_>>());
+    assert_eq!(takes, tickets.iter().map(|id| Callback::Take(*id).encode()).collect::<Vec<_>>());
 
     // Bruno takes the second: the digest is edited whole, its other tickets still up for grabs.
     let tapped = t.tg.call_count();
-    t.tg.tap_in(GROUP, BRUNO, digest.result_message_id().unwrap(), &format!("tt:{}", tickets[1].0));
+    t.tg.tap_in(GROUP, BRUNO, digest.result_message_id().unwrap(), &Callback::Take(tickets[1]).encode());
     let edited = t.tg.wait_for(tapped, WAIT, |c| c.is("editMessageText") && c.chat_id() == Some(GROUP)).await;
     assert!(edited.text().unwrap().contains("✅ Assumido por Bruno Atendente"), "{edited:?}");
     assert_eq!(edited.buttons().len(), 3, "{edited:?}");

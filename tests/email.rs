@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use balcao::App;
 use balcao::settings::Settings;
+use balcao_domain::callback::Callback;
 use balcao_domain::client::{Address, ClientKind, ClientStatus, NewClient};
 use balcao_domain::document::Document;
 use balcao_domain::notify::{Channel, DeliveryStatus, Notification};
@@ -613,7 +614,7 @@ Content-Type: text/plain; charset=ISO-8859-1\r\n\r\nA internet est\xe1 lenta.\r\
     assert_eq!((last.kind.as_str(), last.actor_name.as_str()), ("replied", "Carla Plantão"));
     // The confirmation's button again (a double tap): nothing goes twice.
     let again_at = t.tg.call_count();
-    t.tg.tap(CARLA_TG, confirm.result_message_id().unwrap(), &format!("tcs:{}", ticket.0));
+    t.tg.tap(CARLA_TG, confirm.result_message_id().unwrap(), &Callback::SendReply(ticket).encode());
     t.tg.wait_for(again_at, WAIT, |c| c.is("answerCallbackQuery")).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let replies = t.sink.received().iter().filter(|m| parse(m).subject().unwrap().contains("Resposta")).count();
@@ -740,7 +741,7 @@ Quero contratar 300 mega. Moro perto da Maria.\r\n";
     }
     // The same confirmation again (a double tap): nothing opens twice.
     let again_at = t.tg.call_count();
-    t.tg.tap(PAULA_TG, confirm.result_message_id().unwrap(), &format!("uy:{}:{}", first.id.0, t.maria.0));
+    t.tg.tap(PAULA_TG, confirm.result_message_id().unwrap(), &Callback::Link(first.id, t.maria).encode());
     let toast = t.tg.wait_for(again_at, WAIT, |c| c.is("answerCallbackQuery")).await;
     assert!(toast.params["text"].as_str().unwrap_or("").contains("Não encontrado"), "{toast:?}");
     assert_eq!(t.store.client_tickets(&Actor::admin(), t.maria).await.unwrap().len(), 1);
