@@ -158,6 +158,26 @@ pub fn failure_replies(event: &Event) -> Vec<Reply> {
     }
 }
 
+/// Why a tap went nowhere: its screen is no longer the one the chat is on (an
+/// old message, a draft already sent, a button this version does not draw),
+/// or the use case refused or failed.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    /// The tapped screen is stale: the person is told to start from /menu.
+    Stale,
+    /// What the store or the rules said.
+    Refused(DomainError),
+}
+
+impl From<DomainError> for Halt {
+    fn from(e: DomainError) -> Self {
+        Halt::Refused(e)
+    }
+}
+
+/// What a tap shows: a notice, the next screen, and messages for others.
+pub(crate) type Tapped = Result<(Option<String>, Screen, Vec<Reply>), Halt>;
+
 /// A screen to show: its text and buttons.
 pub(crate) struct Screen {
     pub(crate) text: String,
@@ -536,8 +556,8 @@ impl Desk {
             state.leave();
         }
         use Callback::*;
-        let screen = |s: Result<Screen, DomainError>| s.map(|s| (None, s, Vec::new()));
-        let result = match callback {
+        let screen = |s: Result<Screen, DomainError>| -> Tapped { Ok((None, s?, Vec::new())) };
+        let result: Tapped = match callback {
             Ticket(_) | Messages(..) | Note(_) | Resolve(_) | Reopen(_) | Reply(_) | SendReply(_) | PickStatus(_)
             | SetStatus(..) | Forward(..) | ForwardToUser(..) | ForwardToRole(..) | Take(_) | WorkOrder(_)
             | StartWorkOrder(_) | FinishWorkOrder(_) | GiveBack(_) | PickTechnician(..) | AssignTechnician(..)
@@ -551,13 +571,13 @@ impl Desk {
             | Discard(_)
             | DiscardConfirmed(_) => self.triage_tap(actor, state, callback).await,
             // Handled above, before anything else.
-            Wizard(_) => Err(DomainError::NotFound("tela")),
+            Wizard(_) => Err(Halt::Stale),
             NewClient => match self.start_form(actor, FormKind::NewClient, None).await {
                 Ok((form, s)) => {
                     state.step = Step::Form(form);
                     Ok((None, s, Vec::new()))
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             },
             AddPlan(client) | NewTicket(client) => {
                 let kind = if matches!(callback, AddPlan(_)) { FormKind::AddPlan } else { FormKind::NewTicket };
@@ -566,7 +586,7 @@ impl Desk {
                         state.step = Step::Form(form);
                         Ok((None, s, Vec::new()))
                     }
-                    Err(e) => Err(e),
+                    Err(e) => Err(e.into()),
                 }
             }
             Menu => {
@@ -581,7 +601,7 @@ impl Desk {
                     state.step = Step::Form(form);
                     screen(s)
                 }
-                None => Err(DomainError::NotFound("tela")),
+                None => Err(Halt::Stale),
             },
             PickFilter => {
                 state.step = Step::Idle;
@@ -596,7 +616,7 @@ impl Desk {
                     let (filter, term) = (*filter, term.clone());
                     screen(self.search(actor, state, filter, &term, page).await)
                 }
-                _ => Err(DomainError::NotFound("tela")),
+                _ => Err(Halt::Stale),
             },
             BackToResults => match state.last_search.clone() {
                 Some((filter, term, page)) => screen(self.search(actor, state, filter, &term, page).await),
@@ -613,13 +633,14 @@ impl Desk {
             Finance(client, code, page) => match quick_period(code, (self.today)()) {
                 // No page: the most recent debits.
                 Some(period) => screen(self.finance(actor, client, period, code, page.unwrap_or(usize::MAX)).await),
-                None => Err(DomainError::NotFound("tela")),
+                None => Err(Halt::Stale),
             },
             Receivable(r) => screen(self.receivable_screen(actor, r).await),
         };
         match result {
             Ok((notice, s, others)) => Ok((notice, Some(s), others)),
-            Err(e) => tap_refusal(e),
+            Err(Halt::Stale) => Ok((Some(text::STALE.into()), None, Vec::new())),
+            Err(Halt::Refused(e)) => tap_refusal(e),
         }
     }
 

@@ -9,7 +9,7 @@ use balcao_domain::ticket::{Assignee, TicketStatus, WorkOrder};
 use balcao_domain::{DomainError, TicketId, WorkOrderId};
 use serde::{Deserialize, Serialize};
 
-use crate::desk::{Desk, Reply, Screen, button};
+use crate::desk::{Desk, Halt, Screen, Tapped, button};
 use crate::render;
 use crate::state::{ChatState, Step};
 use crate::text;
@@ -54,12 +54,7 @@ impl Desk {
     }
 
     /// The buttons of tickets and work orders.
-    pub(crate) async fn followup_tap(
-        &self,
-        actor: &Actor,
-        state: &mut ChatState,
-        callback: Callback,
-    ) -> Result<(Option<String>, Screen, Vec<Reply>), DomainError> {
+    pub(crate) async fn followup_tap(&self, actor: &Actor, state: &mut ChatState, callback: Callback) -> Tapped {
         match callback {
             Callback::Ticket(t) => Ok((None, self.ticket_screen(actor, t).await?, Vec::new())),
             Callback::Note(t) | Callback::Resolve(t) | Callback::Reopen(t) | Callback::Reply(t) => {
@@ -76,10 +71,10 @@ impl Desk {
             Callback::SendReply(t) => {
                 // Only the draft this chat typed for this ticket: an old button sends nothing.
                 let Step::ReplyDraft { ticket: drafted, text: draft } = &state.step else {
-                    return Err(DomainError::NotFound("tela"));
+                    return Err(Halt::Stale);
                 };
                 if *drafted != t {
-                    return Err(DomainError::NotFound("tela"));
+                    return Err(Halt::Stale);
                 }
                 let draft = draft.clone();
                 match self.store.reply_to_client(actor, t, &draft).await {
@@ -93,7 +88,7 @@ impl Desk {
                         let text = format!("{}\n\n{}", text::sentence(&reason), s.text);
                         Ok((None, Screen { text, keyboard: s.keyboard }, Vec::new()))
                     }
-                    Err(e) => Err(e),
+                    Err(e) => Err(e.into()),
                 }
             }
             Callback::PickStatus(t) => {
@@ -110,7 +105,7 @@ impl Desk {
                     0 => TicketStatus::Open,
                     1 => TicketStatus::InProgress,
                     2 => TicketStatus::WaitingClient,
-                    _ => return Err(DomainError::NotFound("tela")),
+                    _ => return Err(Halt::Stale),
                 };
                 self.store.set_status(actor, t, status).await?;
                 Ok((Some(format!("Situação: {}", status.label())), self.ticket_screen(actor, t).await?, Vec::new()))
@@ -125,7 +120,7 @@ impl Desk {
                 let to = match callback {
                     Callback::ForwardToUser(_, s) => Assignee::User(s),
                     Callback::ForwardToRole(_, r) => Assignee::Role(r),
-                    _ => return Err(DomainError::NotFound("tela")),
+                    _ => return Err(Halt::Stale),
                 };
                 let detail = self.store.reassign(actor, t, to).await?;
                 let name = self.assignee_name(&detail.ticket.assignee).await?;
@@ -165,7 +160,7 @@ impl Desk {
                 Ok((None, ask(awaited, Callback::WorkOrder(w)), Vec::new()))
             }
             // The desk sends only the buttons above here.
-            _ => Err(DomainError::NotFound("tela")),
+            _ => Err(Halt::Stale),
         }
     }
 

@@ -16,7 +16,7 @@ use balcao_domain::phone::Phone;
 use balcao_domain::staff::Actor;
 use balcao_domain::{ClientId, DeliveryId, DomainError};
 
-use crate::desk::{Desk, Keyboard, Reply, Screen, button};
+use crate::desk::{Desk, Halt, Keyboard, Screen, Tapped, button};
 use crate::forms::{Form, FormKind};
 use crate::render;
 use crate::state::{ChatState, Step};
@@ -151,12 +151,7 @@ impl Desk {
     }
 
     /// Triage's buttons.
-    pub(crate) async fn triage_tap(
-        &self,
-        actor: &Actor,
-        state: &mut ChatState,
-        callback: Callback,
-    ) -> Result<(Option<String>, Screen, Vec<Reply>), DomainError> {
+    pub(crate) async fn triage_tap(&self, actor: &Actor, state: &mut ChatState, callback: Callback) -> Tapped {
         let (notice, screen) = match callback {
             Callback::Unmatched(page) => (None, self.unmatched_list(actor, page).await?),
             Callback::Contact(id) => (None, self.unmatched_screen(actor, id).await?),
@@ -206,7 +201,7 @@ impl Desk {
             }
             Callback::DiscardConfirmed(id) => {
                 if !self.may_triage(actor).await? {
-                    return Err(DomainError::NotFound("contato"));
+                    return Err(DomainError::NotFound("contato").into());
                 }
                 self.store.discard_delivery(actor, id).await?;
                 if state.linking == Some(id) {
@@ -215,7 +210,7 @@ impl Desk {
                 (Some(text::DISCARDED.into()), self.unmatched_list(actor, 0).await?)
             }
             // The desk sends only the buttons above here.
-            _ => return Err(DomainError::NotFound("tela")),
+            _ => return Err(Halt::Stale),
         };
         Ok((notice, screen, Vec::new()))
     }
