@@ -21,6 +21,8 @@
 #[path = "../tests/support/fake_telegram.rs"]
 mod fake_telegram;
 
+use balcao_domain::callback::{Callback, PeriodCode};
+use balcao_domain::{ClientId, ReceivableId};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -104,8 +106,24 @@ fn buttons(replies: &[Reply]) -> Vec<String> {
         .collect()
 }
 
-fn with_prefix<'a>(data: &'a [String], prefix: &str) -> Vec<&'a str> {
-    data.iter().filter_map(|d| d.strip_prefix(prefix)).collect()
+/// The clients whose cards the buttons open.
+fn clients_in(data: &[String]) -> Vec<ClientId> {
+    data.iter()
+        .filter_map(|d| match Callback::parse(d) {
+            Some(Callback::Registration(c)) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The debits the buttons open.
+fn debits_in(data: &[String]) -> Vec<ReceivableId> {
+    data.iter()
+        .filter_map(|d| match Callback::parse(d) {
+            Some(Callback::Receivable(r)) => Some(r),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One staff member's private chat, driven straight through the desk the way
@@ -175,29 +193,31 @@ impl Chat<'_> {
     async fn session(&mut self, rng: &mut Rng) -> anyhow::Result<()> {
         let term = *rng.pick(&TERMS[..]);
         let Some(mut replies) = self.say("busca digitada", term).await? else { return Ok(()) };
-        if buttons(&replies).iter().any(|d| d == "sp:1") && rng.chance(50) {
-            let Some(r) = self.tap("sp:1", "sp:1".into()).await? else { return Ok(()) };
+        let page_two = Callback::SearchPage(1).encode();
+        if buttons(&replies).contains(&page_two) && rng.chance(50) {
+            let Some(r) = self.tap("sp:1", page_two).await? else { return Ok(()) };
             replies = r;
         }
         let data = buttons(&replies);
-        let clients = with_prefix(&data, "cc:");
+        let clients = clients_in(&data);
         if clients.is_empty() {
             return Ok(());
         }
         let id = *rng.pick(&clients);
-        if self.tap("cc:ID", format!("cc:{id}")).await?.is_none()
-            || self.tap("cp:ID", format!("cp:{id}")).await?.is_none()
+        if self.tap("cc:ID", Callback::Registration(id).encode()).await?.is_none()
+            || self.tap("cp:ID", Callback::Plans(id).encode()).await?.is_none()
         {
             return Ok(());
         }
-        let Some(finance) = self.tap("cf:ID:o", format!("cf:{id}:o")).await? else { return Ok(()) };
+        let open = Callback::Finance(id, PeriodCode::Open, None).encode();
+        let Some(finance) = self.tap("cf:ID:o", open).await? else { return Ok(()) };
         let data = buttons(&finance);
-        let debits = with_prefix(&data, "cr:");
-        if !debits.is_empty() && self.tap("cr:ID", format!("cr:{}", rng.pick(&debits))).await?.is_none() {
+        let debits = debits_in(&data);
+        if !debits.is_empty() && self.tap("cr:ID", Callback::Receivable(*rng.pick(&debits)).encode()).await?.is_none() {
             return Ok(());
         }
-        if self.tap("cf:ID:a", format!("cf:{id}:a")).await?.is_none()
-            || self.tap("ct:ID", format!("ct:{id}")).await?.is_none()
+        if self.tap("cf:ID:a", Callback::Finance(id, PeriodCode::All, None).encode()).await?.is_none()
+            || self.tap("ct:ID", Callback::ClientTickets(id, 0).encode()).await?.is_none()
         {
             return Ok(());
         }
@@ -297,25 +317,26 @@ async fn get_ready(tg: &FakeTelegram, user: i64, n: usize) -> Person {
     let (_, sent) = exchange(tg, user, 0, false, first).await;
     let screen = sent.result_message_id().expect("a sent message has an id");
     let data: Vec<String> = sent.buttons().into_iter().map(|(_, d)| d).collect();
-    let clients: Vec<String> = with_prefix(&data, "cc:").into_iter().map(str::to_owned).collect();
+    let clients = clients_in(&data);
     assert!(!clients.is_empty(), "no results for {first}: {sent:?}");
-    let (_, finance) = exchange(tg, user, screen, true, &format!("cf:{}:o", clients[0])).await;
+    let open = Callback::Finance(clients[0], PeriodCode::Open, None).encode();
+    let (_, finance) = exchange(tg, user, screen, true, &open).await;
     let data: Vec<String> = finance.buttons().into_iter().map(|(_, d)| d).collect();
-    let debit = with_prefix(&data, "cr:").first().map(|d| format!("cr:{d}")).expect("an open debit");
+    let debit = debits_in(&data).first().map(|d| Callback::Receivable(*d).encode()).expect("an open debit");
     let script = (0..PER_PERSON)
         .map(|i| {
             let round = i / 2;
             if i % 2 == 0 {
                 return (false, TERMS[(n + round) % TERMS.len()].to_owned());
             }
-            let c = &clients[round % clients.len()];
+            let c = clients[round % clients.len()];
             let tap = match round % 6 {
-                0 => format!("cc:{c}"),
-                1 => format!("cp:{c}"),
-                2 => format!("cf:{c}:o"),
+                0 => Callback::Registration(c).encode(),
+                1 => Callback::Plans(c).encode(),
+                2 => Callback::Finance(c, PeriodCode::Open, None).encode(),
                 3 => debit.clone(),
-                4 => format!("cf:{c}:a"),
-                _ => format!("ct:{c}"),
+                4 => Callback::Finance(c, PeriodCode::All, None).encode(),
+                _ => Callback::ClientTickets(c, 0).encode(),
             };
             (true, tap)
         })
