@@ -527,8 +527,10 @@ async fn novo_cliente_checks_each_answer_and_lands_on_the_new_card(store: Store)
     let summary = t.say(BRUNO, "sp").await;
     let text = summary.text().unwrap();
     assert!(text.starts_with("Novo Cliente - confira e confirme"), "reseller staff are not asked the reseller: {text}");
-    assert!(text.contains("Nome: Ana Paula Simões") && text.contains("CPF/CNPJ: ***.411.347-**"), "{text}");
-    assert!(text.contains("E-mail: -") && text.contains("UF: sp"), "{text}");
+    // The CPF in full to whoever typed it; the UF and CEP as understood.
+    assert!(text.contains("Nome: Ana Paula Simões") && text.contains("CPF/CNPJ: 935.411.347-80"), "{text}");
+    assert!(text.contains("E-mail: -") && text.contains("UF: SP") && text.contains("CEP: 12245-000"), "{text}");
+    assert!(text.contains("Telefone: (12) 91234-5678"), "{text}");
     let card = press(&t, &summary, "Confirmar").await;
     let text = card.text().unwrap();
     assert!(text.contains("Ana Paula Simões - Litoral Net") && text.contains("(12) 91234-5678"), "{text}");
@@ -597,6 +599,7 @@ async fn adicionar_plano_adds_the_chosen_plan(store: Store) {
     assert!(summary.text().unwrap().contains("Dia de vencimento: 12"), "{summary:?}");
     let done = press(&t, &summary, "Confirmar").await;
     let text = done.text().unwrap();
+    assert!(text.starts_with("✅ Plano adicionado."), "{text}");
     assert!(text.contains("Fibra 300 Mega - R$ 99,90/mês (Ativo)"), "{text}");
     assert!(text.contains("PIX - vencimento dia 12") && text.contains("Vendedor: Bruno Atendente"), "{text}");
     let _ = due;
@@ -685,7 +688,12 @@ async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refus
     assert!(date.text().unwrap().contains("Data da visita"), "{date:?}");
     let bad = t.say(BRUNO, "31/02/2027").await;
     assert!(bad.text().unwrap().starts_with("Data inexistente"), "{bad:?}");
-    let window = t.say(BRUNO, "10/12/2026").await;
+    let day =
+        |days: i64| (chrono::Local::now().date_naive() + chrono::Duration::days(days)).format("%d/%m/%Y").to_string();
+    let past = t.say(BRUNO, &day(-2)).await;
+    assert!(past.text().unwrap().starts_with("A data da visita já passou"), "{past:?}");
+    let visit = day(5);
+    let window = t.say(BRUNO, &visit).await;
     let tech = press(&t, &window, "08:00 às 12:00").await;
     let task = press(&t, &tech, "Definir depois").await;
     let summary = t.say(BRUNO, "Trocar o conector da caixa.").await;
@@ -695,7 +703,7 @@ async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refus
     let done = press(&t, &summary, "Confirmar").await;
     let text = done.text().unwrap();
     assert!(text.starts_with("✅ Atendimento aberto. Protocolo: "), "{text}");
-    assert!(text.contains("O.S.") && text.contains("10/12/2026 das 08:00 às 12:00"), "{text}");
+    assert!(text.contains("O.S.") && text.contains(&format!("{visit} das 08:00 às 12:00")), "{text}");
     // Everyone else holding the role at Litoral Net is told; Serra Fibra's staff and Bruno himself are not.
     let notice = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA)).await;
     let text = notice.text().unwrap();

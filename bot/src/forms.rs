@@ -495,10 +495,18 @@ impl Desk {
                     if let Some(existing) = self.store.client_by_document(actor, &doc).await? {
                         return Ok(FormOutcome::Screen(render::duplicate(&existing)));
                     }
-                    let shown = if actor.sees_documents { doc.formatted() } else { doc.masked() };
-                    form.values.insert(field.key.into(), (value, shown));
+                    // Whoever typed it sees it whole in the summary: it is their own input.
+                    form.values.insert(field.key.into(), (value, doc.formatted()));
                 } else {
-                    form.values.insert(field.key.into(), (value, typed.trim().to_owned()));
+                    if field.key == "os_date"
+                        && chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d").is_ok_and(|d| d < (self.today)())
+                    {
+                        return Ok(FormOutcome::Screen(
+                            self.form_screen(actor, form, Some(text::VISIT_IN_PAST)).await?,
+                        ));
+                    }
+                    let shown = shown_as(field.key, &value, typed);
+                    form.values.insert(field.key.into(), (value, shown));
                 }
                 form.at = self.next_field(actor, form, form.at + 1);
                 Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
@@ -546,9 +554,18 @@ impl Desk {
                 }
                 let field = self.field(actor, form).await?;
                 let kept = form.values.get(field.key).map(|(v, _)| v.clone());
+                let shown = form.values.get(field.key).map(|(_, s)| s.clone());
                 match (field.typed, kept) {
                     // Checked again, as if typed: a CPF must still fit the kind, and be new.
-                    (Some(_), Some(value)) => self.form_text(actor, form, &value).await,
+                    (Some(_), Some(value)) => {
+                        let outcome = self.form_text(actor, form, &value).await?;
+                        // Kept as it was shown: a document brought from a contact stays masked
+                        // for a role that may not see documents.
+                        if let (Some(shown), Some(entry)) = (shown, form.values.get_mut(field.key)) {
+                            entry.1 = shown;
+                        }
+                        Ok(outcome)
+                    }
                     _ => Err(DomainError::NotFound("tela")),
                 }
             }
@@ -634,7 +651,8 @@ impl Desk {
                 match self.store.add_subscription(actor, client, &choice).await {
                     Ok(_) => {
                         let c = self.store.client(actor, client).await?;
-                        Ok(render::plans(&c, &self.store.subscriptions(actor, client).await?))
+                        let tab = render::plans(&c, &self.store.subscriptions(actor, client).await?);
+                        Ok(Screen { text: format!("{}\n\n{}", text::PLAN_ADDED, tab.text), ..tab })
                     }
                     Err(e) => Err(e),
                 }
@@ -691,6 +709,20 @@ impl Desk {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// How a typed answer reads in the summary: the value as it was understood
+/// (UF and CEP normalized, the phone formatted, the date in full), else as typed.
+fn shown_as(key: &str, value: &str, typed: &str) -> String {
+    match key {
+        "state" | "postal_code" | "email" | "due_day" => value.to_owned(),
+        "phone" => Phone::from_stored(value).formatted(),
+        "os_date" => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_else(|_| typed.trim().to_owned()),
+        "os_window" => value.replacen('-', " às ", 1),
+        _ => typed.trim().to_owned(),
     }
 }
 

@@ -183,6 +183,11 @@ pub fn confirm_reply(draft: &str) -> String {
     format!("Enviar esta resposta ao cliente por e-mail?\n\n{draft}")
 }
 
+/// A visit date before today.
+pub const VISIT_IN_PAST: &str = "A data da visita já passou: escolha hoje ou uma data futura.";
+/// Said over the Planos tab once a plan is added.
+pub const PLAN_ADDED: &str = "✅ Plano adicionado.";
+
 /// Text typed at the period prompt that is not a period.
 pub const NOT_A_PERIOD: &str = "Isso não é um período.";
 
