@@ -70,6 +70,28 @@ pub(crate) fn insert_clients<'a>(dialect: Dialect, clients: impl IntoIterator<It
 
 /// Rewrites the indexed e-mails and phones (`client_emails`,
 /// `client_phones`) of the clients with these codes from their registrations.
+/// Keeps the counter of new clients' códigos at or above the highest numeric
+/// code written, so that Novo Cliente continues after it.
+pub(crate) async fn codes_taken(tx: &mut sqlx::Transaction<'static, sqlx::Any>, codes: &[&str]) -> DomainResult<()> {
+    let highest = codes
+        .iter()
+        .filter(|c| (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|c| c.parse::<i64>().ok())
+        .max();
+    if let Some(highest) = highest {
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ('client_code', $1) ON CONFLICT (name) \
+             DO UPDATE SET value = CASE WHEN counters.value < excluded.value THEN excluded.value \
+             ELSE counters.value END",
+        )
+        .bind(highest)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn refresh_contacts(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     dialect: Dialect,
@@ -351,6 +373,7 @@ impl Clients for Db {
                 }
             }
         }
+        codes_taken(&mut tx, &[client.code.as_str()]).await?;
         let mut insert = insert_clients(self.dialect, [&client]);
         insert.push(" RETURNING id");
         let (id,): (i64,) = insert.query_as()?.fetch_one(&mut *tx).await.map_err(|e| match backend(e) {

@@ -123,6 +123,8 @@ impl Db {
             insert_clients(self.dialect, inserts).query()?.execute(&mut *tx).await.map_err(backend)?;
         }
         refresh_contacts(&mut tx, self.dialect, &written).await?;
+        // Novo Cliente's next código comes after the highest numeric one imported.
+        crate::clients::codes_taken(&mut tx, &written).await?;
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }

@@ -100,6 +100,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0013_triage.sql"),
         postgres: include_str!("../../migrations/postgres/0013_triage.sql"),
     },
+    Migration {
+        version: 14,
+        name: "client_codes",
+        sqlite: include_str!("../../migrations/sqlite/0014_client_codes.sql"),
+        postgres: include_str!("../../migrations/postgres/0014_client_codes.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

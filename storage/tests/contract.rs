@@ -574,7 +574,7 @@ async fn a_registered_client_reads_back_whole(db: &Db) {
     assert_eq!(db.client_by_code(&sul.actor, " C-100 ").await.unwrap(), client);
 }
 
-async fn new_clients_get_the_next_free_code(db: &Db) {
+async fn new_clients_codes_continue_after_the_highest_one(db: &Db) {
     let sul = desk(db, "Revenda Sul").await;
     let imported = [coded(sul.reseller.id, "1", "Importado Um"), coded(sul.reseller.id, "3", "Importado Três")];
     db.import_clients(&lines(&imported)).await.unwrap();
@@ -582,10 +582,14 @@ async fn new_clients_get_the_next_free_code(db: &Db) {
     for name in ["Novo Um", "Novo Dois", "Novo Três"] {
         codes.push(register(db, &sul, name).await.code);
     }
-    assert_eq!(codes, ["2", "4", "5"]);
-    let explicit = db.create_client(&sul.actor, &coded(sul.reseller.id, "6", "Com Código")).await.unwrap();
-    assert_eq!(explicit.code, "6");
-    assert_eq!(register(db, &sul, "Novo Quatro").await.code, "7");
+    assert_eq!(codes, ["4", "5", "6"], "after the highest code, not in the gaps");
+    let explicit = db.create_client(&sul.actor, &coded(sul.reseller.id, "10", "Com Código")).await.unwrap();
+    assert_eq!(explicit.code, "10");
+    assert_eq!(register(db, &sul, "Novo Quatro").await.code, "11");
+    // A later import with higher codes moves the next one past them; text codes do not count.
+    let later = [coded(sul.reseller.id, "2000", "Importado Dois Mil"), coded(sul.reseller.id, "X-9", "Letras")];
+    db.import_clients(&lines(&later)).await.unwrap();
+    assert_eq!(register(db, &sul, "Novo Cinco").await.code, "2001");
 }
 
 async fn a_duplicate_code_is_a_conflict(db: &Db) {
@@ -1250,7 +1254,7 @@ common::contract_tests!(
     reseller_staff_cannot_register_a_client_in_another_reseller,
     registering_into_a_reseller_that_does_not_exist_is_not_found,
     a_registered_client_reads_back_whole,
-    new_clients_get_the_next_free_code,
+    new_clients_codes_continue_after_the_highest_one,
     a_duplicate_code_is_a_conflict,
     invalid_clients_are_refused_as_invalid,
     reimporting_clients_changes_only_what_changed,
