@@ -106,24 +106,18 @@ fn buttons(replies: &[Reply]) -> Vec<String> {
         .collect()
 }
 
-/// The clients whose cards the buttons open.
-fn clients_in(data: &[String]) -> Vec<ClientId> {
-    data.iter()
-        .filter_map(|d| match Callback::parse(d) {
-            Some(Callback::Registration(c)) => Some(c),
-            _ => None,
-        })
-        .collect()
+/// What the buttons carry, as `pick` reads each one (the clients whose cards
+/// they open, the debits they show).
+fn picked<T>(data: &[String], pick: fn(Callback) -> Option<T>) -> Vec<T> {
+    data.iter().filter_map(|d| Callback::parse(d).and_then(pick)).collect()
 }
 
-/// The debits the buttons open.
+fn clients_in(data: &[String]) -> Vec<ClientId> {
+    picked(data, |c| if let Callback::Registration(id) = c { Some(id) } else { None })
+}
+
 fn debits_in(data: &[String]) -> Vec<ReceivableId> {
-    data.iter()
-        .filter_map(|d| match Callback::parse(d) {
-            Some(Callback::Receivable(r)) => Some(r),
-            _ => None,
-        })
-        .collect()
+    picked(data, |c| if let Callback::Receivable(id) = c { Some(id) } else { None })
 }
 
 /// One staff member's private chat, driven straight through the desk the way
