@@ -974,6 +974,51 @@ async fn a_phone_a_cpf_or_a_protocol_typed_anywhere_finds_the_client_or_the_tick
     t.finish().await;
 }
 
+async fn a_ticket_shows_the_plan_and_the_routing_point_it_was_opened_with(store: Store) {
+    use balcao_domain::subscription::{BillingMethod, DueDay, PlanChoice};
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let admin = Actor::admin();
+    let plan = db.plans().await.unwrap().into_iter().find(|p| p.active).unwrap();
+    let choice = PlanChoice {
+        plan: plan.id,
+        billing_method: BillingMethod::ALL[0],
+        due_day: DueDay::parse("10").unwrap(),
+        salesperson: None,
+        routing_point: None,
+    };
+    let subscription = db.add_subscription(&admin, t.maria, &choice).await.unwrap();
+    let point = db.ensure_routing_point("OLT Centro - PON 3").await.unwrap();
+    let role = db.roles().await.unwrap().into_iter().find(|r| r.name == "Suporte N1").unwrap().id;
+    let ticket = db
+        .open_ticket(
+            &admin,
+            &NewTicket {
+                client_id: t.maria,
+                subscription_id: Some(subscription.id),
+                routing_point_id: Some(point.id),
+                contact_name: "Maria".into(),
+                problem: "Sem sinal.".into(),
+                channel_id: db.channels().await.unwrap()[0].id,
+                ticket_type_id: db.ticket_types().await.unwrap()[0].id,
+                assignee: Assignee::Role(role),
+                checks: String::new(),
+                resolution: None,
+                work_order: None,
+            },
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+        .unwrap();
+    db.close().await;
+    let screen = t.say(BRUNO, &ticket.protocol).await;
+    let text = screen.text().unwrap();
+    assert!(text.contains(&format!("Plano: {} (", plan.name)), "{text}");
+    assert!(text.contains("Ponto de Roteamento: OLT Centro - PON 3"), "{text}");
+    t.finish().await;
+}
+
 /// Opens a ticket for Maria as the system, assigned to `assignee` (by role name or staff Telegram id).
 async fn open_ticket_for_maria(t: &TestApp, role: Option<&str>, user_telegram: Option<i64>) -> balcao_domain::TicketId {
     let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
@@ -1430,6 +1475,7 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    a_ticket_shows_the_plan_and_the_routing_point_it_was_opened_with,
     a_phone_a_cpf_or_a_protocol_typed_anywhere_finds_the_client_or_the_ticket,
     a_reply_cut_off_by_the_network_is_sent_again_until_it_arrives,
     an_instance_killed_mid_dispatch_sends_its_notices_at_once_when_it_starts_again,

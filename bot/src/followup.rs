@@ -50,7 +50,29 @@ impl Desk {
     pub(crate) async fn ticket_screen(&self, actor: &Actor, id: TicketId) -> Result<Screen, DomainError> {
         let detail = self.in_local_time(self.store.ticket(actor, id).await?);
         let assignee = self.assignee_name(&detail.ticket.assignee).await?;
-        Ok(render::ticket_with_actions(&detail, &assignee, actor))
+        let extra = self.ticket_extra(actor, &detail.ticket).await?;
+        Ok(render::ticket_with_actions(&detail, &assignee, &extra, actor))
+    }
+
+    /// The Plano and the Ponto de Roteamento a ticket was opened with, by name.
+    pub(crate) async fn ticket_extra(
+        &self,
+        actor: &Actor,
+        t: &balcao_domain::ticket::Ticket,
+    ) -> Result<Vec<(&'static str, String)>, DomainError> {
+        let mut extra = Vec::new();
+        if let Some(s) = t.subscription_id {
+            let plans = self.store.subscriptions(actor, t.client_id).await?;
+            if let Some(p) = plans.iter().find(|p| p.id == s) {
+                extra.push(("Plano", format!("{} ({})", p.plan_name, p.status.label())));
+            }
+        }
+        if let Some(r) = t.routing_point_id
+            && let Some(point) = self.store.routing_points().await?.into_iter().find(|p| p.id == r)
+        {
+            extra.push(("Ponto de Roteamento", point.name));
+        }
+        Ok(extra)
     }
 
     /// The buttons of tickets and work orders.

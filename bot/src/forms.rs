@@ -696,7 +696,8 @@ impl Desk {
                     Ok(ticket) => {
                         let detail = self.in_local_time(self.store.ticket(actor, ticket.id).await?);
                         let who = self.assignee_name(&detail.ticket.assignee).await?;
-                        return Ok(FormOutcome::Done(render::ticket_opened(&detail, &who), Vec::new()));
+                        let extra = self.ticket_extra(actor, &detail.ticket).await?;
+                        return Ok(FormOutcome::Done(render::ticket_opened(&detail, &who, &extra), Vec::new()));
                     }
                     Err(e) => Err(e),
                 }

@@ -320,10 +320,14 @@ fn first_line(s: &str) -> String {
     }
 }
 
-/// One ticket with its history.
-pub(crate) fn ticket(d: &TicketDetail, assignee: &str) -> Screen {
+/// One ticket with its history; `extra`, what the ticket names by id (its
+/// Plano, its Ponto de Roteamento), as label and value.
+pub(crate) fn ticket(d: &TicketDetail, assignee: &str, extra: &[(&str, String)]) -> Screen {
     let tk = &d.ticket;
     let mut t = format!("Atendimento {}\nCliente: {}\n\n", tk.protocol, tk.client_name);
+    for (label, value) in extra {
+        let _ = writeln!(t, "{label}: {value}");
+    }
     let _ = writeln!(t, "Tipo de Atendimento: {}", tk.ticket_type.name);
     let _ = writeln!(t, "Tipo de Contato: {}", tk.channel.name);
     let _ = writeln!(t, "Situação: {}", tk.status.label());
@@ -405,15 +409,20 @@ pub(crate) fn duplicate(existing: &ClientSummary) -> Screen {
 }
 
 /// The ticket just opened, with its protocol first.
-pub(crate) fn ticket_opened(d: &TicketDetail, assignee: &str) -> Screen {
-    let mut s = ticket(d, assignee);
+pub(crate) fn ticket_opened(d: &TicketDetail, assignee: &str, extra: &[(&str, String)]) -> Screen {
+    let mut s = ticket(d, assignee, extra);
     s.text = format!("✅ Atendimento aberto. Protocolo: {}\n\n{}", d.ticket.protocol, s.text);
     s
 }
 
 /// A ticket with the actions of Manutenção do Atendimento.
-pub(crate) fn ticket_with_actions(d: &TicketDetail, assignee: &str, actor: &balcao_domain::staff::Actor) -> Screen {
-    let mut s = ticket(d, assignee);
+pub(crate) fn ticket_with_actions(
+    d: &TicketDetail,
+    assignee: &str,
+    extra: &[(&str, String)],
+    actor: &balcao_domain::staff::Actor,
+) -> Screen {
+    let mut s = ticket(d, assignee, extra);
     let t = d.ticket.id;
     let mut rows: Keyboard = Vec::new();
     if d.ticket.status == TicketStatus::Resolved {
