@@ -35,11 +35,11 @@ pub enum Awaited {
 impl Awaited {
     fn prompt(self) -> &'static str {
         match self {
-            Awaited::Note => "Digite a anotação:",
-            Awaited::Resolution => "Como o atendimento foi resolvido?",
-            Awaited::Reopening => "Por que reabrir o atendimento?",
-            Awaited::Outcome => "O que foi feito na visita?",
-            Awaited::GiveBack => "Por que devolver a O.S.?",
+            Awaited::Note => text::ASK_NOTE,
+            Awaited::Resolution => text::ASK_RESOLUTION,
+            Awaited::Reopening => text::ASK_REOPENING,
+            Awaited::Outcome => text::ASK_OUTCOME,
+            Awaited::GiveBack => text::ASK_GIVE_BACK,
             Awaited::Reply => text::REPLY_PROMPT,
         }
     }
@@ -130,7 +130,7 @@ impl Desk {
                     _ => return Err(Halt::Stale),
                 };
                 self.store.set_status(actor, t, status).await?;
-                Ok((Some(format!("Situação: {}", status.label())), self.ticket_screen(actor, t).await?, Vec::new()))
+                Ok((Some(text::status_set(status.label())), self.ticket_screen(actor, t).await?, Vec::new()))
             }
             Callback::Forward(t, page) => {
                 let detail = self.store.ticket(actor, t).await?;
@@ -146,11 +146,11 @@ impl Desk {
                 };
                 let detail = self.store.reassign(actor, t, to).await?;
                 let name = self.assignee_name(&detail.ticket.assignee).await?;
-                Ok((Some(format!("Encaminhado para {name}")), self.ticket_screen(actor, t).await?, Vec::new()))
+                Ok((Some(text::forwarded(&name)), self.ticket_screen(actor, t).await?, Vec::new()))
             }
             Callback::Take(t) => {
                 self.store.take(actor, t).await?;
-                Ok((Some("Você assumiu o atendimento.".into()), self.ticket_screen(actor, t).await?, Vec::new()))
+                Ok((Some(text::TAKEN.into()), self.ticket_screen(actor, t).await?, Vec::new()))
             }
             Callback::PickTechnician(w, page) => {
                 let (wo, technicians) = self.technicians_for(actor, w).await?;
@@ -161,7 +161,7 @@ impl Desk {
                 let (_, technicians) = self.technicians_for(actor, w).await?;
                 let chosen = technicians.iter().find(|t| t.id == s).ok_or(DomainError::NotFound("técnico"))?;
                 let detail = self.store.assign_work_order(actor, w, s).await?;
-                let notice = format!("O.S. {} para {}", w.0, chosen.name);
+                let notice = text::work_order_for(w.0, &chosen.name);
                 Ok((Some(notice), self.ticket_screen(actor, detail.ticket.id).await?, Vec::new()))
             }
             Callback::MyWorkOrders(page) => {
@@ -172,7 +172,7 @@ impl Desk {
             Callback::WorkOrder(w) => Ok((None, render::work_order(&self.my_work_order(actor, w).await?), Vec::new())),
             Callback::StartWorkOrder(w) => {
                 let wo = self.store.start_work_order(actor, w).await?;
-                Ok((Some("O.S. iniciada.".into()), render::work_order(&wo), Vec::new()))
+                Ok((Some(text::WORK_ORDER_STARTED.into()), render::work_order(&wo), Vec::new()))
             }
             Callback::FinishWorkOrder(w) | Callback::GiveBack(w) => {
                 self.my_work_order(actor, w).await?;
@@ -227,9 +227,9 @@ impl Desk {
             return Ok(render::confirm_reply(ticket, draft));
         }
         let done = match awaited {
-            Awaited::Note => self.store.add_note(actor, ticket, typed).await.map(|_| "Anotação registrada."),
-            Awaited::Resolution => self.store.resolve(actor, ticket, typed).await.map(|_| "Atendimento resolvido."),
-            _ => self.store.reopen(actor, ticket, typed).await.map(|_| "Atendimento reaberto."),
+            Awaited::Note => self.store.add_note(actor, ticket, typed).await.map(|_| text::NOTE_SAVED),
+            Awaited::Resolution => self.store.resolve(actor, ticket, typed).await.map(|_| text::RESOLVED),
+            _ => self.store.reopen(actor, ticket, typed).await.map(|_| text::REOPENED),
         };
         match done {
             Ok(notice) => {
@@ -255,9 +255,9 @@ impl Desk {
         typed: &str,
     ) -> Result<Screen, DomainError> {
         let done = if awaited == Awaited::Outcome {
-            self.store.finish_work_order(actor, id, typed).await.map(|wo| ("O.S. concluída.", Some(wo)))
+            self.store.finish_work_order(actor, id, typed).await.map(|wo| (text::WORK_ORDER_DONE, Some(wo)))
         } else {
-            self.store.give_back_work_order(actor, id, typed).await.map(|_| ("O.S. devolvida.", None))
+            self.store.give_back_work_order(actor, id, typed).await.map(|_| (text::WORK_ORDER_GIVEN_BACK, None))
         };
         match done {
             Ok((notice, wo)) => {

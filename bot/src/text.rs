@@ -183,6 +183,46 @@ pub fn confirm_reply(draft: &str) -> String {
     format!("Enviar esta resposta ao cliente por e-mail?\n\n{draft}")
 }
 
+/// Asked for a note on a ticket.
+pub const ASK_NOTE: &str = "Digite a anotação:";
+/// Asked when resolving a ticket.
+pub const ASK_RESOLUTION: &str = "Como o atendimento foi resolvido?";
+/// Asked when reopening a ticket.
+pub const ASK_REOPENING: &str = "Por que reabrir o atendimento?";
+/// Asked when finishing a work order.
+pub const ASK_OUTCOME: &str = "O que foi feito na visita?";
+/// Asked when giving a work order back.
+pub const ASK_GIVE_BACK: &str = "Por que devolver a O.S.?";
+/// Said once a note is saved.
+pub const NOTE_SAVED: &str = "Anotação registrada.";
+/// Said once a ticket is resolved.
+pub const RESOLVED: &str = "Atendimento resolvido.";
+/// Said once a ticket is reopened.
+pub const REOPENED: &str = "Atendimento reaberto.";
+/// Said once a ticket is taken.
+pub const TAKEN: &str = "Você assumiu o atendimento.";
+/// Said once a work order is started.
+pub const WORK_ORDER_STARTED: &str = "O.S. iniciada.";
+/// Said once a work order is finished.
+pub const WORK_ORDER_DONE: &str = "O.S. concluída.";
+/// Said once a work order is given back.
+pub const WORK_ORDER_GIVEN_BACK: &str = "O.S. devolvida.";
+
+/// Said once a ticket's situation changed.
+pub fn status_set(label: &str) -> String {
+    format!("Situação: {label}")
+}
+
+/// Said once a ticket is forwarded.
+pub fn forwarded(to: &str) -> String {
+    format!("Encaminhado para {to}")
+}
+
+/// Said once a work order is sent to a technician.
+pub fn work_order_for(id: i64, technician: &str) -> String {
+    format!("O.S. {id} para {technician}")
+}
+
 /// A visit date before today.
 pub const VISIT_IN_PAST: &str = "A data da visita já passou: escolha hoje ou uma data futura.";
 /// Said over the Planos tab once a plan is added.
