@@ -288,12 +288,15 @@ impl Db {
                 Err(reason) => outcome = Outcome { status: IntakeStatus::Unmatched, reason, ..outcome },
                 Ok(client) => {
                     let since = instant_text(Utc::now() - chrono::Duration::hours(1));
+                    // Counted per sender and client: a contact never joins another client's ticket.
                     let (opened, latest): (i64, Option<i64>) = sqlx::query_as(
-                        "SELECT COUNT(*), MAX(ticket_id) FROM intake_deliveries \
-                         WHERE sender = $1 AND status = 'ticket' AND processed_at >= $2",
+                        "SELECT COUNT(*), MAX(d.ticket_id) FROM intake_deliveries d \
+                         JOIN tickets t ON t.id = d.ticket_id \
+                         WHERE d.sender = $1 AND d.status = 'ticket' AND d.processed_at >= $2 AND t.client_id = $3",
                     )
                     .bind(&sender)
                     .bind(&since)
+                    .bind(client.id.0)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(backend)?;
