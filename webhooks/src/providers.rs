@@ -49,20 +49,31 @@ const MAILGUN_FRESH: Duration = Duration::from_secs(300);
 
 /// Mailgun tokens used lately: a signed post is good once.
 #[derive(Debug, Default)]
-pub struct SeenTokens(Mutex<HashMap<String, Instant>>);
+pub struct SeenTokens(Mutex<Seen>);
+
+/// The tokens and when the old ones were last swept out.
+#[derive(Debug, Default)]
+struct Seen {
+    tokens: HashMap<String, Instant>,
+    swept: Option<Instant>,
+}
 
 impl SeenTokens {
     /// Whether `token` was used within the freshness window.
     fn used(&self, token: &str, now: Instant) -> bool {
         let seen = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        seen.get(token).is_some_and(|at| now.duration_since(*at) < MAILGUN_FRESH * 2)
+        seen.tokens.get(token).is_some_and(|at| now.duration_since(*at) < MAILGUN_FRESH * 2)
     }
 
-    /// Remembers `token` as used; forgets those too old to be accepted anyway.
+    /// Remembers `token` as used; about once a minute forgets those too old
+    /// to be accepted anyway (not on every post: that would scan them all each time).
     fn remember(&self, token: &str, now: Instant) {
         let mut seen = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        seen.retain(|_, at| now.duration_since(*at) < MAILGUN_FRESH * 2);
-        seen.insert(token.to_owned(), now);
+        if seen.swept.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(60)) {
+            seen.tokens.retain(|_, at| now.duration_since(*at) < MAILGUN_FRESH * 2);
+            seen.swept = Some(now);
+        }
+        seen.tokens.insert(token.to_owned(), now);
     }
 }
 
