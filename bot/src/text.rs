@@ -240,7 +240,7 @@ pub fn no_protocol(protocol: &str) -> String {
 pub const TRIAGE_BUTTON: &str = "📥 Contatos sem cliente";
 /// For someone outside the triage role.
 pub const TRIAGE_NOT_YOURS: &str =
-    "Os contatos sem cliente ficam com o cargo de triagem (intake.triage_role); peça acesso ao administrador.";
+    "Os contatos sem cliente ficam com o cargo de triagem do provedor; peça acesso ao administrador.";
 /// Nothing waits.
 pub const TRIAGE_EMPTY: &str = "Nenhum contato sem cliente esperando. 👍";
 /// Said after a discard.

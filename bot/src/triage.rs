@@ -96,7 +96,9 @@ impl Desk {
             "Assunto: {}\n",
             if contact.subject.is_empty() { "(sem assunto)" } else { &contact.subject }
         ));
-        t.push_str(&format!("Por que está aqui: {}\n\n", delivery.reason));
+        // The reason without what the command line would do about it.
+        let why = delivery.reason.split(';').next().unwrap_or_default().trim();
+        t.push_str(&format!("Por que está aqui: {why}\n\n"));
         let body = new_text(&contact.text);
         let excerpt: String = body.chars().take(1500).collect();
         t.push_str(&excerpt);
