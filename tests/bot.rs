@@ -504,9 +504,11 @@ async fn novo_cliente_checks_each_answer_and_lands_on_the_new_card(store: Store)
     let Some(t) = TestApp::start(store).await else { return };
     let menu = t.linked_bruno().await;
     let kind = press(&t, &menu, "Novo Cliente").await;
-    assert!(kind.text().unwrap().starts_with("Novo Cliente - passo 1 de 10"), "{kind:?}");
+    // Twelve at most (a company's trade name, a whole address); fewer once a person without address.
+    assert!(kind.text().unwrap().starts_with("Novo Cliente - passo 1 de 12"), "{kind:?}");
     assert!(has_button(&kind, "Voltar").is_some() && has_button(&kind, "Cancelar").is_some());
     let name = press(&t, &kind, "Pessoa física").await;
+    assert!(name.text().unwrap().starts_with("Novo Cliente - passo 2 de 11"), "{name:?}");
     assert!(name.text().unwrap().contains("Digite o nome completo"), "{name:?}");
     let doc = t.say(BRUNO, "Ana Paula Simões").await;
     assert!(doc.text().unwrap().contains("Digite o CPF"), "a person has no trade name step: {doc:?}");
@@ -520,21 +522,31 @@ async fn novo_cliente_checks_each_answer_and_lands_on_the_new_card(store: Store)
     let email = t.say(BRUNO, "(12) 91234-5678").await;
     let cep = press(&t, &email, "Pular").await;
     assert!(cep.text().unwrap().contains("Digite o CEP"), "{cep:?}");
-    t.say(BRUNO, "12245000").await;
-    t.say(BRUNO, "Rua Sete de Setembro, 100").await;
+    let street = t.say(BRUNO, "12245000").await;
+    assert!(street.text().unwrap().contains("logradouro") && has_button(&street, "Pular").is_some(), "{street:?}");
+    let number = t.say(BRUNO, "Rua Sete de Setembro").await;
+    assert!(number.text().unwrap().contains("Digite o número"), "a street asks its number: {number:?}");
+    let district = t.say(BRUNO, "100").await;
+    assert!(district.text().unwrap().contains("Digite o bairro"), "and its district: {district:?}");
     t.say(BRUNO, "Centro").await;
-    t.say(BRUNO, "São José dos Campos").await;
+    let state = t.say(BRUNO, "São José dos Campos").await;
+    let bad = t.say(BRUNO, "XX").await;
+    assert!(bad.text().unwrap().starts_with("UF inválida"), "{bad:?}");
+    let _ = state;
     let summary = t.say(BRUNO, "sp").await;
     let text = summary.text().unwrap();
     assert!(text.starts_with("Novo Cliente - confira e confirme"), "reseller staff are not asked the reseller: {text}");
     // The CPF in full to whoever typed it; the UF and CEP as understood.
     assert!(text.contains("Nome: Ana Paula Simões") && text.contains("CPF/CNPJ: 935.411.347-80"), "{text}");
     assert!(text.contains("E-mail: -") && text.contains("UF: SP") && text.contains("CEP: 12245-000"), "{text}");
-    assert!(text.contains("Telefone: (12) 91234-5678"), "{text}");
+    assert!(text.contains("Telefone: (12) 91234-5678") && text.contains("Número: 100"), "{text}");
     let card = press(&t, &summary, "Confirmar").await;
     let text = card.text().unwrap();
     assert!(text.contains("Ana Paula Simões - Litoral Net") && text.contains("(12) 91234-5678"), "{text}");
+    assert!(text.contains("Rua Sete de Setembro, 100") && text.contains("Centro"), "{text}");
     assert!(text.contains("CEP 12245-000") && text.contains("São José dos Campos/SP"), "{text}");
+    // The new client's código follows the highest one (1001, 1002 and 2001 exist).
+    assert!(text.contains("(cód. 2002)"), "{text}");
     let found = t.say(BRUNO, "ana paula").await;
     assert!(found.text().unwrap().starts_with("Nome \"ana paula\": 1 cliente"), "{found:?}");
     t.finish().await;
@@ -595,7 +607,9 @@ async fn adicionar_plano_adds_the_chosen_plan(store: Store) {
     assert!(bad.text().unwrap().starts_with("Dia de vencimento inválido"), "{bad:?}");
     let seller = t.say(BRUNO, "12").await;
     assert!(has_button(&seller, "Bruno Atendente").is_some(), "{seller:?}");
-    let summary = press(&t, &seller, "Bruno Atendente").await;
+    let point = press(&t, &seller, "Bruno Atendente").await;
+    assert!(point.text().unwrap().contains("Ponto de Roteamento"), "{point:?}");
+    let summary = press(&t, &point, "Nenhum").await;
     assert!(summary.text().unwrap().contains("Dia de vencimento: 12"), "{summary:?}");
     let done = press(&t, &summary, "Confirmar").await;
     let text = done.text().unwrap();
@@ -634,7 +648,8 @@ async fn long_lists_of_people_are_paged_in_wizards_and_in_encaminhar(store: Stor
     assert!(has_button(&seller, "Atendente 20").is_none(), "not on the first page");
     let second = press(&t, &seller, "▶").await;
     assert!(second.text().unwrap().contains("(página 2 de 3)"), "{second:?}");
-    let summary = press(&t, &second, "Atendente 20").await;
+    let point = press(&t, &second, "Atendente 20").await;
+    let summary = press(&t, &point, "Nenhum").await;
     assert!(summary.text().unwrap().contains("Vendedor: Atendente 20"), "{summary:?}");
     press(&t, &summary, "Confirmar").await;
 
@@ -665,26 +680,25 @@ async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refus
     let welcome = t.linked_bruno().await;
     let results = t.say(BRUNO, "maria").await;
     let card = t.tap_edit(BRUNO, &results, &has_button(&results, "Maria").unwrap()).await;
-    let plan = press(&t, &card, "Novo Atendimento").await;
-    assert!(plan.text().unwrap().contains("Dados do Atendimento"), "{plan:?}");
+    // Maria has no plan: the ticket is about none, and its ponto is asked.
+    let point = press(&t, &card, "Novo Atendimento").await;
+    assert!(point.text().unwrap().contains("Ponto de Roteamento"), "{point:?}");
     // A forged option index changes nothing.
-    let answer = t.tap(BRUNO, &plan, "fw:v:99").await;
+    let answer = t.tap(BRUNO, &point, "fw:v:99").await;
     assert_eq!(answer.params["text"], "Esta tela não vale mais. Use /menu para recomeçar.");
     // Nor does a wizard button on an older message.
     let answer = t.tap(BRUNO, &welcome, "fw:v:0").await;
     assert_eq!(answer.params["text"], "Esta tela não vale mais. Use /menu para recomeçar.");
-    let routing = press(&t, &plan, "Sem plano").await;
-    let contact = press(&t, &routing, "Nenhum").await;
+    let contact = press(&t, &point, "Nenhum").await;
     assert!(contact.text().unwrap().contains("Nome da Pessoa"), "{contact:?}");
     t.say(BRUNO, "Maria").await;
-    let channel = t.say(BRUNO, "Sem internet desde a chuva de ontem.").await;
-    let kind = press(&t, &channel, "Telefone").await;
+    // Typed here by a staff member: a Telegram contact, not asked.
+    let kind = t.say(BRUNO, "Sem internet desde a chuva de ontem.").await;
+    assert!(kind.text().unwrap().contains("Tipo de Atendimento"), "{kind:?}");
     let dest = press(&t, &kind, "Sem conexão").await;
-    let role = press(&t, &dest, "Cargo").await;
-    let checks = press(&t, &role, "Suporte N1").await;
-    let resolved = press(&t, &checks, "Pular").await;
-    let want_os = press(&t, &resolved, "Não").await;
-    let date = press(&t, &want_os, "Pedir O.S.").await;
+    let checks = press(&t, &dest, "Cargo Suporte N1").await;
+    let outcome = press(&t, &checks, "Pular").await;
+    let date = press(&t, &outcome, "Pedir O.S.").await;
     assert!(date.text().unwrap().contains("Data da visita"), "{date:?}");
     let bad = t.say(BRUNO, "31/02/2027").await;
     assert!(bad.text().unwrap().starts_with("Data inexistente"), "{bad:?}");
@@ -698,12 +712,19 @@ async fn novo_atendimento_with_o_s_reaches_the_role_and_forged_choices_are_refus
     let task = press(&t, &tech, "Definir depois").await;
     let summary = t.say(BRUNO, "Trocar o conector da caixa.").await;
     let text = summary.text().unwrap();
-    assert!(text.contains("Tipo de Atendimento: Sem conexão") && text.contains("Para: Suporte N1"), "{text}");
+    assert!(text.contains("Tipo de Atendimento: Sem conexão") && text.contains("Para: Cargo Suporte N1"), "{text}");
+    assert!(text.contains("Tipo de Contato: Telegram") && text.contains("Técnico: Definir depois"), "{text}");
+    assert!(has_button(&summary, "Alterar Tipo de Contato").is_some(), "{summary:?}");
     let since = t.tg.call_count();
     let done = press(&t, &summary, "Confirmar").await;
     let text = done.text().unwrap();
     assert!(text.starts_with("✅ Atendimento aberto. Protocolo: "), "{text}");
     assert!(text.contains("O.S.") && text.contains(&format!("{visit} das 08:00 às 12:00")), "{text}");
+    // The ticket itself, with its actions: the O.S. left without a technician offers one.
+    assert!(
+        has_button(&done, "Definir técnico da O.S.").is_some() && has_button(&done, "Anotar").is_some(),
+        "{done:?}"
+    );
     // Everyone else holding the role at Litoral Net is told; Serra Fibra's staff and Bruno himself are not.
     let notice = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(CARLA)).await;
     let text = notice.text().unwrap();

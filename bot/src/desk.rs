@@ -317,7 +317,7 @@ impl Desk {
             Event::Text(_) | Event::Tap { .. } => {}
         }
         let stored = self.store.conversation(input.chat_id).await?;
-        let before = ChatState::from_stored(stored.as_deref());
+        let (before, dropped) = ChatState::read(stored.as_deref());
         let mut state = before.clone();
         let now = Utc::now();
         state.expire_question(now);
@@ -346,6 +346,11 @@ impl Desk {
             }
             Event::GroupTap { .. } | Event::GroupCommand { .. } => Vec::new(),
         };
+        let mut replies = replies;
+        if dropped {
+            // Said once: the state saved below no longer holds the old wizard.
+            replies.insert(0, Reply::Send { text: text::FORM_DROPPED.into(), keyboard: Vec::new() });
+        }
         // Browsing (a client card, a page of Financeiro) changes nothing worth
         // remembering: with no question open, not even when it happened. Such
         // updates skip the write.

@@ -1,26 +1,32 @@
-//! The wizards: Novo Cliente, Adicionar Plano and Novo Atendimento, as forms
-//! of fields asked one at a time. Each field is typed (checked with a reason
-//! in Portuguese and asked again) or chosen from buttons (whose value is
-//! checked against the options offered, never trusted). Every step has
-//! Voltar and Cancelar; nothing is saved before the summary is confirmed.
+//! The wizards: Novo Cliente, Adicionar Plano and Novo Atendimento, each
+//! declared as a list of fields keyed by [`Key`]: what kind of answer it
+//! takes, whether it is shown given the answers so far, and whether it may be
+//! left empty. Answers are stored by key, already understood (an id, a date,
+//! a window), and one function per wizard builds the use case's input from
+//! them. A typed answer is checked with a reason in Portuguese and asked
+//! again; a button's value is looked up among the options offered, never
+//! trusted. A choice with one sensible answer is taken for the person and can
+//! be changed from the summary. Every step has Voltar and Cancelar; nothing
+//! is saved before the summary is confirmed.
 
 use std::collections::BTreeMap;
 
+use balcao_domain::callback::{Callback, WizardStep};
 use balcao_domain::client::{
     Address, ClientKind, ClientStatus, NewClient, parse_email, parse_postal_code, parse_state,
 };
 use balcao_domain::document::Document;
-use balcao_domain::finance::parse_date;
+use balcao_domain::finance::{format_date, parse_date};
 use balcao_domain::phone::Phone;
 use balcao_domain::staff::{Actor, Scope};
-use balcao_domain::subscription::{BillingMethod, DueDay, PlanChoice};
+use balcao_domain::subscription::{BillingMethod, DueDay, PlanChoice, Salesperson, SubscriptionStatus};
 use balcao_domain::ticket::{Assignee, NewTicket, NewWorkOrder, parse_time};
 use balcao_domain::{
-    ChannelId, ClientId, DomainError, PlanId, ResellerId, RoleId, RoutingPointId, StaffId, SubscriptionId, TicketTypeId,
+    ChannelId, ClientId, DeliveryId, DomainError, PlanId, ResellerId, RoleId, RoutingPointId, StaffId, SubscriptionId,
+    TicketTypeId,
 };
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
-
-use balcao_domain::callback::{Callback, WizardStep};
 
 use crate::desk::{Desk, Keyboard, Reply, Screen, button};
 use crate::render;
@@ -38,140 +44,422 @@ pub enum FormKind {
     NewTicket,
 }
 
-/// A wizard in progress: what was answered so far and where it is.
+/// A field of a wizard. Stored by name in a paused wizard: adding a field
+/// never shifts the answers of one in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Key {
+    /// Pessoa física or jurídica.
+    Kind,
+    /// Nome or razão social.
+    Name,
+    /// Nome fantasia.
+    TradeName,
+    /// CPF or CNPJ.
+    Document,
+    /// Telefone.
+    Phone,
+    /// E-mail.
+    Email,
+    /// CEP.
+    PostalCode,
+    /// Logradouro.
+    Street,
+    /// Número.
+    Number,
+    /// Bairro.
+    District,
+    /// Cidade.
+    City,
+    /// UF.
+    State,
+    /// Revenda.
+    Reseller,
+    /// The plan of the catalog.
+    Plan,
+    /// Forma de cobrança.
+    Billing,
+    /// Dia de vencimento.
+    DueDay,
+    /// Vendedor.
+    Salesperson,
+    /// Ponto de roteamento of the new plan.
+    PlanRoutingPoint,
+    /// The client's plan the ticket is about.
+    Subscription,
+    /// Ponto de roteamento of the ticket.
+    RoutingPoint,
+    /// Nome da pessoa who called.
+    ContactName,
+    /// Problema.
+    Problem,
+    /// Tipo de contato.
+    Channel,
+    /// Tipo de atendimento.
+    TicketType,
+    /// Destino: a user or a role.
+    Dest,
+    /// Verificações.
+    Checks,
+    /// What becomes of the ticket: open, resolved now, or an O.S.
+    Outcome,
+    /// Solução.
+    Resolution,
+    /// The visit's date.
+    OsDate,
+    /// The visit's window.
+    OsWindow,
+    /// Técnico.
+    OsTech,
+    /// What the technician is to do.
+    OsTask,
+}
+
+/// An answer as understood.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    /// Left empty ("Pular", "Nenhum", "Definir depois").
+    Empty,
+    /// Text, or one of a fixed set of words ("company", "os").
+    Text(String),
+    /// A record of the catalog or of the client, by id.
+    Id(i64),
+    /// A staff member.
+    User(i64),
+    /// A role.
+    Role(i64),
+    /// A date.
+    Date(NaiveDate),
+    /// A window of hours.
+    Window(NaiveTime, NaiveTime),
+}
+
+/// An answer: the value, what the person saw, and whether it was taken for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The value.
+    pub value: Value,
+    /// What the summary shows.
+    pub shown: String,
+    /// Taken for the person (the only sensible answer): not asked, changeable from the summary.
+    #[serde(default)]
+    pub auto: bool,
+}
+
+impl Answer {
+    fn new(value: Value, shown: impl Into<String>) -> Answer {
+        Answer { value, shown: shown.into(), auto: false }
+    }
+}
+
+/// A wizard in progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Form {
     /// Which wizard.
     pub kind: FormKind,
     /// The client it is for (Adicionar Plano, Novo Atendimento).
     pub client: Option<ClientId>,
-    /// Answers by field key: the value and what the person saw.
-    pub values: BTreeMap<String, (String, String)>,
-    /// The field being asked; past the last one, the summary.
-    pub at: usize,
+    /// Whom it is for, as every step shows it: "Maria Souza (cód. 1001)".
+    #[serde(default)]
+    pub about: Option<String>,
+    /// The answers by field.
+    pub answers: BTreeMap<Key, Answer>,
+    /// The field being asked; `None`, the summary.
+    pub at: Option<Key>,
     /// The page of the field's options shown, when they do not fit one screen.
     #[serde(default)]
     pub page: usize,
     /// The contact nobody matched this Novo Cliente is registered from: once
     /// saved, the contact is linked to the new client.
     #[serde(default)]
-    pub contact: Option<balcao_domain::DeliveryId>,
+    pub contact: Option<DeliveryId>,
+    /// A field changed from the summary: once answered, back to the summary.
+    #[serde(default)]
+    pub editing: bool,
 }
 
 /// Options of a field on one screen (8 rows of 2): Telegram refuses a
 /// message with too many buttons, and a long list is hard to read anyway.
 const OPTIONS_PER_PAGE: usize = 16;
 
-/// A text check: the stored value, or why the input is refused.
-type Check = fn(&str) -> Result<String, String>;
+/// A text check: the value, or why the input is refused.
+type Check = fn(&str) -> Result<Answer, String>;
 
 /// How a field is answered.
-pub(crate) struct Field {
-    key: &'static str,
-    label: &'static str,
-    prompt: String,
-    options: Vec<(String, String)>,
-    typed: Option<Check>,
+#[derive(Clone, Copy)]
+enum Ask {
+    /// A button.
+    Choice,
+    /// Typed text.
+    Typed(Check),
+    /// A button, or typed text.
+    Either(Check),
+}
+
+/// Whether a field is shown, given the answers so far.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Yes,
+    No,
+    /// It depends on an answer not given yet: counted in the steps, so that
+    /// the total only ever shrinks.
+    Maybe,
+}
+
+/// A field of a wizard, as declared.
+struct Spec {
+    key: Key,
+    ask: Ask,
     optional: bool,
+    show_if: fn(&Form, &Actor) -> Shown,
 }
 
-fn text_field(key: &'static str, label: &'static str, prompt: impl Into<String>, check: Check) -> Field {
-    Field { key, label, prompt: prompt.into(), options: Vec::new(), typed: Some(check), optional: false }
+const fn field(key: Key, ask: Ask) -> Spec {
+    Spec { key, ask, optional: false, show_if: always }
 }
 
-fn choice(key: &'static str, label: &'static str, prompt: impl Into<String>, options: Vec<(String, String)>) -> Field {
-    Field { key, label, prompt: prompt.into(), options, typed: None, optional: false }
+const fn optional(key: Key, ask: Ask) -> Spec {
+    Spec { key, ask, optional: true, show_if: always }
 }
 
-fn non_empty(min: usize, what: &'static str) -> impl Fn(&str) -> Result<String, String> {
-    move |s: &str| {
-        let t = s.trim();
-        if t.chars().count() < min {
-            Err(format!("{what} precisa de pelo menos {min} caracteres."))
-        } else if t.chars().count() > 500 {
-            Err(format!("{what} longo demais (máximo 500 caracteres)."))
-        } else {
-            Ok(t.to_owned())
+const fn when(spec: Spec, show_if: fn(&Form, &Actor) -> Shown) -> Spec {
+    Spec { show_if, ..spec }
+}
+
+fn always(_: &Form, _: &Actor) -> Shown {
+    Shown::Yes
+}
+
+/// Shown when `key`'s answer is the word `word`.
+fn answered(form: &Form, key: Key, yes: impl Fn(&Value) -> bool) -> Shown {
+    match form.answers.get(&key) {
+        None => Shown::Maybe,
+        Some(a) if yes(&a.value) => Shown::Yes,
+        Some(_) => Shown::No,
+    }
+}
+
+fn is_word(word: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| matches!(v, Value::Text(t) if t == word)
+}
+
+fn is_company(f: &Form, _: &Actor) -> Shown {
+    answered(f, Key::Kind, is_word("company"))
+}
+fn has_street(f: &Form, _: &Actor) -> Shown {
+    answered(f, Key::Street, |v| *v != Value::Empty)
+}
+fn provider_wide(_: &Form, a: &Actor) -> Shown {
+    if matches!(a.scope, Scope::Provider) { Shown::Yes } else { Shown::No }
+}
+fn resolved_now(f: &Form, _: &Actor) -> Shown {
+    answered(f, Key::Outcome, is_word("resolved"))
+}
+fn wants_os(f: &Form, _: &Actor) -> Shown {
+    answered(f, Key::Outcome, is_word("os"))
+}
+
+/// Novo Cliente: an address is whole (logradouro, número, bairro) or skipped.
+const NEW_CLIENT: &[Spec] = &[
+    field(Key::Kind, Ask::Choice),
+    field(Key::Name, Ask::Typed(name_check)),
+    when(optional(Key::TradeName, Ask::Typed(name_check)), is_company),
+    field(Key::Document, Ask::Typed(document_check)),
+    field(Key::Phone, Ask::Typed(phone_check)),
+    optional(Key::Email, Ask::Typed(email_check)),
+    field(Key::PostalCode, Ask::Typed(postal_check)),
+    optional(Key::Street, Ask::Typed(short_text)),
+    when(field(Key::Number, Ask::Typed(number_check)), has_street),
+    when(field(Key::District, Ask::Typed(short_text)), has_street),
+    field(Key::City, Ask::Typed(short_text)),
+    field(Key::State, Ask::Typed(state_check)),
+    when(field(Key::Reseller, Ask::Choice), provider_wide),
+];
+
+/// Adicionar Plano.
+const ADD_PLAN: &[Spec] = &[
+    field(Key::Plan, Ask::Choice),
+    field(Key::Billing, Ask::Choice),
+    field(Key::DueDay, Ask::Either(due_day_check)),
+    field(Key::Salesperson, Ask::Either(salesperson_check)),
+    field(Key::PlanRoutingPoint, Ask::Choice),
+];
+
+/// Novo Atendimento.
+const NEW_TICKET: &[Spec] = &[
+    field(Key::Subscription, Ask::Choice),
+    field(Key::RoutingPoint, Ask::Choice),
+    field(Key::ContactName, Ask::Either(name_check)),
+    field(Key::Problem, Ask::Typed(long_text)),
+    field(Key::Channel, Ask::Choice),
+    field(Key::TicketType, Ask::Choice),
+    field(Key::Dest, Ask::Choice),
+    optional(Key::Checks, Ask::Typed(short_text)),
+    field(Key::Outcome, Ask::Choice),
+    when(field(Key::Resolution, Ask::Typed(long_text)), resolved_now),
+    when(field(Key::OsDate, Ask::Typed(date_check)), wants_os),
+    when(field(Key::OsWindow, Ask::Either(window_check)), wants_os),
+    when(field(Key::OsTech, Ask::Choice), wants_os),
+    when(field(Key::OsTask, Ask::Typed(long_text)), wants_os),
+];
+
+fn typed(value: String) -> Answer {
+    Answer::new(Value::Text(value.clone()), value)
+}
+
+fn non_empty(s: &str, min: usize, what: &str) -> Result<Answer, String> {
+    let t = s.trim();
+    if t.chars().count() < min {
+        Err(text::too_short(what, min))
+    } else if t.chars().count() > 500 {
+        Err(text::too_long(what))
+    } else {
+        Ok(typed(t.to_owned()))
+    }
+}
+
+fn name_check(s: &str) -> Result<Answer, String> {
+    non_empty(s, 2, "O nome")
+}
+fn short_text(s: &str) -> Result<Answer, String> {
+    non_empty(s, 2, "O texto")
+}
+fn long_text(s: &str) -> Result<Answer, String> {
+    non_empty(s, 3, "A descrição")
+}
+fn number_check(s: &str) -> Result<Answer, String> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > 20 { Err(text::BAD_NUMBER.into()) } else { Ok(typed(t.to_owned())) }
+}
+fn document_check(s: &str) -> Result<Answer, String> {
+    Document::parse(s).map(|d| Answer::new(Value::Text(d.digits().to_owned()), d.formatted())).map_err(reason)
+}
+fn phone_check(s: &str) -> Result<Answer, String> {
+    Phone::parse(s).map(|p| Answer::new(Value::Text(p.digits().to_owned()), p.formatted())).map_err(reason)
+}
+fn email_check(s: &str) -> Result<Answer, String> {
+    parse_email(s).map(typed).map_err(reason)
+}
+fn postal_check(s: &str) -> Result<Answer, String> {
+    parse_postal_code(s).map(typed).map_err(reason)
+}
+fn state_check(s: &str) -> Result<Answer, String> {
+    parse_state(s).map(typed).map_err(reason)
+}
+fn due_day_check(s: &str) -> Result<Answer, String> {
+    DueDay::parse(s).map(|d| Answer::new(Value::Id(i64::from(d.get())), d.get().to_string())).map_err(reason)
+}
+fn salesperson_check(s: &str) -> Result<Answer, String> {
+    let t = s.trim();
+    if t.chars().count() < 2 || t.chars().count() > 120 {
+        return Err(text::BAD_SALESPERSON.into());
+    }
+    Ok(typed(t.to_owned()))
+}
+fn date_check(s: &str) -> Result<Answer, String> {
+    parse_date(s).map(|d| Answer::new(Value::Date(d), format_date(d))).map_err(reason)
+}
+fn window_check(s: &str) -> Result<Answer, String> {
+    let lowered = s.to_lowercase().replace("às", "-").replace(" as ", "-").replace(" a ", "-");
+    let (a, b) = lowered.split_once('-').ok_or_else(|| text::WINDOW_FORMAT.to_owned())?;
+    let (a, b) = (parse_time(a).map_err(reason)?, parse_time(b).map_err(reason)?);
+    if b <= a {
+        return Err(text::WINDOW_BACKWARDS.into());
+    }
+    Ok(window(a, b))
+}
+fn window(a: NaiveTime, b: NaiveTime) -> Answer {
+    Answer::new(Value::Window(a, b), text::window(&a.format("%H:%M").to_string(), &b.format("%H:%M").to_string()))
+}
+fn reason(e: DomainError) -> String {
+    format!("{e}.")
+}
+
+/// A button of a field: its label, the answer it gives.
+struct Choice {
+    label: String,
+    answer: Answer,
+}
+
+fn choice(label: impl Into<String>, value: Value) -> Choice {
+    let label = label.into();
+    Choice { answer: Answer::new(value, label.clone()), label }
+}
+
+fn choice_shown(label: impl Into<String>, value: Value, shown: impl Into<String>) -> Choice {
+    Choice { label: label.into(), answer: Answer::new(value, shown) }
+}
+
+impl FormKind {
+    fn specs(self) -> &'static [Spec] {
+        match self {
+            FormKind::NewClient => NEW_CLIENT,
+            FormKind::AddPlan => ADD_PLAN,
+            FormKind::NewTicket => NEW_TICKET,
         }
     }
-}
-
-fn name_check(s: &str) -> Result<String, String> {
-    non_empty(2, "O nome")(s)
-}
-fn short_text(s: &str) -> Result<String, String> {
-    non_empty(2, "O texto")(s)
-}
-fn long_text(s: &str) -> Result<String, String> {
-    non_empty(3, "A descrição")(s)
-}
-fn document_check(s: &str) -> Result<String, String> {
-    Document::parse(s).map(|d| d.digits().to_owned()).map_err(|e| format!("{e}."))
-}
-fn phone_check(s: &str) -> Result<String, String> {
-    Phone::parse(s).map(|p| p.digits().to_owned()).map_err(|e| format!("{e}."))
-}
-fn email_check(s: &str) -> Result<String, String> {
-    parse_email(s).map_err(|e| format!("{e}."))
-}
-fn postal_check(s: &str) -> Result<String, String> {
-    parse_postal_code(s).map_err(|e| format!("{e}."))
-}
-fn state_check(s: &str) -> Result<String, String> {
-    parse_state(s).map_err(|e| format!("{e}."))
-}
-fn due_day_check(s: &str) -> Result<String, String> {
-    DueDay::parse(s).map(|d| d.get().to_string()).map_err(|e| format!("{e}."))
-}
-fn date_check(s: &str) -> Result<String, String> {
-    parse_date(s).map(|d| d.to_string()).map_err(|e| format!("{e}."))
-}
-fn window_check(s: &str) -> Result<String, String> {
-    let lowered = s.to_lowercase().replace("às", "-").replace(" as ", "-").replace(" a ", "-");
-    let (a, b) = lowered.split_once('-').ok_or_else(|| "Use o formato 08:00-12:00.".to_owned())?;
-    let (a, b) = (parse_time(a).map_err(|e| format!("{e}."))?, parse_time(b).map_err(|e| format!("{e}."))?);
-    if b <= a {
-        return Err("O fim da janela deve ser depois do início.".into());
-    }
-    Ok(format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")))
 }
 
 impl Form {
-    fn value(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(|(v, _)| v.as_str())
-    }
-
-    fn id<T>(&self, key: &str, wrap: fn(i64) -> T) -> Option<T> {
-        self.value(key).and_then(|v| v.parse().ok()).map(wrap)
+    /// A wizard's first state, before any field.
+    pub(crate) fn new(kind: FormKind, client: Option<ClientId>, about: Option<String>) -> Form {
+        Form { kind, client, about, answers: BTreeMap::new(), at: None, page: 0, contact: None, editing: false }
     }
 
     pub(crate) fn title(&self) -> &'static str {
-        match self.kind {
-            FormKind::NewClient => "Novo Cliente",
-            FormKind::AddPlan => "Adicionar Plano",
-            FormKind::NewTicket => "Novo Atendimento",
+        text::form_title(self.kind)
+    }
+
+    fn value(&self, key: Key) -> Option<&Value> {
+        self.answers.get(&key).map(|a| &a.value)
+    }
+
+    fn text(&self, key: Key) -> String {
+        match self.value(key) {
+            Some(Value::Text(t)) => t.clone(),
+            _ => String::new(),
         }
     }
 
-    /// How many fields the form has (some may be skipped).
-    fn len(&self) -> usize {
-        match self.kind {
-            FormKind::NewClient => 12,
-            FormKind::AddPlan => 4,
-            FormKind::NewTicket => 16,
+    fn id(&self, key: Key) -> Option<i64> {
+        match self.value(key) {
+            Some(Value::Id(id)) => Some(*id),
+            _ => None,
         }
     }
 
-    /// Whether field `i` is skipped given the answers so far.
-    fn skipped(&self, i: usize, actor: &Actor) -> bool {
-        let is = |k: &str, v: &str| self.value(k) == Some(v);
-        match (self.kind, i) {
-            (FormKind::NewClient, 2) => !is("kind", "company"),
-            (FormKind::NewClient, 11) => matches!(actor.scope, Scope::Reseller(_)),
-            (FormKind::NewTicket, 10) => !is("resolved", "yes"),
-            (FormKind::NewTicket, 12..=15) => !is("want_os", "yes"),
-            _ => false,
+    fn index(&self, key: Key) -> Option<usize> {
+        self.kind.specs().iter().position(|s| s.key == key)
+    }
+
+    fn shown(&self, spec: &Spec, actor: &Actor) -> bool {
+        (spec.show_if)(self, actor) != Shown::No
+    }
+
+    /// The fields asked (shown and not taken for the person): the step counter's.
+    fn asked(&self, actor: &Actor) -> impl Iterator<Item = &'static Spec> {
+        self.kind
+            .specs()
+            .iter()
+            .filter(move |s| self.shown(s, actor) && !self.answers.get(&s.key).is_some_and(|a| a.auto))
+    }
+
+    /// The field being asked, as declared.
+    fn spec(&self) -> Option<&'static Spec> {
+        self.at.and_then(|k| self.kind.specs().iter().find(|s| s.key == k))
+    }
+
+    /// Records an answer to the field asked; what was taken for the person
+    /// after it is taken again, as it may depend on this answer.
+    fn answer(&mut self, key: Key, answer: Answer) {
+        let from = self.index(key).unwrap_or(0);
+        for later in &self.kind.specs()[from + 1..] {
+            if self.answers.get(&later.key).is_some_and(|a| a.auto) {
+                self.answers.remove(&later.key);
+            }
         }
+        self.answers.insert(key, answer);
     }
 }
 
@@ -183,256 +471,231 @@ impl Desk {
         kind: FormKind,
         client: Option<ClientId>,
     ) -> Result<(Form, Screen), DomainError> {
-        if let Some(c) = client {
+        let about = match client {
             // The client must be in scope before anything is asked about it.
-            self.store.client(actor, c).await?;
-        }
-        let mut form = Form { kind, client, values: BTreeMap::new(), at: 0, page: 0, contact: None };
-        form.at = self.next_field(actor, &form, 0);
+            Some(c) => Some(text::form_about(&self.store.client(actor, c).await?)),
+            None => None,
+        };
+        let mut form = Form::new(kind, client, about);
+        self.advance(actor, &mut form).await?;
         let screen = self.form_screen(actor, &form, None).await?;
         Ok((form, screen))
     }
 
-    fn next_field(&self, actor: &Actor, form: &Form, from: usize) -> usize {
-        (from..form.len()).find(|i| !form.skipped(*i, actor)).unwrap_or(form.len())
+    /// Starts a wizard whose fields hold answers already (a contact's), at its first field.
+    pub(crate) async fn start_prefilled(&self, actor: &Actor, mut form: Form) -> Result<(Form, Screen), DomainError> {
+        form.at = None;
+        self.advance(actor, &mut form).await?;
+        let screen = self.form_screen(actor, &form, None).await?;
+        Ok((form, screen))
     }
 
-    fn previous_field(&self, actor: &Actor, form: &Form) -> Option<usize> {
-        (0..form.at.min(form.len())).rev().find(|i| !form.skipped(*i, actor))
+    /// Moves to the next field to ask, taking for the person what has one
+    /// sensible answer; past the last one, the summary. Changing a field from
+    /// the summary goes back to it once every field shown has its answer.
+    async fn advance(&self, actor: &Actor, form: &mut Form) -> Result<(), DomainError> {
+        let specs = form.kind.specs();
+        let start = match (form.editing, form.at.and_then(|k| form.index(k))) {
+            (false, Some(i)) => i + 1,
+            _ => 0,
+        };
+        form.page = 0;
+        for spec in &specs[start..] {
+            if !form.shown(spec, actor) {
+                continue;
+            }
+            match form.answers.get(&spec.key) {
+                Some(a) if a.auto || form.editing => continue,
+                Some(_) => {}
+                None => {
+                    if let Some(taken) = self.preset(actor, form, spec.key).await? {
+                        form.answers.insert(spec.key, Answer { auto: true, ..taken });
+                        continue;
+                    }
+                }
+            }
+            form.at = Some(spec.key);
+            return Ok(());
+        }
+        form.at = None;
+        form.editing = false;
+        Ok(())
     }
 
-    /// The field `form.at`, with its options loaded.
-    async fn field(&self, actor: &Actor, form: &Form) -> Result<Field, DomainError> {
+    /// The answer taken for the person when there is only one sensible one.
+    async fn preset(&self, actor: &Actor, form: &Form, key: Key) -> Result<Option<Answer>, DomainError> {
         let client = form.client.unwrap_or(ClientId(0));
-        Ok(match (form.kind, form.at) {
-            (FormKind::NewClient, 0) => choice(
-                "kind",
-                "Tipo",
-                "É pessoa física ou jurídica?",
-                vec![("Pessoa física".into(), "person".into()), ("Pessoa jurídica".into(), "company".into())],
-            ),
-            (FormKind::NewClient, 1) => {
-                text_field("name", "Nome", "Digite o nome completo (ou a razão social):", name_check)
+        Ok(match key {
+            // A client with one active plan (or none at all): that plan.
+            Key::Subscription => {
+                let subs = self.store.subscriptions(actor, client).await?;
+                let active: Vec<_> = subs.iter().filter(|s| s.status == SubscriptionStatus::Active).collect();
+                match (subs.len(), active.as_slice()) {
+                    (0, _) => Some(Answer::new(Value::Empty, text::NO_SPECIFIC_PLAN)),
+                    (_, [only]) => Some(Answer::new(Value::Id(only.id.0), text::subscription_label(only, None))),
+                    _ => None,
+                }
             }
-            (FormKind::NewClient, 2) => Field {
-                optional: true,
-                ..text_field("trade_name", "Nome Fantasia", "Digite o nome fantasia:", name_check)
-            },
-            (FormKind::NewClient, 3) => {
-                let which = if form.value("kind") == Some("company") { "CNPJ" } else { "CPF" };
-                text_field("document", "CPF/CNPJ", format!("Digite o {which}:"), document_check)
-            }
-            (FormKind::NewClient, 4) => text_field("phone", "Telefone", "Digite o telefone com DDD:", phone_check),
-            (FormKind::NewClient, 5) => {
-                Field { optional: true, ..text_field("email", "E-mail", "Digite o e-mail:", email_check) }
-            }
-            (FormKind::NewClient, 6) => text_field("postal_code", "CEP", "Digite o CEP:", postal_check),
-            (FormKind::NewClient, 7) => Field {
-                optional: true,
-                ..text_field("street", "Endereço", "Digite a rua e o número (ex.: Rua das Flores, 12):", short_text)
-            },
-            (FormKind::NewClient, 8) => text_field("district", "Bairro", "Digite o bairro:", short_text),
-            (FormKind::NewClient, 9) => text_field("city", "Cidade", "Digite a cidade:", short_text),
-            (FormKind::NewClient, 10) => text_field("state", "UF", "Digite a UF (ex.: SP):", state_check),
-            (FormKind::NewClient, 11) => choice(
-                "reseller",
-                "Revenda",
-                "De qual revenda é o cliente?",
-                self.store.resellers().await?.into_iter().map(|r| (r.name, r.id.0.to_string())).collect(),
-            ),
-            (FormKind::AddPlan, 0) => choice(
-                "plan",
-                "Plano",
-                "Escolha o plano:",
-                self.store
-                    .plans()
-                    .await?
-                    .into_iter()
-                    .filter(|p| p.active)
-                    .map(|p| (format!("{} - {}", p.name, p.price), p.id.0.to_string()))
-                    .collect(),
-            ),
-            (FormKind::AddPlan, 1) => choice(
-                "billing",
-                "Forma de Cobrança",
-                "Forma de Cobrança:",
-                BillingMethod::ALL.iter().map(|m| (m.label().to_owned(), m.as_str().to_owned())).collect(),
-            ),
-            (FormKind::AddPlan, 2) => Field {
-                typed: Some(due_day_check),
-                ..choice(
-                    "due_day",
-                    "Dia de vencimento",
-                    "Dia de vencimento (escolha ou digite de 1 a 31):",
-                    [5, 10, 15, 20, 25].iter().map(|d| (format!("Dia {d}"), d.to_string())).collect(),
-                )
-            },
-            (FormKind::AddPlan, 3) => {
-                let c = self.store.client(actor, client).await?;
-                let mut options = vec![("Nenhum".to_owned(), "none".to_owned())];
-                options.extend(
-                    self.store
-                        .assignable_staff(actor, c.reseller_id)
-                        .await?
-                        .into_iter()
-                        .map(|s| (s.name, s.id.0.to_string())),
-                );
-                choice("salesperson", "Vendedor", "Quem é o Vendedor?", options)
-            }
-            (FormKind::NewTicket, 0) => {
-                let mut options: Vec<(String, String)> = self
+            // The ticket's ponto is its plan's own.
+            Key::RoutingPoint => match form.id(Key::Subscription) {
+                Some(s) => self
                     .store
                     .subscriptions(actor, client)
                     .await?
                     .into_iter()
-                    .map(|s| (format!("{} ({})", s.plan_name, s.status.label()), s.id.0.to_string()))
-                    .collect();
-                options.push(("Sem plano específico".into(), "none".into()));
-                choice("subscription", "Plano", "Dados do Atendimento\n\nQual plano?", options)
-            }
-            (FormKind::NewTicket, 1) => {
-                let preset = match form.id("subscription", SubscriptionId) {
-                    Some(s) => self
-                        .store
-                        .subscriptions(actor, client)
-                        .await?
-                        .into_iter()
-                        .find(|x| x.id == s)
-                        .and_then(|x| x.routing_point),
-                    None => None,
-                };
-                let mut options = Vec::new();
-                if let Some(rp) = &preset {
-                    options.push((format!("Manter: {}", rp.name), rp.id.0.to_string()));
-                }
-                for rp in self.store.routing_points().await? {
-                    if preset.as_ref().is_none_or(|p| p.id != rp.id) {
-                        options.push((rp.name, rp.id.0.to_string()));
-                    }
-                }
-                options.push(("Nenhum".into(), "none".into()));
-                choice("routing_point", "Ponto de Roteamento", "Ponto de Roteamento:", options)
-            }
-            (FormKind::NewTicket, 2) => {
-                text_field("contact_name", "Nome da Pessoa", "Nome da Pessoa que entrou em contato:", name_check)
-            }
-            (FormKind::NewTicket, 3) => text_field("problem", "Problema", "Problema descrito pelo cliente:", long_text),
-            (FormKind::NewTicket, 4) => choice(
-                "channel",
-                "Tipo de Contato",
-                "Primeiro Contato\n\nTipo de Contato:",
-                self.store.channels().await?.into_iter().map(|c| (c.name, c.id.0.to_string())).collect(),
-            ),
-            (FormKind::NewTicket, 5) => choice(
-                "ticket_type",
-                "Tipo de Atendimento",
-                "Tipo de Atendimento:",
-                self.store.ticket_types().await?.into_iter().map(|t| (t.name, t.id.0.to_string())).collect(),
-            ),
-            (FormKind::NewTicket, 6) => choice(
-                "dest_kind",
-                "Destino",
-                "Destino:",
-                vec![("Usuário".into(), "user".into()), ("Cargo".into(), "role".into())],
-            ),
-            (FormKind::NewTicket, 7) => {
-                let options = if form.value("dest_kind") == Some("user") {
-                    let c = self.store.client(actor, client).await?;
-                    self.store
-                        .assignable_staff(actor, c.reseller_id)
-                        .await?
-                        .into_iter()
-                        .map(|s| (s.name, format!("u{}", s.id.0)))
-                        .collect()
-                } else {
-                    self.store.roles().await?.into_iter().map(|r| (r.name, format!("r{}", r.id.0))).collect()
-                };
-                choice("dest", "Para", "Para quem?", options)
-            }
-            (FormKind::NewTicket, 8) => Field {
-                optional: true,
-                ..text_field("checks", "Verificações", "Verificações feitas com o cliente:", short_text)
+                    .find(|x| x.id.0 == s)
+                    .and_then(|x| x.routing_point)
+                    .map(|rp| Answer::new(Value::Id(rp.id.0), rp.name)),
+                None => None,
             },
-            (FormKind::NewTicket, 9) => choice(
-                "resolved",
-                "Atendimento Resolvido",
-                "Atendimento Resolvido já neste contato?",
-                vec![("Sim, resolvido".into(), "yes".into()), ("Não".into(), "no".into())],
-            ),
-            (FormKind::NewTicket, 10) => text_field("resolution", "Solução", "Como foi resolvido?", long_text),
-            (FormKind::NewTicket, 11) => choice(
-                "want_os",
-                "Pedir O.S.",
-                "Pedir O.S. (visita técnica)?",
-                vec![("Pedir O.S.".into(), "yes".into()), ("Não".into(), "no".into())],
-            ),
-            (FormKind::NewTicket, 12) => {
-                text_field("os_date", "Data da O.S.", "Data da visita (dd/mm/aaaa):", date_check)
-            }
-            (FormKind::NewTicket, 13) => Field {
-                typed: Some(window_check),
-                ..choice(
-                    "os_window",
-                    "Janela",
-                    "Janela de horário (escolha ou digite, ex.: 09:00-11:00):",
-                    vec![
-                        ("08:00 às 12:00".into(), "08:00-12:00".into()),
-                        ("13:00 às 18:00".into(), "13:00-18:00".into()),
-                        ("08:00 às 18:00".into(), "08:00-18:00".into()),
-                    ],
-                )
+            // Typed by a staff member in this chat: a Telegram contact.
+            Key::Channel => self
+                .store
+                .channels()
+                .await?
+                .into_iter()
+                .find(|c| c.name == text::TELEGRAM_CHANNEL)
+                .map(|c| Answer::new(Value::Id(c.id.0), c.name)),
+            Key::Reseller => match self.store.resellers().await?.as_slice() {
+                [only] => Some(Answer::new(Value::Id(only.id.0), only.name.clone())),
+                _ => None,
             },
-            (FormKind::NewTicket, 14) => {
+            _ => None,
+        })
+    }
+
+    /// The buttons of a field.
+    async fn options(&self, actor: &Actor, form: &Form, key: Key) -> Result<Vec<Choice>, DomainError> {
+        let client = form.client.unwrap_or(ClientId(0));
+        let word = |label: &str, w: &str| choice(label, Value::Text(w.to_owned()));
+        Ok(match key {
+            Key::Kind => vec![word(text::PERSON, "person"), word(text::COMPANY, "company")],
+            Key::Reseller => {
+                self.store.resellers().await?.into_iter().map(|r| choice(r.name, Value::Id(r.id.0))).collect()
+            }
+            Key::Plan => self
+                .store
+                .plans()
+                .await?
+                .into_iter()
+                .filter(|p| p.active)
+                .map(|p| choice(format!("{} - {}", p.name, p.price), Value::Id(p.id.0)))
+                .collect(),
+            Key::Billing => BillingMethod::ALL.iter().map(|m| word(m.label(), m.as_str())).collect(),
+            Key::DueDay => [5i64, 10, 15, 20, 25]
+                .iter()
+                .map(|d| choice_shown(text::due_day(*d), Value::Id(*d), d.to_string()))
+                .collect(),
+            Key::Salesperson => {
                 let c = self.store.client(actor, client).await?;
-                let mut options: Vec<(String, String)> = self
+                let mut options = vec![choice_shown(text::NOBODY, Value::Empty, "-")];
+                for s in self.store.assignable_staff(actor, c.reseller_id).await? {
+                    options.push(choice(s.name, Value::User(s.id.0)));
+                }
+                for name in self.store.salespeople(actor, c.reseller_id).await? {
+                    options.push(choice(name.clone(), Value::Text(name)));
+                }
+                options
+            }
+            Key::PlanRoutingPoint | Key::RoutingPoint => {
+                let mut options: Vec<Choice> = self
+                    .store
+                    .routing_points()
+                    .await?
+                    .into_iter()
+                    .map(|rp| choice(rp.name, Value::Id(rp.id.0)))
+                    .collect();
+                options.push(choice_shown(text::NONE, Value::Empty, "-"));
+                options
+            }
+            Key::Subscription => {
+                let subs = self.store.subscriptions(actor, client).await?;
+                let mut options: Vec<Choice> = subs
+                    .iter()
+                    .map(|s| {
+                        // Two of the same plan are told apart by when they began.
+                        let twin = subs.iter().filter(|o| o.plan_name == s.plan_name).count() > 1;
+                        let since = twin.then(|| (self.local)(s.created_at).date());
+                        choice(text::subscription_label(s, since), Value::Id(s.id.0))
+                    })
+                    .collect();
+                options.push(choice(text::NO_SPECIFIC_PLAN, Value::Empty));
+                options
+            }
+            // The person who called is often the client: one tap.
+            Key::ContactName => {
+                let c = self.store.client(actor, client).await?;
+                vec![Choice { answer: typed(c.name.clone()), label: c.name }]
+            }
+            Key::Channel => {
+                self.store.channels().await?.into_iter().map(|c| choice(c.name, Value::Id(c.id.0))).collect()
+            }
+            Key::TicketType => {
+                self.store.ticket_types().await?.into_iter().map(|t| choice(t.name, Value::Id(t.id.0))).collect()
+            }
+            Key::Dest => {
+                let c = self.store.client(actor, client).await?;
+                let mut options: Vec<Choice> = self
+                    .store
+                    .roles()
+                    .await?
+                    .into_iter()
+                    .map(|r| choice_shown(text::role_option(&r.name), Value::Role(r.id.0), text::role_option(&r.name)))
+                    .collect();
+                for s in self.store.assignable_staff(actor, c.reseller_id).await? {
+                    options.push(choice(s.name, Value::User(s.id.0)));
+                }
+                options
+            }
+            Key::Outcome => vec![
+                choice_shown(text::OUTCOME_OPEN, Value::Text("open".into()), text::OUTCOME_OPEN_SHOWN),
+                choice_shown(text::OUTCOME_RESOLVED, Value::Text("resolved".into()), text::OUTCOME_RESOLVED_SHOWN),
+                choice_shown(text::OUTCOME_OS, Value::Text("os".into()), text::OUTCOME_OS_SHOWN),
+            ],
+            Key::OsWindow => [("08:00", "12:00"), ("13:00", "18:00"), ("08:00", "18:00")]
+                .iter()
+                .filter_map(|(a, b)| Some((parse_time(a).ok()?, parse_time(b).ok()?)))
+                .map(|(a, b)| {
+                    let w = window(a, b);
+                    Choice { label: w.shown.clone(), answer: w }
+                })
+                .collect(),
+            Key::OsTech => {
+                let c = self.store.client(actor, client).await?;
+                let mut options: Vec<Choice> = self
                     .store
                     .assignable_staff(actor, c.reseller_id)
                     .await?
                     .into_iter()
-                    .filter(|s| s.roles.iter().any(|r| r.name == "Técnico de campo"))
-                    .map(|s| (s.name, s.id.0.to_string()))
+                    .filter(|s| s.roles.iter().any(|r| r.name == text::TECHNICIAN_ROLE))
+                    .map(|s| choice(s.name, Value::User(s.id.0)))
                     .collect();
-                options.push(("Definir depois".into(), "none".into()));
-                choice("os_tech", "Técnico", "Técnico:", options)
+                options.push(choice(text::LATER, Value::Empty));
+                options
             }
-            (FormKind::NewTicket, 15) => text_field("os_task", "O que fazer", "O que o técnico deve fazer?", long_text),
-            _ => return Err(DomainError::NotFound("tela")),
+            _ => Vec::new(),
         })
     }
 
-    /// The screen of the current field, or the summary past the last one.
+    /// The screen of the current field, or the summary.
     pub(crate) async fn form_screen(
         &self,
         actor: &Actor,
         form: &Form,
         problem: Option<&str>,
     ) -> Result<Screen, DomainError> {
-        let step = (0..=form.at.min(form.len())).filter(|i| !form.skipped(*i, actor)).count();
-        let total = (0..form.len()).filter(|i| !form.skipped(*i, actor)).count();
         let nav = vec![
             button(text::BACK, Callback::Wizard(WizardStep::Back)),
             button(text::CANCEL, Callback::Wizard(WizardStep::Cancel)),
         ];
         let lead = problem.map(|p| format!("{}\n\n", text::sentence(p))).unwrap_or_default();
-        if form.at >= form.len() {
-            let mut t = format!("{lead}{} - confira e confirme:\n", form.title());
-            for i in 0..form.len() {
-                if form.skipped(i, actor) {
-                    continue;
-                }
-                let mut probe = form.clone();
-                probe.at = i;
-                let field = self.field(actor, &probe).await?;
-                let shown = form.values.get(field.key).map(|(_, l)| l.as_str()).unwrap_or("-");
-                t.push_str(&format!("\n{}: {shown}", field.label));
-            }
-            return Ok(Screen {
-                text: t,
-                keyboard: vec![vec![button("✔ Confirmar", Callback::Wizard(WizardStep::Confirm))], nav],
-            });
-        }
-        let field = self.field(actor, form).await?;
-        let (shown, page, pages) = render::page_of(&field.options, form.page, OPTIONS_PER_PAGE);
+        let about = form.about.as_deref().map(text::form_for).unwrap_or_default();
+        let Some(spec) = form.spec() else {
+            return self.summary(actor, form, &lead, &about, nav).await;
+        };
+        let options = self.options(actor, form, spec.key).await?;
+        let labels: Vec<&str> = options.iter().map(|c| c.label.as_str()).collect();
+        let (shown, page, pages) = render::page_of(&labels, form.page, OPTIONS_PER_PAGE);
         let first = page * OPTIONS_PER_PAGE;
         let mut keyboard: Keyboard = shown
             .chunks(2)
@@ -440,28 +703,76 @@ impl Desk {
             .map(|(row, pair)| {
                 pair.iter()
                     .enumerate()
-                    .map(|(i, (label, _))| {
-                        button(label.clone(), Callback::Wizard(WizardStep::Option(first + row * 2 + i)))
-                    })
+                    .map(|(i, label)| button(*label, Callback::Wizard(WizardStep::Option(first + row * 2 + i))))
                     .collect()
             })
             .collect();
         keyboard.extend(render::nav_row(page, pages, |p| Callback::Wizard(WizardStep::Page(p)).encode()));
-        // A typed answer given before (or brought from a contact) may be kept as it is.
-        if field.typed.is_some()
-            && let Some((_, shown)) = form.values.get(field.key)
-        {
-            keyboard.insert(0, vec![button(format!("✔ Usar: {shown}"), Callback::Wizard(WizardStep::Keep))]);
+        // An answer given before (or brought from a contact) may be kept as it is.
+        if let Some(before) = form.answers.get(&spec.key) {
+            keyboard.insert(0, vec![button(text::keep(&before.shown), Callback::Wizard(WizardStep::Keep))]);
         }
-        if field.optional {
-            keyboard.push(vec![button("Pular", Callback::Wizard(WizardStep::Skip))]);
+        if spec.optional {
+            keyboard.push(vec![button(text::SKIP, Callback::Wizard(WizardStep::Skip))]);
         }
         keyboard.push(nav);
-        let mut prompt = field.prompt;
+        let question = text::question(spec.key, form.value(Key::Kind) == Some(&Value::Text("company".into())));
+        let mut prompt = question.to_owned();
         if pages > 1 {
-            prompt.push_str(&format!("\n(página {} de {})", page + 1, pages));
+            prompt.push_str(&text::options_page(page + 1, pages));
         }
-        Ok(Screen { text: format!("{lead}{} - passo {step} de {total}\n\n{prompt}", form.title()), keyboard })
+        let step = if form.editing {
+            text::CHANGING.to_owned()
+        } else {
+            let asked: Vec<Key> = form.asked(actor).map(|s| s.key).collect();
+            let n = asked.iter().position(|k| *k == spec.key).map_or(asked.len(), |i| i + 1);
+            text::step(n, asked.len())
+        };
+        Ok(Screen { text: format!("{lead}{} - {step}{about}\n\n{prompt}", form.title()), keyboard })
+    }
+
+    async fn summary(
+        &self,
+        actor: &Actor,
+        form: &Form,
+        lead: &str,
+        about: &str,
+        nav: Vec<crate::desk::Button>,
+    ) -> Result<Screen, DomainError> {
+        let mut t = format!("{lead}{}{about}\n", text::summary_title(form.title()));
+        let mut keyboard: Keyboard = Vec::new();
+        for (i, spec) in form.kind.specs().iter().enumerate() {
+            if !form.shown(spec, actor) {
+                continue;
+            }
+            let answer = form.answers.get(&spec.key);
+            t.push_str(&format!("\n{}: {}", text::label(spec.key), answer.map_or("-", |a| a.shown.as_str())));
+            // What was taken for the person can be changed here, on request.
+            if answer.is_some_and(|a| a.auto) {
+                keyboard.push(vec![button(text::change(text::label(spec.key)), Callback::Wizard(WizardStep::Edit(i)))]);
+            }
+        }
+        let mut confirm = text::CONFIRM;
+        if let Some(warning) = self.summary_warning(actor, form).await? {
+            t.push_str(&format!("\n\n{warning}"));
+            confirm = text::CONFIRM_ANYWAY;
+        }
+        keyboard.insert(0, vec![button(confirm, Callback::Wizard(WizardStep::Confirm))]);
+        keyboard.push(nav);
+        Ok(Screen { text: t, keyboard })
+    }
+
+    /// What the person should know before confirming: the client has this plan active already.
+    async fn summary_warning(&self, actor: &Actor, form: &Form) -> Result<Option<String>, DomainError> {
+        if form.kind != FormKind::AddPlan {
+            return Ok(None);
+        }
+        let (Some(client), Some(plan)) = (form.client, form.id(Key::Plan)) else { return Ok(None) };
+        let subs = self.store.subscriptions(actor, client).await?;
+        Ok(subs
+            .iter()
+            .find(|s| s.plan_id.0 == plan && s.status == SubscriptionStatus::Active)
+            .map(|s| text::same_plan_active(&s.plan_name, &format_date((self.local)(s.created_at).date()))))
     }
 
     /// Typed text while a form is open.
@@ -472,57 +783,68 @@ impl Desk {
         typed: &str,
     ) -> Result<FormOutcome, DomainError> {
         form.page = 0;
-        if form.at >= form.len() {
-            return Ok(FormOutcome::Screen(
-                self.form_screen(actor, form, Some("Use os botões para confirmar ou voltar.")).await?,
-            ));
-        }
-        let field = self.field(actor, form).await?;
-        let Some(check) = field.typed else {
-            return Ok(FormOutcome::Screen(
-                self.form_screen(actor, form, Some("Escolha uma das opções abaixo.")).await?,
-            ));
+        let Some(spec) = form.spec() else {
+            return self.again(actor, form, text::USE_BUTTONS_TO_CONFIRM).await;
         };
-        match check(typed) {
-            Ok(value) => {
-                if field.key == "document" {
-                    let doc = Document::from_stored(&value).ok_or_else(|| DomainError::invalid("documento"))?;
-                    let wants_company = form.value("kind") == Some("company");
-                    if doc.is_company() != wants_company {
-                        let why = if wants_company { "Pessoa jurídica usa CNPJ." } else { "Pessoa física usa CPF." };
-                        return Ok(FormOutcome::Screen(self.form_screen(actor, form, Some(why)).await?));
-                    }
-                    if let Some(existing) = self.store.client_by_document(actor, &doc).await? {
-                        return Ok(FormOutcome::Screen(render::duplicate(&existing)));
-                    }
-                    // Whoever typed it sees it whole in the summary: it is their own input.
-                    form.values.insert(field.key.into(), (value, doc.formatted()));
-                } else {
-                    if field.key == "os_date"
-                        && chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d").is_ok_and(|d| d < (self.today)())
-                    {
-                        return Ok(FormOutcome::Screen(
-                            self.form_screen(actor, form, Some(text::VISIT_IN_PAST)).await?,
-                        ));
-                    }
-                    let shown = shown_as(field.key, &value, typed);
-                    form.values.insert(field.key.into(), (value, shown));
+        let check = match spec.ask {
+            Ask::Typed(check) | Ask::Either(check) => check,
+            Ask::Choice => return self.again(actor, form, text::PICK_AN_OPTION).await,
+        };
+        let mut answer = match check(typed) {
+            Ok(answer) => answer,
+            Err(reason) => return self.again(actor, form, &reason).await,
+        };
+        match spec.key {
+            Key::Document => {
+                let doc = Document::from_stored(&form_text_of(&answer)).ok_or_else(missing)?;
+                let wants_company = form.value(Key::Kind) == Some(&Value::Text("company".into()));
+                if doc.is_company() != wants_company {
+                    let why = if wants_company { text::COMPANY_USES_CNPJ } else { text::PERSON_USES_CPF };
+                    return self.again(actor, form, why).await;
                 }
-                form.at = self.next_field(actor, form, form.at + 1);
-                Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
+                if let Some(existing) = self.store.client_by_document(actor, &doc).await? {
+                    return Ok(FormOutcome::Screen(render::duplicate(&existing)));
+                }
             }
-            Err(reason) => Ok(FormOutcome::Screen(self.form_screen(actor, form, Some(&reason)).await?)),
+            Key::OsDate if matches!(answer.value, Value::Date(d) if d < (self.today)()) => {
+                return self.again(actor, form, text::VISIT_IN_PAST).await;
+            }
+            Key::Salesperson => {
+                // A name typed that is a staff member's is that staff member.
+                let same = self
+                    .options(actor, form, Key::Salesperson)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.label.to_lowercase() == answer.shown.to_lowercase());
+                if let Some(c) = same {
+                    answer = c.answer;
+                }
+            }
+            _ => {}
         }
+        form.answer(spec.key, answer);
+        self.next(actor, form).await
     }
 
-    /// A button while a form is open.
+    async fn again(&self, actor: &Actor, form: &Form, why: &str) -> Result<FormOutcome, DomainError> {
+        Ok(FormOutcome::Screen(self.form_screen(actor, form, Some(why)).await?))
+    }
+
+    async fn next(&self, actor: &Actor, form: &mut Form) -> Result<FormOutcome, DomainError> {
+        self.advance(actor, form).await?;
+        Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
+    }
+
+    /// A button while a form is open. `NotFound` means the button is not of this screen.
     pub(crate) async fn form_tap(
         &self,
         actor: &Actor,
         form: &mut Form,
         step: WizardStep,
     ) -> Result<FormOutcome, DomainError> {
+        const STALE: DomainError = DomainError::NotFound("tela");
         if let WizardStep::Page(page) = step {
+            form.spec().ok_or(STALE)?;
             form.page = page;
             return Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?));
         }
@@ -530,125 +852,74 @@ impl Desk {
         form.page = 0;
         match step {
             WizardStep::Cancel => Ok(FormOutcome::Cancelled),
-            WizardStep::Back => match self.previous_field(actor, form) {
-                Some(i) => {
-                    form.at = i;
-                    Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
+            WizardStep::Back => {
+                form.editing = false;
+                let until = form.at.and_then(|k| form.index(k)).unwrap_or(form.kind.specs().len());
+                let before = form.kind.specs()[..until]
+                    .iter()
+                    .rev()
+                    .find(|s| form.shown(s, actor) && !form.answers.get(&s.key).is_some_and(|a| a.auto));
+                match before {
+                    Some(spec) => {
+                        form.at = Some(spec.key);
+                        Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
+                    }
+                    None => Ok(FormOutcome::Cancelled),
                 }
-                None => Ok(FormOutcome::Cancelled),
-            },
+            }
             WizardStep::Skip => {
-                let field = self.field(actor, form).await?;
-                if !field.optional {
-                    return Err(DomainError::NotFound("tela"));
-                }
-                form.values.remove(field.key);
-                form.at = self.next_field(actor, form, form.at + 1);
+                let spec = form.spec().filter(|s| s.optional).ok_or(STALE)?;
+                form.answer(spec.key, Answer::new(Value::Empty, "-"));
+                self.next(actor, form).await
+            }
+            WizardStep::Confirm if form.at.is_none() => self.commit(actor, form).await,
+            WizardStep::Confirm => Err(STALE),
+            WizardStep::Edit(i) => {
+                let spec =
+                    form.kind.specs().get(i).filter(|s| form.at.is_none() && form.shown(s, actor)).ok_or(STALE)?;
+                form.at = Some(spec.key);
+                form.editing = true;
                 Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
             }
-            WizardStep::Confirm if form.at >= form.len() => self.commit(actor, form).await,
-            WizardStep::Confirm => Err(DomainError::NotFound("tela")),
             WizardStep::Keep => {
-                if form.at >= form.len() {
-                    return Err(DomainError::NotFound("tela"));
-                }
-                let field = self.field(actor, form).await?;
-                let kept = form.values.get(field.key).map(|(v, _)| v.clone());
-                let shown = form.values.get(field.key).map(|(_, s)| s.clone());
-                match (field.typed, kept) {
-                    // Checked again, as if typed: a CPF must still fit the kind, and be new.
-                    (Some(_), Some(value)) => {
-                        let outcome = self.form_text(actor, form, &value).await?;
-                        // Kept as it was shown: a document brought from a contact stays masked
-                        // for a role that may not see documents.
-                        if let (Some(shown), Some(entry)) = (shown, form.values.get_mut(field.key)) {
-                            entry.1 = shown;
+                let spec = form.spec().ok_or(STALE)?;
+                let kept = form.answers.get(&spec.key).cloned().ok_or(STALE)?;
+                match (spec.ask, &kept.value) {
+                    // Typed before: checked again, as if typed now (a CPF must still fit the
+                    // kind and be new); kept as it was shown, so a document brought from a
+                    // contact stays masked for a role that may not see documents.
+                    (Ask::Typed(_) | Ask::Either(_), Value::Text(raw)) => {
+                        let outcome = self.form_text(actor, form, &raw.clone()).await?;
+                        if let Some(entry) = form.answers.get_mut(&spec.key)
+                            && entry.value == kept.value
+                        {
+                            entry.shown = kept.shown;
                         }
                         Ok(outcome)
                     }
-                    _ => Err(DomainError::NotFound("tela")),
+                    _ => {
+                        form.answer(spec.key, Answer { auto: false, ..kept });
+                        self.next(actor, form).await
+                    }
                 }
             }
-            WizardStep::Page(_) => Err(DomainError::NotFound("tela")),
             WizardStep::Option(index) => {
-                if form.at >= form.len() {
-                    return Err(DomainError::NotFound("tela"));
-                }
-                let field = self.field(actor, form).await?;
-                let (label, value) = field.options.get(index).cloned().ok_or(DomainError::NotFound("tela"))?;
-                form.values.insert(field.key.into(), (value, label));
-                form.at = self.next_field(actor, form, form.at + 1);
-                Ok(FormOutcome::Screen(self.form_screen(actor, form, None).await?))
+                let spec = form.spec().ok_or(STALE)?;
+                let picked = self.options(actor, form, spec.key).await?.into_iter().nth(index).ok_or(STALE)?;
+                form.answer(spec.key, picked.answer);
+                self.next(actor, form).await
             }
+            WizardStep::Page(_) => Err(STALE),
         }
     }
 
     /// Saves what the confirmed form describes, in one step of the store.
     async fn commit(&self, actor: &Actor, form: &Form) -> Result<FormOutcome, DomainError> {
-        let v = |k: &str| form.value(k).unwrap_or("").to_owned();
         let result = match form.kind {
-            FormKind::NewClient => {
-                let reseller = match actor.scope {
-                    Scope::Reseller(r) => r,
-                    Scope::Provider => form.id("reseller", ResellerId).ok_or(DomainError::NotFound("tela"))?,
-                };
-                let (street, number) = match v("street").rsplit_once(',') {
-                    Some((s, n)) => (s.trim().to_owned(), n.trim().to_owned()),
-                    None => (v("street"), String::new()),
-                };
-                let new = NewClient {
-                    code: String::new(),
-                    reseller_id: reseller,
-                    kind: if v("kind") == "company" { ClientKind::Company } else { ClientKind::Person },
-                    name: v("name"),
-                    trade_name: if v("kind") == "company" { v("trade_name") } else { String::new() },
-                    document: Document::from_stored(&v("document")),
-                    rg_ie: String::new(),
-                    birth_date: None,
-                    address: Address {
-                        street,
-                        number,
-                        complement: String::new(),
-                        district: v("district"),
-                        city: v("city"),
-                        state: v("state"),
-                        postal_code: v("postal_code"),
-                    },
-                    phones: vec![Phone::from_stored(&v("phone"))],
-                    emails: form.value("email").map(|e| vec![e.to_owned()]).unwrap_or_default(),
-                    notes: String::new(),
-                    status: ClientStatus::Active,
-                    unverified: Vec::new(),
-                };
-                match self.store.create_client(actor, &new).await {
-                    Ok(c) => match form.contact {
-                        // Registered from a contact: the contact becomes the new client's ticket.
-                        Some(contact) => match self.link_contact(actor, contact, c.id).await {
-                            Ok((notice, screen)) => Ok(Screen {
-                                text: format!("{}\n{notice}\n\n{}", text::CLIENT_SAVED, screen.text),
-                                ..screen
-                            }),
-                            Err(DomainError::NotFound(_) | DomainError::Conflict(_)) => {
-                                let card = render::registration(&c, actor.sees_documents);
-                                Ok(Screen { text: format!("{}\n\n{}", text::LINK_LOST, card.text), ..card })
-                            }
-                            Err(e) => Err(e),
-                        },
-                        None => Ok(render::registration(&c, actor.sees_documents)),
-                    },
-                    Err(e) => Err(e),
-                }
-            }
+            FormKind::NewClient => self.save_client(actor, form).await,
             FormKind::AddPlan => {
                 let client = form.client.ok_or(DomainError::NotFound("tela"))?;
-                let choice = PlanChoice {
-                    plan: form.id("plan", PlanId).ok_or(DomainError::NotFound("tela"))?,
-                    billing_method: BillingMethod::parse(&v("billing")).map_err(|_| DomainError::NotFound("tela"))?,
-                    due_day: DueDay::parse(&v("due_day")).map_err(|_| DomainError::NotFound("tela"))?,
-                    salesperson: form.id("salesperson", StaffId),
-                    routing_point: None,
-                };
-                match self.store.add_subscription(actor, client, &choice).await {
+                match self.store.add_subscription(actor, client, &plan_choice(form)?).await {
                     Ok(_) => {
                         let c = self.store.client(actor, client).await?;
                         let tab = render::plans(&c, &self.store.subscriptions(actor, client).await?);
@@ -657,51 +928,15 @@ impl Desk {
                     Err(e) => Err(e),
                 }
             }
-            FormKind::NewTicket => {
-                let client = form.client.ok_or(DomainError::NotFound("tela"))?;
-                let dest = v("dest");
-                let assignee = match (dest.get(..1), dest.get(1..).and_then(|n| n.parse::<i64>().ok())) {
-                    (Some("u"), Some(id)) => Assignee::User(StaffId(id)),
-                    (Some("r"), Some(id)) => Assignee::Role(RoleId(id)),
-                    _ => return Err(DomainError::NotFound("tela")),
-                };
-                let work_order = if v("want_os") == "yes" {
-                    let (start, end) =
-                        v("os_window").split_once('-').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap_or_default();
-                    Some(NewWorkOrder {
-                        date: parse_date(&v("os_date")).map_err(|_| DomainError::NotFound("tela"))?,
-                        window_start: parse_time(&start)?,
-                        window_end: parse_time(&end)?,
-                        technician: form.id("os_tech", StaffId),
-                        address: String::new(),
-                        task: v("os_task"),
-                    })
-                } else {
-                    None
-                };
-                let new = NewTicket {
-                    client_id: client,
-                    subscription_id: form.id("subscription", SubscriptionId),
-                    routing_point_id: form.id("routing_point", RoutingPointId),
-                    contact_name: v("contact_name"),
-                    problem: v("problem"),
-                    channel_id: form.id("channel", ChannelId).ok_or(DomainError::NotFound("tela"))?,
-                    ticket_type_id: form.id("ticket_type", TicketTypeId).ok_or(DomainError::NotFound("tela"))?,
-                    assignee,
-                    checks: v("checks"),
-                    resolution: (v("resolved") == "yes").then(|| v("resolution")),
-                    work_order,
-                };
-                match self.store.open_ticket(actor, &new, (self.today)()).await {
-                    Ok(ticket) => {
-                        let detail = self.in_local_time(self.store.ticket(actor, ticket.id).await?);
-                        let who = self.assignee_name(&detail.ticket.assignee).await?;
-                        let extra = self.ticket_extra(actor, &detail.ticket).await?;
-                        return Ok(FormOutcome::Done(render::ticket_opened(&detail, &who, &extra), Vec::new()));
-                    }
-                    Err(e) => Err(e),
+            FormKind::NewTicket => match self.store.open_ticket(actor, &new_ticket(form)?, (self.today)()).await {
+                // The ticket itself, with its actions: an O.S. left without a technician offers one here.
+                Ok(ticket) => {
+                    let screen = self.ticket_screen(actor, ticket.id).await?;
+                    let opened = text::ticket_opened(&ticket.protocol);
+                    Ok(Screen { text: format!("{opened}\n\n{}", screen.text), ..screen })
                 }
-            }
+                Err(e) => Err(e),
+            },
         };
         match result {
             Ok(screen) => Ok(FormOutcome::Done(screen, Vec::new())),
@@ -711,20 +946,127 @@ impl Desk {
             Err(e) => Err(e),
         }
     }
+
+    async fn save_client(&self, actor: &Actor, form: &Form) -> Result<Screen, DomainError> {
+        let new = new_client(form, actor)?;
+        let c = self.store.create_client(actor, &new).await?;
+        let Some(contact) = form.contact else {
+            return Ok(render::registration(&c, actor.sees_documents));
+        };
+        // Registered from a contact: the contact becomes the new client's ticket.
+        match self.link_contact(actor, contact, c.id).await {
+            Ok((notice, screen)) => {
+                Ok(Screen { text: format!("{}\n{notice}\n\n{}", text::CLIENT_SAVED, screen.text), ..screen })
+            }
+            Err(DomainError::NotFound(_) | DomainError::Conflict(_)) => {
+                let card = render::registration(&c, actor.sees_documents);
+                Ok(Screen { text: format!("{}\n\n{}", text::LINK_LOST, card.text), ..card })
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
-/// How a typed answer reads in the summary: the value as it was understood
-/// (UF and CEP normalized, the phone formatted, the date in full), else as typed.
-fn shown_as(key: &str, value: &str, typed: &str) -> String {
-    match key {
-        "state" | "postal_code" | "email" | "due_day" => value.to_owned(),
-        "phone" => Phone::from_stored(value).formatted(),
-        "os_date" => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .map(|d| d.format("%d/%m/%Y").to_string())
-            .unwrap_or_else(|_| typed.trim().to_owned()),
-        "os_window" => value.replacen('-', " às ", 1),
-        _ => typed.trim().to_owned(),
+/// The raw text of a typed answer.
+fn form_text_of(answer: &Answer) -> String {
+    match &answer.value {
+        Value::Text(t) => t.clone(),
+        _ => String::new(),
     }
+}
+
+/// A form's answers that do not add up (a field missing): the screen is not
+/// the one the person is on.
+fn missing() -> DomainError {
+    DomainError::NotFound("tela")
+}
+
+/// Novo Cliente's input, from its answers.
+fn new_client(form: &Form, actor: &Actor) -> Result<NewClient, DomainError> {
+    let reseller = match actor.scope {
+        Scope::Reseller(r) => r,
+        Scope::Provider => ResellerId(form.id(Key::Reseller).ok_or_else(missing)?),
+    };
+    let company = form.text(Key::Kind) == "company";
+    let whole_address = form.shown(&NEW_CLIENT[form.index(Key::Number).unwrap_or(0)], actor);
+    let part = |k: Key| if whole_address { form.text(k) } else { String::new() };
+    Ok(NewClient {
+        code: String::new(),
+        reseller_id: reseller,
+        kind: if company { ClientKind::Company } else { ClientKind::Person },
+        name: form.text(Key::Name),
+        trade_name: if company { form.text(Key::TradeName) } else { String::new() },
+        document: Document::from_stored(&form.text(Key::Document)),
+        rg_ie: String::new(),
+        birth_date: None,
+        address: Address {
+            street: form.text(Key::Street),
+            number: part(Key::Number),
+            complement: String::new(),
+            district: part(Key::District),
+            city: form.text(Key::City),
+            state: form.text(Key::State),
+            postal_code: form.text(Key::PostalCode),
+        },
+        phones: vec![Phone::from_stored(&form.text(Key::Phone))],
+        emails: Some(form.text(Key::Email)).filter(|e| !e.is_empty()).into_iter().collect(),
+        notes: String::new(),
+        status: ClientStatus::Active,
+        unverified: Vec::new(),
+    })
+}
+
+/// Adicionar Plano's input, from its answers.
+fn plan_choice(form: &Form) -> Result<PlanChoice, DomainError> {
+    Ok(PlanChoice {
+        plan: PlanId(form.id(Key::Plan).ok_or_else(missing)?),
+        billing_method: BillingMethod::parse(&form.text(Key::Billing)).map_err(|_| missing())?,
+        due_day: DueDay::parse(&form.id(Key::DueDay).ok_or_else(missing)?.to_string()).map_err(|_| missing())?,
+        salesperson: match form.value(Key::Salesperson) {
+            Some(Value::User(id)) => Some(Salesperson::Staff(StaffId(*id))),
+            Some(Value::Text(name)) => Some(Salesperson::Name(name.clone())),
+            _ => None,
+        },
+        routing_point: form.id(Key::PlanRoutingPoint).map(RoutingPointId),
+    })
+}
+
+/// Novo Atendimento's input, from its answers.
+fn new_ticket(form: &Form) -> Result<NewTicket, DomainError> {
+    let assignee = match form.value(Key::Dest) {
+        Some(Value::User(id)) => Assignee::User(StaffId(*id)),
+        Some(Value::Role(id)) => Assignee::Role(RoleId(*id)),
+        _ => return Err(missing()),
+    };
+    let outcome = form.text(Key::Outcome);
+    let work_order = match (outcome.as_str(), form.value(Key::OsDate), form.value(Key::OsWindow)) {
+        ("os", Some(Value::Date(date)), Some(Value::Window(start, end))) => Some(NewWorkOrder {
+            date: *date,
+            window_start: *start,
+            window_end: *end,
+            technician: match form.value(Key::OsTech) {
+                Some(Value::User(id)) => Some(StaffId(*id)),
+                _ => None,
+            },
+            address: String::new(),
+            task: form.text(Key::OsTask),
+        }),
+        ("os", _, _) => return Err(missing()),
+        _ => None,
+    };
+    Ok(NewTicket {
+        client_id: form.client.ok_or_else(missing)?,
+        subscription_id: form.id(Key::Subscription).map(SubscriptionId),
+        routing_point_id: form.id(Key::RoutingPoint).map(RoutingPointId),
+        contact_name: form.text(Key::ContactName),
+        problem: form.text(Key::Problem),
+        channel_id: ChannelId(form.id(Key::Channel).ok_or_else(missing)?),
+        ticket_type_id: TicketTypeId(form.id(Key::TicketType).ok_or_else(missing)?),
+        assignee,
+        checks: form.text(Key::Checks),
+        resolution: (outcome == "resolved").then(|| form.text(Key::Resolution)),
+        work_order,
+    })
 }
 
 /// What a form step leads to.
@@ -743,10 +1085,38 @@ mod tests {
 
     #[test]
     fn a_window_is_read_as_the_buttons_show_it() {
-        assert_eq!(window_check("09:00 às 11:00").unwrap(), "09:00-11:00");
-        assert_eq!(window_check("9h-11h").unwrap(), "09:00-11:00");
-        assert_eq!(window_check("14:00 as 16:30").unwrap(), "14:00-16:30");
-        assert!(window_check("11:00-09:00").unwrap_err().contains("depois do início"));
-        assert!(window_check("de manhã").is_err());
+        let w = |s: &str| window_check(s).map(|a| a.value);
+        let t = |s: &str| parse_time(s).unwrap();
+        assert_eq!(w("09:00 às 11:00").unwrap(), Value::Window(t("09:00"), t("11:00")));
+        assert_eq!(w("9h-11h").unwrap(), Value::Window(t("09:00"), t("11:00")));
+        assert_eq!(w("14:00 as 16:30").unwrap(), Value::Window(t("14:00"), t("16:30")));
+        assert!(w("11:00-09:00").unwrap_err().contains("depois do início"));
+        assert!(w("de manhã").is_err());
+    }
+
+    #[test]
+    fn every_field_of_every_wizard_is_declared_once_and_conditions_look_back() {
+        for kind in [FormKind::NewClient, FormKind::AddPlan, FormKind::NewTicket] {
+            let keys: Vec<Key> = kind.specs().iter().map(|s| s.key).collect();
+            let mut unique = keys.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), keys.len(), "{kind:?}");
+            for key in keys {
+                assert!(!text::label(key).is_empty() && !text::question(key, false).is_empty(), "{key:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_step_total_only_shrinks_as_answers_come() {
+        let actor = Actor::admin();
+        let mut form = Form::new(FormKind::NewTicket, Some(ClientId(1)), None);
+        let before = form.asked(&actor).count();
+        form.answers.insert(Key::Outcome, Answer::new(Value::Text("open".into()), "Em aberto"));
+        let after = form.asked(&actor).count();
+        assert!(after < before, "{before} → {after}");
+        form.answers.insert(Key::Outcome, Answer::new(Value::Text("os".into()), "Pedir O.S."));
+        assert_eq!(form.asked(&actor).count(), before - 1, "the resolution is not asked with an O.S.");
     }
 }

@@ -408,13 +408,6 @@ pub(crate) fn duplicate(existing: &ClientSummary) -> Screen {
     )
 }
 
-/// The ticket just opened, with its protocol first.
-pub(crate) fn ticket_opened(d: &TicketDetail, assignee: &str, extra: &[(&str, String)]) -> Screen {
-    let mut s = ticket(d, assignee, extra);
-    s.text = format!("✅ Atendimento aberto. Protocolo: {}\n\n{}", d.ticket.protocol, s.text);
-    s
-}
-
 /// A ticket with the actions of Manutenção do Atendimento.
 pub(crate) fn ticket_with_actions(
     d: &TicketDetail,

@@ -89,7 +89,31 @@ pub const QUESTION_TTL_MINUTES: i64 = 30;
 impl ChatState {
     /// Reads a stored state; an unreadable one (from an older version) starts afresh.
     pub fn from_stored(json: Option<&str>) -> ChatState {
-        json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+        ChatState::read(json).0
+    }
+
+    /// Reads a stored state, and says whether a wizard in it had to be
+    /// dropped: one stored by an older version of the bot, whose fields this
+    /// one cannot place. The rest of the state (the screen, the last search)
+    /// is kept; anything else unreadable starts afresh.
+    pub fn read(json: Option<&str>) -> (ChatState, bool) {
+        let Some(json) = json else { return (ChatState::default(), false) };
+        if let Ok(state) = serde_json::from_str(json) {
+            return (state, false);
+        }
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str::<serde_json::Value>(json) else {
+            return (ChatState::default(), false);
+        };
+        let had_form = fields.get("step").is_some_and(|s| s.get("form").is_some())
+            || fields.get("paused").is_some_and(|p| !p.is_null());
+        if fields.get("step").is_some_and(|s| s.get("form").is_some()) {
+            fields.insert("step".into(), serde_json::Value::String("idle".into()));
+        }
+        fields.remove("paused");
+        match serde_json::from_value(serde_json::Value::Object(fields)) {
+            Ok(state) => (state, had_form),
+            Err(_) => (ChatState::default(), had_form),
+        }
     }
 
     /// Forgets a question left unanswered for longer than
@@ -140,14 +164,8 @@ mod tests {
     #[test]
     fn a_wizard_left_is_kept_aside_until_it_is_too_old() {
         let now = chrono::Utc::now();
-        let form = Form {
-            kind: crate::forms::FormKind::NewClient,
-            client: None,
-            values: Default::default(),
-            at: 3,
-            page: 0,
-            contact: None,
-        };
+        let form =
+            Form { at: Some(crate::forms::Key::Document), ..Form::new(crate::forms::FormKind::NewClient, None, None) };
         let mut state = ChatState { step: Step::Form(form.clone()), touched: Some(now), ..ChatState::default() };
         state.leave();
         assert_eq!((state.step.clone(), state.paused.clone()), (Step::Idle, Some(form)));
@@ -156,5 +174,22 @@ mod tests {
         state.touched = Some(now - chrono::Duration::minutes(QUESTION_TTL_MINUTES + 1));
         state.expire_question(now);
         assert_eq!(state.paused, None);
+    }
+
+    #[test]
+    fn a_wizard_stored_by_the_older_version_is_dropped_and_said_so_the_rest_kept() {
+        // The format before wizards were declared: answers by string, the field by position.
+        let old = r#"{"step":{"form":{"kind":"new_ticket","client":7,"values":{"problem":["Sem sinal","Sem sinal"]},
+            "at":3,"page":0,"contact":null}},"screen":41,"last_search":["name","maria",0],"touched":null,
+            "paused":{"kind":"new_client","client":null,"values":{},"at":1}}"#;
+        let (state, dropped) = ChatState::read(Some(old));
+        assert!(dropped);
+        assert_eq!((state.step, state.paused, state.screen), (Step::Idle, None, Some(41)));
+        assert_eq!(state.last_search.map(|s| s.1), Some("maria".to_owned()));
+        // Today's format, and no state at all, drop nothing.
+        let now = ChatState { step: Step::FinancePeriod { client: ClientId(3) }, ..ChatState::default() };
+        assert_eq!(ChatState::read(Some(&now.to_stored())), (now, false));
+        assert_eq!(ChatState::read(None), (ChatState::default(), false));
+        assert_eq!(ChatState::read(Some("not json")), (ChatState::default(), false));
     }
 }

@@ -281,3 +281,226 @@ pub fn confirm_discard(contact: i64) -> String {
 pub fn linked(protocol: &str) -> String {
     format!("Contato vinculado: atendimento {protocol} aberto.")
 }
+
+// The wizards.
+
+use crate::forms::{FormKind, Key};
+
+/// A wizard's name.
+pub fn form_title(kind: FormKind) -> &'static str {
+    match kind {
+        FormKind::NewClient => "Novo Cliente",
+        FormKind::AddPlan => "Adicionar Plano",
+        FormKind::NewTicket => "Novo Atendimento",
+    }
+}
+
+/// Whom a wizard is for, as every step shows it.
+pub fn form_about(c: &balcao_domain::client::Client) -> String {
+    format!("{} (cód. {})", c.name, c.code)
+}
+
+/// The line under a step's title naming the client.
+pub fn form_for(about: &str) -> String {
+    format!("\nCliente: {about}")
+}
+
+/// The step counter.
+pub fn step(n: usize, total: usize) -> String {
+    format!("passo {n} de {total}")
+}
+
+/// Instead of the counter, while a field is changed from the summary.
+pub const CHANGING: &str = "alterando";
+
+/// The summary's title.
+pub fn summary_title(title: &str) -> String {
+    format!("{title} - confira e confirme:")
+}
+
+/// A field's name in the summary.
+pub fn label(key: Key) -> &'static str {
+    match key {
+        Key::Kind => "Tipo",
+        Key::Name => "Nome",
+        Key::TradeName => "Nome Fantasia",
+        Key::Document => "CPF/CNPJ",
+        Key::Phone => "Telefone",
+        Key::Email => "E-mail",
+        Key::PostalCode => "CEP",
+        Key::Street => "Logradouro",
+        Key::Number => "Número",
+        Key::District => "Bairro",
+        Key::City => "Cidade",
+        Key::State => "UF",
+        Key::Reseller => "Revenda",
+        Key::Plan => "Plano",
+        Key::Billing => "Forma de Cobrança",
+        Key::DueDay => "Dia de vencimento",
+        Key::Salesperson => "Vendedor",
+        Key::PlanRoutingPoint | Key::RoutingPoint => "Ponto de Roteamento",
+        Key::Subscription => "Plano",
+        Key::ContactName => "Nome da Pessoa",
+        Key::Problem => "Problema",
+        Key::Channel => "Tipo de Contato",
+        Key::TicketType => "Tipo de Atendimento",
+        Key::Dest => "Para",
+        Key::Checks => "Verificações",
+        Key::Outcome => "Situação",
+        Key::Resolution => "Solução",
+        Key::OsDate => "Data da O.S.",
+        Key::OsWindow => "Janela",
+        Key::OsTech => "Técnico",
+        Key::OsTask => "O que fazer",
+    }
+}
+
+/// What a field asks; `company`, whether Novo Cliente is for a pessoa jurídica.
+pub fn question(key: Key, company: bool) -> &'static str {
+    match key {
+        Key::Kind => "É pessoa física ou jurídica?",
+        Key::Name => "Digite o nome completo (ou a razão social):",
+        Key::TradeName => "Digite o nome fantasia:",
+        Key::Document if company => "Digite o CNPJ:",
+        Key::Document => "Digite o CPF:",
+        Key::Phone => "Digite o telefone com DDD:",
+        Key::Email => "Digite o e-mail:",
+        Key::PostalCode => "Digite o CEP:",
+        Key::Street => "Digite o logradouro (rua, avenida…), ou toque em Pular se não houver endereço:",
+        Key::Number => "Digite o número (ou S/N):",
+        Key::District => "Digite o bairro:",
+        Key::City => "Digite a cidade:",
+        Key::State => "Digite a UF (ex.: SP):",
+        Key::Reseller => "De qual revenda é o cliente?",
+        Key::Plan => "Escolha o plano:",
+        Key::Billing => "Forma de Cobrança:",
+        Key::DueDay => "Dia de vencimento (escolha ou digite de 1 a 31):",
+        Key::Salesperson => "Quem é o Vendedor? Escolha, ou digite o nome (pessoa ou canal de venda):",
+        Key::PlanRoutingPoint | Key::RoutingPoint => "Ponto de Roteamento:",
+        Key::Subscription => "Dados do Atendimento\n\nQual plano?",
+        Key::ContactName => "Nome da Pessoa que entrou em contato (toque se foi o próprio cliente, ou digite):",
+        Key::Problem => "Problema descrito pelo cliente:",
+        Key::Channel => "Primeiro Contato\n\nTipo de Contato:",
+        Key::TicketType => "Tipo de Atendimento:",
+        Key::Dest => "Para quem vai o atendimento? (um cargo ou um usuário)",
+        Key::Checks => "Verificações feitas com o cliente:",
+        Key::Outcome => "Como fica o atendimento?",
+        Key::Resolution => "Como foi resolvido?",
+        Key::OsDate => "Data da visita (dd/mm/aaaa):",
+        Key::OsWindow => "Janela de horário (escolha ou digite, ex.: 09:00-11:00):",
+        Key::OsTech => "Técnico:",
+        Key::OsTask => "O que o técnico deve fazer?",
+    }
+}
+
+/// Novo Cliente's kinds.
+pub const PERSON: &str = "Pessoa física";
+/// Novo Cliente's kinds.
+pub const COMPANY: &str = "Pessoa jurídica";
+/// A ticket not about one plan.
+pub const NO_SPECIFIC_PLAN: &str = "Sem plano específico";
+/// The contact channel of a ticket typed in the bot.
+pub const TELEGRAM_CHANNEL: &str = "Telegram";
+/// The role whose members are offered for an O.S.
+pub const TECHNICIAN_ROLE: &str = "Técnico de campo";
+/// No salesperson.
+pub const NOBODY: &str = "Nenhum";
+/// No routing point.
+pub const NONE: &str = "Nenhum";
+/// An O.S. whose technician is chosen later.
+pub const LATER: &str = "Definir depois";
+/// Leave an optional field empty.
+pub const SKIP: &str = "Pular";
+/// Save what the summary shows.
+pub const CONFIRM: &str = "✔ Confirmar";
+/// Save what the summary shows, despite its warning.
+pub const CONFIRM_ANYWAY: &str = "✔ Confirmar mesmo assim";
+/// The ticket's outcome: stays open.
+pub const OUTCOME_OPEN: &str = "Fica em aberto";
+/// As the summary shows it.
+pub const OUTCOME_OPEN_SHOWN: &str = "Aberto";
+/// The ticket's outcome: resolved during the contact.
+pub const OUTCOME_RESOLVED: &str = "Resolvido neste contato";
+/// As the summary shows it.
+pub const OUTCOME_RESOLVED_SHOWN: &str = "Resolvido neste contato";
+/// The ticket's outcome: a visit.
+pub const OUTCOME_OS: &str = "Pedir O.S. (visita técnica)";
+/// As the summary shows it.
+pub const OUTCOME_OS_SHOWN: &str = "Aberto, com O.S. pedida";
+/// Typed text at the summary.
+pub const USE_BUTTONS_TO_CONFIRM: &str = "Use os botões para confirmar ou voltar.";
+/// Typed text where a button is expected.
+pub const PICK_AN_OPTION: &str = "Escolha uma das opções abaixo.";
+/// A CPF typed for a company.
+pub const COMPANY_USES_CNPJ: &str = "Pessoa jurídica usa CNPJ.";
+/// A CNPJ typed for a person.
+pub const PERSON_USES_CPF: &str = "Pessoa física usa CPF.";
+/// A house number too long.
+pub const BAD_NUMBER: &str = "Digite o número (até 20 caracteres), ou S/N.";
+/// A salesperson's name too short or long.
+pub const BAD_SALESPERSON: &str = "O nome do vendedor deve ter de 2 a 120 caracteres.";
+/// A window typed without a dash.
+pub const WINDOW_FORMAT: &str = "Use o formato 08:00-12:00.";
+/// A window that ends before it starts.
+pub const WINDOW_BACKWARDS: &str = "O fim da janela deve ser depois do início.";
+
+/// Text shorter than a field needs.
+pub fn too_short(what: &str, min: usize) -> String {
+    format!("{what} precisa de pelo menos {min} caracteres.")
+}
+
+/// Text longer than a field takes.
+pub fn too_long(what: &str) -> String {
+    format!("{what} longo demais (máximo 500 caracteres).")
+}
+
+/// A window of hours.
+pub fn window(from: &str, to: &str) -> String {
+    format!("{from} às {to}")
+}
+
+/// A due day's button.
+pub fn due_day(day: i64) -> String {
+    format!("Dia {day}")
+}
+
+/// A role as a destination.
+pub fn role_option(name: &str) -> String {
+    format!("Cargo {name}")
+}
+
+/// A client's plan as an option: two of the same plan are told apart by their start.
+pub fn subscription_label(s: &balcao_domain::subscription::Subscription, since: Option<chrono::NaiveDate>) -> String {
+    let point = s.routing_point.as_ref().map(|p| format!(" - {}", p.name)).unwrap_or_default();
+    let since = since.map(|d| format!(" - desde {}", d.format("%d/%m/%Y"))).unwrap_or_default();
+    format!("{} ({}){point}{since}", s.plan_name, s.status.label())
+}
+
+/// Keep the answer given before.
+pub fn keep(shown: &str) -> String {
+    format!("✔ Usar: {shown}")
+}
+
+/// Change, from the summary, what was taken for the person.
+pub fn change(label: &str) -> String {
+    format!("✏ Alterar {label}")
+}
+
+/// Which page of a field's options.
+pub fn options_page(page: usize, pages: usize) -> String {
+    format!("\n(página {page} de {pages})")
+}
+
+/// Adicionar Plano of a plan the client has active already.
+pub fn same_plan_active(plan: &str, since: &str) -> String {
+    format!("⚠ Este cliente já tem o plano {plan} ativo (desde {since}). Confirme só se for mesmo um segundo plano.")
+}
+
+/// Over the ticket just opened.
+pub fn ticket_opened(protocol: &str) -> String {
+    format!("✅ Atendimento aberto. Protocolo: {protocol}")
+}
+
+/// A wizard stored by an older version of the bot, which this one cannot continue.
+pub const FORM_DROPPED: &str = "O formulário que você tinha começado é de uma versão anterior do balcão e não pôde \
+     ser retomado. Comece de novo pelo menu; nada dele foi salvo.";

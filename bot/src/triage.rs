@@ -17,7 +17,7 @@ use balcao_domain::staff::Actor;
 use balcao_domain::{ClientId, DeliveryId, DomainError};
 
 use crate::desk::{Desk, Halt, Keyboard, Screen, Tapped, button};
-use crate::forms::{Form, FormKind};
+use crate::forms::{Answer, Form, FormKind, Key, Value};
 use crate::render;
 use crate::state::{ChatState, Step};
 use crate::text;
@@ -181,14 +181,11 @@ impl Desk {
             Callback::NewClientFromContact(id) => {
                 let (_, c) = self.unmatched_contact(actor, id).await?;
                 let form = Form {
-                    kind: FormKind::NewClient,
-                    client: None,
-                    values: prefilled(&c, actor),
-                    at: 0,
-                    page: 0,
+                    answers: prefilled(&c, actor),
                     contact: Some(id),
+                    ..Form::new(FormKind::NewClient, None, None)
                 };
-                let screen = self.form_screen(actor, &form, None).await?;
+                let (form, screen) = self.start_prefilled(actor, form).await?;
                 state.linking = None;
                 state.step = Step::Form(form);
                 (None, screen)
@@ -220,21 +217,22 @@ impl Desk {
 
 /// The answers a Novo Cliente from a contact starts with: what the contact
 /// gave, each offered on its step to keep or retype.
-fn prefilled(c: &Contact, actor: &Actor) -> std::collections::BTreeMap<String, (String, String)> {
+fn prefilled(c: &Contact, actor: &Actor) -> std::collections::BTreeMap<Key, Answer> {
     let mut values = std::collections::BTreeMap::new();
+    let text = |t: &str, shown: String| Answer { value: Value::Text(t.to_owned()), shown, auto: false };
     let name = c.from_name.trim();
     if name.chars().count() >= 2 {
-        values.insert("name".to_owned(), (name.to_owned(), name.to_owned()));
+        values.insert(Key::Name, text(name, name.to_owned()));
     }
     if !c.phone.is_empty() {
-        values.insert("phone".to_owned(), (c.phone.clone(), Phone::from_stored(&c.phone).formatted()));
+        values.insert(Key::Phone, text(&c.phone, Phone::from_stored(&c.phone).formatted()));
     }
     if !c.from_address.is_empty() {
-        values.insert("email".to_owned(), (c.from_address.clone(), c.from_address.clone()));
+        values.insert(Key::Email, text(&c.from_address, c.from_address.clone()));
     }
     if let Some(doc) = c.document().and_then(|d| Document::from_stored(d.digits())) {
         let shown = if actor.sees_documents { doc.formatted() } else { doc.masked() };
-        values.insert("document".to_owned(), (doc.digits().to_owned(), shown));
+        values.insert(Key::Document, text(doc.digits(), shown));
     }
     values
 }

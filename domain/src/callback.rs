@@ -166,6 +166,8 @@ pub enum WizardStep {
     Option(usize),
     /// A page of the field's options.
     Page(usize),
+    /// Change, from the summary, the field at this position of the wizard.
+    Edit(usize),
 }
 
 impl From<Callback> for String {
@@ -224,6 +226,7 @@ impl Callback {
                 WizardStep::Keep => "fw:keep".into(),
                 WizardStep::Option(i) => format!("fw:v:{i}"),
                 WizardStep::Page(p) => format!("fw:p:{p}"),
+                WizardStep::Edit(i) => format!("fw:e:{i}"),
             },
             Unmatched(p) => format!("ux:{p}"),
             Contact(d) => format!("uv:{}", d.0),
@@ -304,6 +307,7 @@ impl Callback {
                 (Some("keep"), None) => WizardStep::Keep,
                 (Some("v"), Some(i)) if args.len() == 2 => WizardStep::Option(i.parse().ok()?),
                 (Some("p"), Some(p)) if args.len() == 2 => WizardStep::Page(p.parse().ok()?),
+                (Some("e"), Some(i)) if args.len() == 2 => WizardStep::Edit(i.parse().ok()?),
                 _ => return None,
             }),
             "uv" => one(|d| Contact(DeliveryId(d)))?,
@@ -344,6 +348,7 @@ mod tests {
             Just(WizardStep::Keep),
             any::<usize>().prop_map(WizardStep::Option),
             any::<usize>().prop_map(WizardStep::Page),
+            any::<usize>().prop_map(WizardStep::Edit),
         ]
     }
 

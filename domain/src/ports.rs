@@ -79,6 +79,9 @@ pub trait Clients: Send + Sync {
     async fn subscriptions(&self, actor: &Actor, client: ClientId) -> DomainResult<Vec<Subscription>>;
     /// Adicionar Plano: gives the client an active plan of the catalog at its price.
     async fn add_subscription(&self, actor: &Actor, client: ClientId, plan: &PlanChoice) -> DomainResult<Subscription>;
+    /// The names credited as Vendedor on the reseller's plans that are not
+    /// staff members (outside salespeople, a shop, a sales channel), most used first.
+    async fn salespeople(&self, actor: &Actor, reseller: ResellerId) -> DomainResult<Vec<String>>;
 }
 
 /// The client's receivables.

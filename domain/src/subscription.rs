@@ -231,8 +231,8 @@ pub struct PlanChoice {
     pub billing_method: BillingMethod,
     /// Dia de vencimento.
     pub due_day: DueDay,
-    /// Vendedor: a staff member, if any.
-    pub salesperson: Option<StaffId>,
+    /// Vendedor: a staff member or a name (a person or a sales channel), if any.
+    pub salesperson: Option<Salesperson>,
     /// Ponto de roteamento, if known.
     pub routing_point: Option<RoutingPointId>,
 }

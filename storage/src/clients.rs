@@ -5,9 +5,9 @@ use balcao_domain::client::{Client, ClientSummary, NewClient};
 use balcao_domain::document::Document;
 use balcao_domain::ports::Clients;
 use balcao_domain::search::{Candidate, MAX_CANDIDATES, SearchFilter, SearchPage, SearchTerm, rank_page};
-use balcao_domain::staff::Actor;
-use balcao_domain::subscription::{PlanChoice, Subscription};
-use balcao_domain::{ClientId, DomainError, DomainResult};
+use balcao_domain::staff::{Actor, Scope};
+use balcao_domain::subscription::{PlanChoice, Salesperson, Subscription};
+use balcao_domain::{ClientId, DomainError, DomainResult, ResellerId};
 
 use crate::rows::{
     CLIENT_COLUMNS, ClientRow, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_FROM, SUMMARY_COLUMNS, SubscriptionRow, SummaryRow,
@@ -412,10 +412,21 @@ impl Clients for Db {
             .await
             .map_err(backend)?;
         let (plan_id, price) = plan.ok_or(DomainError::NotFound("plano"))?;
-        if let Some(s) = choice.salesperson {
+        let (salesperson_id, salesperson_name) = match &choice.salesperson {
+            Some(Salesperson::Staff(id)) => (Some(id.0), None),
+            Some(Salesperson::Name(name)) => {
+                let name = name.trim();
+                if name.chars().count() < 2 || name.chars().count() > 120 {
+                    return Err(DomainError::invalid("o nome do vendedor deve ter de 2 a 120 caracteres"));
+                }
+                (None, Some(name.to_owned()))
+            }
+            None => (None, None),
+        };
+        if let Some(s) = salesperson_id {
             let row: Option<(Option<i64>,)> =
                 sqlx::query_as("SELECT reseller_id FROM staff WHERE id = $1 AND active = 1")
-                    .bind(s.0)
+                    .bind(s)
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend)?;
@@ -434,14 +445,16 @@ impl Clients for Db {
         }
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO subscriptions (client_id, plan_id, price_cents, billing_method, due_day, salesperson_id, \
-             routing_point_id, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8) RETURNING id",
+             salesperson_name, routing_point_id, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9) RETURNING id",
         )
         .bind(c.id.0)
         .bind(plan_id)
         .bind(price)
         .bind(choice.billing_method.as_str())
         .bind(i64::from(choice.due_day.get()))
-        .bind(choice.salesperson.map(|s| s.0))
+        .bind(salesperson_id)
+        .bind(salesperson_name)
         .bind(choice.routing_point.map(|r| r.0))
         .bind(now_text())
         .fetch_one(&mut *tx)
@@ -453,5 +466,21 @@ impl Clients for Db {
             .into_iter()
             .find(|s| s.id.0 == id)
             .ok_or(DomainError::NotFound("plano do cliente"))
+    }
+
+    async fn salespeople(&self, actor: &Actor, reseller: ResellerId) -> DomainResult<Vec<String>> {
+        if matches!(actor.scope, Scope::Reseller(r) if r != reseller) {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT s.salesperson_name, COUNT(*) AS n FROM subscriptions s JOIN clients c ON c.id = s.client_id \
+             WHERE c.reseller_id = $1 AND s.salesperson_id IS NULL AND s.salesperson_name IS NOT NULL \
+             AND s.salesperson_name <> '' GROUP BY s.salesperson_name ORDER BY n DESC, s.salesperson_name LIMIT 40",
+        )
+        .bind(reseller.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.into_iter().map(|(name, _)| name).collect())
     }
 }
