@@ -1040,6 +1040,198 @@ async fn a_ticket_shows_the_plan_and_the_routing_point_it_was_opened_with(store:
     t.finish().await;
 }
 
+/// Gives Maria a plan of the catalog (the first active one) at `point`; returns the plan's name.
+async fn give_maria_a_plan(t: &TestApp, point: &str) -> String {
+    use balcao_domain::subscription::{BillingMethod, DueDay, PlanChoice};
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let plan = db.plans().await.unwrap().into_iter().find(|p| p.active).unwrap();
+    let point = db.ensure_routing_point(point).await.unwrap();
+    let choice = PlanChoice {
+        plan: plan.id,
+        billing_method: BillingMethod::ALL[0],
+        due_day: DueDay::parse("10").unwrap(),
+        salesperson: None,
+        routing_point: Some(point.id),
+    };
+    db.add_subscription(&Actor::admin(), t.maria, &choice).await.unwrap();
+    db.close().await;
+    plan.name
+}
+
+/// "passo N de M" in a wizard's screen.
+fn step_of(screen: &Call) -> Option<(usize, usize)> {
+    let text = screen.text()?;
+    let rest = &text[text.find("passo ")? + 6..];
+    let (n, rest) = rest.split_once(" de ")?;
+    let m: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((n.parse().ok()?, m.parse().ok()?))
+}
+
+async fn a_ticket_for_a_client_found_by_phone_takes_nine_actions_or_fewer(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    let plan = give_maria_a_plan(&t, "OLT Vila Industrial").await;
+    t.linked_bruno().await;
+    let mut actions = 0;
+    // 1: the phone, typed on the menu, opens her card.
+    let card = t.say(BRUNO, "12 98765-4321").await;
+    actions += 1;
+    // 2: Novo Atendimento. Her one plan and its ponto are taken; the contact type is Telegram.
+    let who = press(&t, &card, "Novo Atendimento").await;
+    actions += 1;
+    assert!(who.text().unwrap().contains("Nome da Pessoa"), "{who:?}");
+    // 3: the person is Maria herself: one tap.
+    let problem = press(&t, &who, "Maria da Conceição Souza").await;
+    actions += 1;
+    // 4: the problem.
+    let kind = t.say(BRUNO, "Sem sinal desde a madrugada.").await;
+    actions += 1;
+    // 5, 6, 7, 8: the type, the destination, no checks, left open.
+    let dest = press(&t, &kind, "Sem conexão").await;
+    let checks = press(&t, &dest, "Cargo Suporte N1").await;
+    let outcome = press(&t, &checks, "Pular").await;
+    let summary = press(&t, &outcome, "Fica em aberto").await;
+    actions += 4;
+    let text = summary.text().unwrap();
+    // Nothing the seed asks for is left out: what was taken shows, and can be changed.
+    for line in [
+        &format!("Plano: {plan} (Ativo) - OLT Vila Industrial"),
+        "Ponto de Roteamento: OLT Vila Industrial",
+        "Nome da Pessoa: Maria da Conceição Souza",
+        "Problema: Sem sinal desde a madrugada.",
+        "Tipo de Contato: Telegram",
+        "Tipo de Atendimento: Sem conexão",
+        "Para: Cargo Suporte N1",
+        "Verificações: -",
+        "Situação: Aberto",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    for change in ["Alterar Plano", "Alterar Ponto de Roteamento", "Alterar Tipo de Contato"] {
+        assert!(has_button(&summary, change).is_some(), "{change}: {summary:?}");
+    }
+    // 9: Confirmar.
+    let done = press(&t, &summary, "Confirmar").await;
+    actions += 1;
+    assert!(done.text().unwrap().starts_with("✅ Atendimento aberto. Protocolo: "), "{done:?}");
+    assert!(actions <= 9, "{actions} actions");
+    let _ = problem;
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let opened = db.client_tickets(&Actor::admin(), t.maria).await.unwrap();
+    let newest = opened.iter().max_by_key(|x| x.id.0).unwrap();
+    assert!(newest.subscription_id.is_some() && newest.routing_point_id.is_some(), "{newest:?}");
+    assert_eq!(newest.channel.name, "Telegram");
+    db.close().await;
+    t.finish().await;
+}
+
+async fn every_wizard_step_names_the_client_and_the_summary_shows_values(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    // Two subscriptions of the same plan, at different pontos.
+    let plan = give_maria_a_plan(&t, "POP Centro").await;
+    give_maria_a_plan(&t, "Torre Norte").await;
+    t.linked_bruno().await;
+    let card = t.say(BRUNO, "(12) 98765-4321").await;
+    let pick = press(&t, &card, "Novo Atendimento").await;
+    let labels: Vec<String> = pick.buttons().into_iter().map(|(l, _)| l).filter(|l| l.starts_with(&plan)).collect();
+    assert_eq!(labels.len(), 2, "{pick:?}");
+    assert!(labels[0] != labels[1] && labels.iter().all(|l| l.contains(" - desde ")), "{labels:?}");
+    let mut screen = pick;
+    let mut seen = Vec::new();
+    let mut step = |screen: &Call| {
+        let text = screen.text().unwrap();
+        assert!(text.contains("Cliente: Maria da Conceição Souza (cód. 1001)"), "{text}");
+        seen.push(step_of(screen).unwrap_or_else(|| panic!("a step: {text}")));
+    };
+    step(&screen);
+    let torre = labels.iter().find(|l| l.contains("Torre Norte")).unwrap().clone();
+    for action in [
+        format!("tap:{torre}"),
+        "say:Joaquim (filho)".into(),
+        "say:Lento à noite.".into(),
+        "tap:Lentidão".into(),
+        "tap:Cargo Suporte N2".into(),
+        "say:Reiniciou a ONU.".into(),
+        "tap:Pedir O.S.".into(),
+    ] {
+        screen = match action.split_once(':').unwrap() {
+            ("tap", label) => press(&t, &screen, label).await,
+            (_, typed) => t.say(BRUNO, typed).await,
+        };
+        step(&screen);
+    }
+    let visit = (chrono::Local::now().date_naive() + chrono::Duration::days(3)).format("%d/%m/%Y").to_string();
+    for action in [format!("say:{visit}"), "tap:13:00 às 18:00".into(), "tap:Téo Técnico".into()] {
+        screen = match action.split_once(':').unwrap() {
+            ("tap", label) => press(&t, &screen, label).await,
+            (_, typed) => t.say(BRUNO, typed).await,
+        };
+        step(&screen);
+    }
+    // The counter goes up one at a time, and its total never grows.
+    for pair in seen.windows(2) {
+        assert_eq!(pair[1].0, pair[0].0 + 1, "{seen:?}");
+        assert!(pair[1].1 <= pair[0].1, "{seen:?}");
+    }
+    let summary = t.say(BRUNO, "Trocar o roteador.").await;
+    let text = summary.text().unwrap();
+    assert!(text.contains("Cliente: Maria da Conceição Souza (cód. 1001)"), "{text}");
+    // Values, not the buttons' words.
+    assert!(text.contains("Ponto de Roteamento: Torre Norte") && !text.contains("Manter"), "{text}");
+    assert!(text.contains("Situação: Aberto, com O.S. pedida") && !text.contains("Pedir O.S.: "), "{text}");
+    assert!(text.contains(&format!("Data da O.S.: {visit}")) && text.contains("Janela: 13:00 às 18:00"), "{text}");
+    assert!(text.contains("Técnico: Téo Técnico") && !text.contains("Solução"), "{text}");
+    press(&t, &summary, "Confirmar").await;
+    // Adicionar Plano names her too.
+    let card = t.say(BRUNO, "(12) 98765-4321").await;
+    let plans = press(&t, &card, "Planos").await;
+    let first = press(&t, &plans, "Adicionar Plano").await;
+    assert!(first.text().unwrap().contains("Cliente: Maria da Conceição Souza (cód. 1001)"), "{first:?}");
+    assert_eq!(step_of(&first), Some((1, 5)), "{first:?}");
+    t.finish().await;
+}
+
+async fn adicionar_plano_offers_who_sells_asks_the_ponto_and_confirms_a_second_same_plan(store: Store) {
+    use balcao_domain::subscription::{BillingMethod, DueDay, NewSubscription, Salesperson};
+    let Some(t) = TestApp::start(store).await else { return };
+    let plan = give_maria_a_plan(&t, "POP Centro").await;
+    // A shop sold João's plan (Litoral Net); a Serra Fibra seller sold José's.
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let sold = |code: &str, by: &str| NewSubscription {
+        client_code: code.into(),
+        plan_name: plan.clone(),
+        price: None,
+        billing_method: BillingMethod::ALL[1],
+        due_day: DueDay::parse("5").unwrap(),
+        salesperson: Some(Salesperson::Name(by.into())),
+        routing_point: None,
+    };
+    db.import_subscriptions(&[(1, sold("1002", "Loja Centro")), (2, sold("2001", "Vendas Serra"))]).await.unwrap();
+    db.close().await;
+    t.linked_bruno().await;
+    let card = t.say(BRUNO, "(12) 98765-4321").await;
+    let plans = press(&t, &card, "Planos").await;
+    let pick = press(&t, &plans, "Adicionar Plano").await;
+    let billing = press(&t, &pick, &plan).await;
+    let due = press(&t, &billing, "Boleto").await;
+    let seller = press(&t, &due, "Dia 20").await;
+    // The people of the reseller and who else sold there; never another reseller's.
+    assert!(has_button(&seller, "Bruno Atendente").is_some() && has_button(&seller, "Loja Centro").is_some());
+    assert!(has_button(&seller, "Vendas Serra").is_none(), "{seller:?}");
+    // Or typed: a new sales channel.
+    let point = t.say(BRUNO, "Feira de Santos").await;
+    assert!(point.text().unwrap().contains("Ponto de Roteamento"), "{point:?}");
+    let summary = press(&t, &point, "POP Centro").await;
+    let text = summary.text().unwrap();
+    assert!(text.contains("Vendedor: Feira de Santos") && text.contains("Ponto de Roteamento: POP Centro"), "{text}");
+    // She has this plan active: said, and confirmed on purpose.
+    assert!(text.contains(&format!("já tem o plano {plan} ativo")), "{text}");
+    let done = press(&t, &summary, "Confirmar mesmo assim").await;
+    let text = done.text().unwrap();
+    assert!(text.starts_with("✅ Plano adicionado.") && text.contains("Planos"), "{text}");
+    assert!(text.contains("Vendedor: Feira de Santos") && text.contains("vencimento dia 20"), "{text}");
+    t.finish().await;
+}
+
 /// Opens a ticket for Maria as the system, assigned to `assignee` (by role name or staff Telegram id).
 async fn open_ticket_for_maria(t: &TestApp, role: Option<&str>, user_telegram: Option<i64>) -> balcao_domain::TicketId {
     let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
@@ -1496,6 +1688,9 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    a_ticket_for_a_client_found_by_phone_takes_nine_actions_or_fewer,
+    every_wizard_step_names_the_client_and_the_summary_shows_values,
+    adicionar_plano_offers_who_sells_asks_the_ponto_and_confirms_a_second_same_plan,
     a_ticket_shows_the_plan_and_the_routing_point_it_was_opened_with,
     a_phone_a_cpf_or_a_protocol_typed_anywhere_finds_the_client_or_the_ticket,
     a_reply_cut_off_by_the_network_is_sent_again_until_it_arrives,

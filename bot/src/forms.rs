@@ -610,13 +610,22 @@ impl Desk {
             }
             Key::Subscription => {
                 let subs = self.store.subscriptions(actor, client).await?;
-                let mut options: Vec<Choice> = subs
+                let labels: Vec<String> = subs
                     .iter()
                     .map(|s| {
-                        // Two of the same plan are told apart by when they began.
+                        // Two of the same plan are told apart by their ponto and when they began.
                         let twin = subs.iter().filter(|o| o.plan_name == s.plan_name).count() > 1;
-                        let since = twin.then(|| (self.local)(s.created_at).date());
-                        choice(text::subscription_label(s, since), Value::Id(s.id.0))
+                        text::subscription_label(s, twin.then(|| (self.local)(s.created_at).date()))
+                    })
+                    .collect();
+                let mut options: Vec<Choice> = subs
+                    .iter()
+                    .zip(&labels)
+                    .map(|(s, label)| {
+                        // Still alike (same ponto, same day): their numbers.
+                        let alike = labels.iter().filter(|l| *l == label).count() > 1;
+                        let label = if alike { text::numbered(label, s.id.0) } else { label.clone() };
+                        choice(label, Value::Id(s.id.0))
                     })
                     .collect();
                 options.push(choice(text::NO_SPECIFIC_PLAN, Value::Empty));

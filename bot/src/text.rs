@@ -476,6 +476,11 @@ pub fn subscription_label(s: &balcao_domain::subscription::Subscription, since: 
     format!("{} ({}){point}{since}", s.plan_name, s.status.label())
 }
 
+/// An option told apart from its twin by its number.
+pub fn numbered(label: &str, id: i64) -> String {
+    format!("{label} - nº {id}")
+}
+
 /// Keep the answer given before.
 pub fn keep(shown: &str) -> String {
     format!("✔ Usar: {shown}")
