@@ -1232,6 +1232,110 @@ async fn adicionar_plano_offers_who_sells_asks_the_ponto_and_confirms_a_second_s
     t.finish().await;
 }
 
+/// The next message `user` gets that starts with `prefix`, after call number `since`.
+async fn notice_to(t: &TestApp, since: usize, user: i64, prefix: &str) -> Call {
+    t.tg.wait_for(since, WAIT, |c| {
+        c.is("sendMessage") && c.chat_id() == Some(user) && c.text().unwrap_or("").starts_with(prefix)
+    })
+    .await
+}
+
+async fn the_technician_sees_whom_and_why_and_the_owner_hears_back(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    t.linked_bruno().await;
+    // Minhas O.S.: who, the contact to call, and the problem, before opening anything.
+    let menu = t.say(TEO, "/menu").await;
+    let list = press_as(&t, TEO, &menu, "Minhas O.S.").await;
+    let text = list.text().unwrap();
+    assert!(text.contains("Maria da Conceição Souza") && text.contains("Contato: Maria - +5512987654321"), "{text}");
+    assert!(text.contains("Problema: Internet caiu desde ontem à noite."), "{text}");
+    let wo = press_as(&t, TEO, &list, "O.S.").await;
+    let text = wo.text().unwrap();
+    for line in [
+        "Cliente: Maria da Conceição Souza",
+        "Contato: Maria",
+        "Telefone: +5512987654321",
+        "Problema: Internet caiu desde ontem à noite.",
+        "O que fazer: Trocar o conector da ONU",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    // The ticket from the O.S., and Voltar back to the O.S.
+    let ticket = press_as(&t, TEO, &wo, "Ver atendimento").await;
+    assert!(ticket.text().unwrap().starts_with("Atendimento "), "{ticket:?}");
+    let back = press_as(&t, TEO, &ticket, "Voltar").await;
+    assert!(back.text().unwrap().starts_with("O.S. "), "{back:?}");
+    // Téo gives it back: the ticket's role (Bruno and Carla, at Litoral Net) hears why.
+    press_as(&t, TEO, &back, "Devolver").await;
+    let since = t.tg.call_count();
+    t.say(TEO, "Cliente não estava em casa.").await;
+    for who in [BRUNO, CARLA] {
+        let heard = notice_to(&t, since, who, "🔔").await;
+        let text = heard.text().unwrap();
+        assert!(text.starts_with("🔔 Téo Técnico devolveu a O.S. do atendimento"), "{text}");
+        assert!(text.contains("Cliente não estava em casa.") && has_button(&heard, "Ver atendimento").is_some());
+    }
+    // Carla gives it to Téo again from the notice; he goes and finishes it: both hear.
+    let heard = notice_to(&t, since, CARLA, "🔔").await;
+    let since = t.tg.call_count();
+    t.tg.tap(CARLA, heard.result_message_id().unwrap(), &has_button(&heard, "Ver atendimento").unwrap());
+    let ticket = notice_to(&t, since, CARLA, "Atendimento ").await;
+    let pick = press_as(&t, CARLA, &ticket, "Definir técnico").await;
+    press_as(&t, CARLA, &pick, "Téo Técnico").await;
+    let menu = t.say(TEO, "/menu").await;
+    let list = press_as(&t, TEO, &menu, "Minhas O.S.").await;
+    let wo = press_as(&t, TEO, &list, "O.S.").await;
+    let started = press_as(&t, TEO, &wo, "Iniciar").await;
+    press_as(&t, TEO, &started, "Concluir").await;
+    let since = t.tg.call_count();
+    t.say(TEO, "Voltei e troquei o conector.").await;
+    for who in [BRUNO, CARLA] {
+        let heard = notice_to(&t, since, who, "🔔").await;
+        let text = heard.text().unwrap();
+        assert!(text.starts_with("🔔 Téo Técnico concluiu a O.S. do atendimento"), "{text}");
+        assert!(text.contains("Voltei e troquei o conector."), "{text}");
+    }
+    // Bruno resolves it: Carla hears, Bruno does not hear of his own doing.
+    let menu = t.say(BRUNO, "/menu").await;
+    let tickets = press(&t, &menu, "Meus atendimentos").await;
+    let ticket = press(&t, &tickets, "Maria").await;
+    press(&t, &ticket, "Atendimento Resolvido").await;
+    let since = t.tg.call_count();
+    let resolved = t.say(BRUNO, "Reconfigurado por acesso remoto.").await;
+    let heard = notice_to(&t, since, CARLA, "🔔").await;
+    assert!(heard.text().unwrap().starts_with("🔔 Bruno Atendente resolveu atendimento"), "{heard:?}");
+    // Carla reopens it: Bruno hears; the reopened ticket can ask for a new O.S.
+    // "Ver atendimento" on the notice opens the ticket below it.
+    let since = t.tg.call_count();
+    t.tg.tap(CARLA, heard.result_message_id().unwrap(), &has_button(&heard, "Ver atendimento").unwrap());
+    let opened = notice_to(&t, since, CARLA, "Atendimento ").await;
+    let _ = resolved;
+    let ask = press_as(&t, CARLA, &opened, "Reabrir").await;
+    let since = t.tg.call_count();
+    let reopened = t.say(CARLA, "Caiu de novo.").await;
+    let heard = notice_to(&t, since, BRUNO, "🔔").await;
+    assert!(heard.text().unwrap().starts_with("🔔 Carla Plantão reabriu atendimento"), "{heard:?}");
+    let _ = ask;
+    let date = press_as(&t, CARLA, &reopened, "Pedir O.S.").await;
+    assert!(date.text().unwrap().starts_with("Pedir O.S. - passo 1 de 4"), "{date:?}");
+    assert!(date.text().unwrap().contains("Maria da Conceição Souza - atendimento "), "{date:?}");
+    let visit = (chrono::Local::now().date_naive() + chrono::Duration::days(2)).format("%d/%m/%Y").to_string();
+    let window = t.say(CARLA, &visit).await;
+    let tech = press_as(&t, CARLA, &window, "08:00 às 12:00").await;
+    let task = press_as(&t, CARLA, &tech, "Téo Técnico").await;
+    let summary = t.say(CARLA, "Trocar a ONU.").await;
+    let since = t.tg.call_count();
+    let done = press_as(&t, CARLA, &summary, "Confirmar").await;
+    let text = done.text().unwrap();
+    assert!(text.starts_with("✅ O.S. pedida.") && text.contains("Trocar a ONU."), "{text}");
+    assert!(has_button(&done, "Pedir O.S.").is_none(), "one O.S. going at a time: {done:?}");
+    let _ = task;
+    // Téo hears of the new visit.
+    let told = t.tg.wait_for(since, WAIT, |c| c.is("sendMessage") && c.chat_id() == Some(TEO)).await;
+    assert!(told.text().unwrap().contains("Trocar a ONU."), "{told:?}");
+    t.finish().await;
+}
+
 /// Opens a ticket for Maria as the system, assigned to `assignee` (by role name or staff Telegram id).
 async fn open_ticket_for_maria(t: &TestApp, role: Option<&str>, user_telegram: Option<i64>) -> balcao_domain::TicketId {
     let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
@@ -1688,6 +1792,7 @@ async fn a_burst_to_a_group_while_telegram_holds_it_back_becomes_one_digest(stor
 }
 
 support::on_both_stores!(
+    the_technician_sees_whom_and_why_and_the_owner_hears_back,
     a_ticket_for_a_client_found_by_phone_takes_nine_actions_or_fewer,
     every_wizard_step_names_the_client_and_the_summary_shows_values,
     adicionar_plano_offers_who_sells_asks_the_ponto_and_confirms_a_second_same_plan,

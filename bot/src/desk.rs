@@ -566,7 +566,14 @@ impl Desk {
             Ticket(_) | Messages(..) | Note(_) | Resolve(_) | Reopen(_) | Reply(_) | SendReply(_) | PickStatus(_)
             | SetStatus(..) | Forward(..) | ForwardToUser(..) | ForwardToRole(..) | Take(_) | WorkOrder(_)
             | StartWorkOrder(_) | FinishWorkOrder(_) | GiveBack(_) | PickTechnician(..) | AssignTechnician(..)
-            | MyWorkOrders(_) => self.followup_tap(actor, state, callback).await,
+            | MyWorkOrders(_) | WorkOrderTicket(_) => self.followup_tap(actor, state, callback).await,
+            RequestWorkOrder(ticket) => match self.start_work_order_form(actor, ticket).await {
+                Ok((form, s)) => {
+                    state.step = Step::Form(form);
+                    Ok((None, s, Vec::new()))
+                }
+                Err(e) => Err(e.into()),
+            },
             Unmatched(_)
             | Contact(_)
             | LinkSearch(_)

@@ -170,6 +170,16 @@ impl Desk {
                 Ok((None, render::my_work_orders(&list, page), Vec::new()))
             }
             Callback::WorkOrder(w) => Ok((None, render::work_order(&self.my_work_order(actor, w).await?), Vec::new())),
+            // From the O.S., its ticket: Voltar returns to the O.S.
+            Callback::WorkOrderTicket(w) => {
+                let wo = self.store.work_order(actor, w).await?;
+                let mut screen = self.ticket_screen(actor, wo.ticket_id).await?;
+                let back = Callback::WorkOrder(w).encode();
+                for b in screen.keyboard.iter_mut().flatten().filter(|b| b.label == text::BACK) {
+                    b.data = back.clone();
+                }
+                Ok((None, screen, Vec::new()))
+            }
             Callback::StartWorkOrder(w) => {
                 let wo = self.store.start_work_order(actor, w).await?;
                 Ok((Some(text::WORK_ORDER_STARTED.into()), render::work_order(&wo), Vec::new()))

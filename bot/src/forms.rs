@@ -23,7 +23,7 @@ use balcao_domain::subscription::{BillingMethod, DueDay, PlanChoice, Salesperson
 use balcao_domain::ticket::{Assignee, NewTicket, NewWorkOrder, parse_time};
 use balcao_domain::{
     ChannelId, ClientId, DeliveryId, DomainError, PlanId, ResellerId, RoleId, RoutingPointId, StaffId, SubscriptionId,
-    TicketTypeId,
+    TicketId, TicketTypeId,
 };
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,8 @@ pub enum FormKind {
     AddPlan,
     /// Novo Atendimento, for a client.
     NewTicket,
+    /// Pedir O.S., for a ticket.
+    WorkOrder,
 }
 
 /// A field of a wizard. Stored by name in a paused wizard: adding a field
@@ -177,6 +179,9 @@ pub struct Form {
     /// A field changed from the summary: once answered, back to the summary.
     #[serde(default)]
     pub editing: bool,
+    /// The ticket it is for (Pedir O.S.).
+    #[serde(default)]
+    pub ticket: Option<TicketId>,
 }
 
 /// Options of a field on one screen (8 rows of 2): Telegram refuses a
@@ -284,6 +289,14 @@ const ADD_PLAN: &[Spec] = &[
     field(Key::DueDay, Ask::Either(due_day_check)),
     field(Key::Salesperson, Ask::Either(salesperson_check)),
     field(Key::PlanRoutingPoint, Ask::Choice),
+];
+
+/// Pedir O.S. on a ticket that has none going (a reopened one, say).
+const WORK_ORDER: &[Spec] = &[
+    field(Key::OsDate, Ask::Typed(date_check)),
+    field(Key::OsWindow, Ask::Either(window_check)),
+    field(Key::OsTech, Ask::Choice),
+    field(Key::OsTask, Ask::Typed(long_text)),
 ];
 
 /// Novo Atendimento.
@@ -397,6 +410,7 @@ impl FormKind {
             FormKind::NewClient => NEW_CLIENT,
             FormKind::AddPlan => ADD_PLAN,
             FormKind::NewTicket => NEW_TICKET,
+            FormKind::WorkOrder => WORK_ORDER,
         }
     }
 }
@@ -404,7 +418,8 @@ impl FormKind {
 impl Form {
     /// A wizard's first state, before any field.
     pub(crate) fn new(kind: FormKind, client: Option<ClientId>, about: Option<String>) -> Form {
-        Form { kind, client, about, answers: BTreeMap::new(), at: None, page: 0, contact: None, editing: false }
+        let answers = BTreeMap::new();
+        Form { kind, client, about, answers, at: None, page: 0, contact: None, editing: false, ticket: None }
     }
 
     pub(crate) fn title(&self) -> &'static str {
@@ -480,6 +495,18 @@ impl Desk {
         self.advance(actor, &mut form).await?;
         let screen = self.form_screen(actor, &form, None).await?;
         Ok((form, screen))
+    }
+
+    /// Starts Pedir O.S. for a ticket the actor may see.
+    pub(crate) async fn start_work_order_form(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+    ) -> Result<(Form, Screen), DomainError> {
+        let t = self.store.ticket(actor, ticket).await?.ticket;
+        let about = text::form_about_ticket(&t.protocol, &t.client_name);
+        let form = Form { ticket: Some(ticket), ..Form::new(FormKind::WorkOrder, Some(t.client_id), Some(about)) };
+        self.start_prefilled(actor, form).await
     }
 
     /// Starts a wizard whose fields hold answers already (a contact's), at its first field.
@@ -676,7 +703,7 @@ impl Desk {
                     .assignable_staff(actor, c.reseller_id)
                     .await?
                     .into_iter()
-                    .filter(|s| s.roles.iter().any(|r| r.name == text::TECHNICIAN_ROLE))
+                    .filter(|s| s.roles.iter().any(|r| r.name == balcao_domain::staff::TECHNICIAN_ROLE))
                     .map(|s| choice(s.name, Value::User(s.id.0)))
                     .collect();
                 options.push(choice(text::LATER, Value::Empty));
@@ -937,6 +964,16 @@ impl Desk {
                     Err(e) => Err(e),
                 }
             }
+            FormKind::WorkOrder => {
+                let ticket = form.ticket.ok_or_else(missing)?;
+                match self.store.request_work_order(actor, ticket, &new_work_order(form)?).await {
+                    Ok(_) => {
+                        let screen = self.ticket_screen(actor, ticket).await?;
+                        Ok(Screen { text: format!("{}\n\n{}", text::WORK_ORDER_REQUESTED, screen.text), ..screen })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
             FormKind::NewTicket => match self.store.open_ticket(actor, &new_ticket(form)?, (self.today)()).await {
                 // The ticket itself, with its actions: an O.S. left without a technician offers one here.
                 Ok(ticket) => {
@@ -1040,6 +1077,26 @@ fn plan_choice(form: &Form) -> Result<PlanChoice, DomainError> {
     })
 }
 
+/// The O.S. asked in Novo Atendimento or in Pedir O.S., from the answers.
+fn new_work_order(form: &Form) -> Result<NewWorkOrder, DomainError> {
+    let (Some(Value::Date(date)), Some(Value::Window(start, end))) =
+        (form.value(Key::OsDate), form.value(Key::OsWindow))
+    else {
+        return Err(missing());
+    };
+    Ok(NewWorkOrder {
+        date: *date,
+        window_start: *start,
+        window_end: *end,
+        technician: match form.value(Key::OsTech) {
+            Some(Value::User(id)) => Some(StaffId(*id)),
+            _ => None,
+        },
+        address: String::new(),
+        task: form.text(Key::OsTask),
+    })
+}
+
 /// Novo Atendimento's input, from its answers.
 fn new_ticket(form: &Form) -> Result<NewTicket, DomainError> {
     let assignee = match form.value(Key::Dest) {
@@ -1048,21 +1105,7 @@ fn new_ticket(form: &Form) -> Result<NewTicket, DomainError> {
         _ => return Err(missing()),
     };
     let outcome = form.text(Key::Outcome);
-    let work_order = match (outcome.as_str(), form.value(Key::OsDate), form.value(Key::OsWindow)) {
-        ("os", Some(Value::Date(date)), Some(Value::Window(start, end))) => Some(NewWorkOrder {
-            date: *date,
-            window_start: *start,
-            window_end: *end,
-            technician: match form.value(Key::OsTech) {
-                Some(Value::User(id)) => Some(StaffId(*id)),
-                _ => None,
-            },
-            address: String::new(),
-            task: form.text(Key::OsTask),
-        }),
-        ("os", _, _) => return Err(missing()),
-        _ => None,
-    };
+    let work_order = if outcome == "os" { Some(new_work_order(form)?) } else { None };
     Ok(NewTicket {
         client_id: form.client.ok_or_else(missing)?,
         subscription_id: form.id(Key::Subscription).map(SubscriptionId),
@@ -1105,7 +1148,7 @@ mod tests {
 
     #[test]
     fn every_field_of_every_wizard_is_declared_once_and_conditions_look_back() {
-        for kind in [FormKind::NewClient, FormKind::AddPlan, FormKind::NewTicket] {
+        for kind in [FormKind::NewClient, FormKind::AddPlan, FormKind::NewTicket, FormKind::WorkOrder] {
             let keys: Vec<Key> = kind.specs().iter().map(|s| s.key).collect();
             let mut unique = keys.clone();
             unique.sort();

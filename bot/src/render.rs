@@ -441,6 +441,16 @@ pub(crate) fn ticket_with_actions(
             let label = if wo.technician.is_some() { "Trocar técnico" } else { "Definir técnico" };
             rows.push(vec![button(format!("🔧 {label} da O.S. {}", wo.id), Callback::PickTechnician(wo.id, 0))]);
         }
+        // A reopened ticket (or one that never had a visit) can ask for one.
+        let going = d.work_orders.iter().any(|w| {
+            matches!(
+                w.status,
+                balcao_domain::ticket::WorkOrderStatus::Scheduled | balcao_domain::ticket::WorkOrderStatus::InProgress
+            )
+        });
+        if !going {
+            rows.push(vec![button(text::REQUEST_WORK_ORDER, Callback::RequestWorkOrder(t))]);
+        }
     }
     rows.extend(s.keyboard);
     s.keyboard = rows;
@@ -576,22 +586,25 @@ pub(crate) fn pick_technician(
     screen(t, keyboard)
 }
 
-/// Minhas O.S., a page at a time.
+/// Minhas O.S., a page at a time: where, when, for whom and why.
 pub(crate) fn my_work_orders(list: &[balcao_domain::ticket::WorkOrder], page: usize) -> Screen {
     if list.is_empty() {
-        return screen(
-            "Nenhuma O.S. para você hoje ou nos próximos dias.".into(),
-            vec![vec![button(text::MENU, Callback::Menu)]],
-        );
+        return screen(text::MY_WORK_ORDERS_EMPTY.into(), vec![vec![button(text::MENU, Callback::Menu)]]);
     }
     let (shown, page, pages) = page_of(list, page, PAGE);
-    let mut t = format!("Minhas O.S. ({})\n", list.len());
+    let mut t = text::my_work_orders_title(list.len());
     let mut keyboard: Keyboard = Vec::new();
     for wo in shown {
         let when =
             format!("{} {}-{}", format_date(wo.date), wo.window_start.format("%H:%M"), wo.window_end.format("%H:%M"));
-        let _ = writeln!(t, "\nO.S. {} - {when} - {}\n{}", wo.id, wo.status.label(), first_line(&wo.address));
-        keyboard.push(vec![button(format!("O.S. {} - {when}", wo.id), Callback::WorkOrder(wo.id))]);
+        let _ = writeln!(t, "\nO.S. {} - {when} - {}\n{}", wo.id, wo.status.label(), wo.client_name);
+        let _ = writeln!(t, "{}", first_line(&wo.address));
+        if let Some(phone) = wo.phones.first() {
+            let _ = writeln!(t, "{}: {} - {}", text::CONTACT, wo.contact_name, phone.international());
+        }
+        let _ = writeln!(t, "{}: {}", text::PROBLEM, first_line(&wo.problem));
+        keyboard
+            .push(vec![button(format!("O.S. {} - {when} - {}", wo.id, wo.client_name), Callback::WorkOrder(wo.id))]);
     }
     if pages > 1 {
         let _ = writeln!(t, "\n(página {} de {})", page + 1, pages);
@@ -601,40 +614,51 @@ pub(crate) fn my_work_orders(list: &[balcao_domain::ticket::WorkOrder], page: us
     screen(t, keyboard)
 }
 
-/// One work order, with what the technician can do.
+/// One work order, with what the technician needs on the way and can do there.
 pub(crate) fn work_order(wo: &balcao_domain::ticket::WorkOrder) -> Screen {
     use balcao_domain::ticket::WorkOrderStatus;
     let mut t = format!(
-        "O.S. {} - {}\n{} das {} às {}\n\nEndereço: {}\nO que fazer: {}\n",
+        "O.S. {} - {}\n{} das {} às {}\n\n{}: {}\n",
         wo.id,
         wo.status.label(),
         format_date(wo.date),
         wo.window_start.format("%H:%M"),
         wo.window_end.format("%H:%M"),
-        wo.address,
-        wo.task
+        text::CLIENT,
+        wo.client_name,
     );
+    let _ = writeln!(t, "{}: {}", text::CONTACT, wo.contact_name);
+    // In the international form Telegram makes each number a tap to call.
+    for phone in &wo.phones {
+        let _ = writeln!(t, "{}: {}", text::PHONE, phone.international());
+    }
+    let _ = writeln!(t, "{}: {}", text::ADDRESS, wo.address);
+    if let Some(plan) = &wo.plan {
+        let _ = writeln!(t, "{}: {plan}", text::PLAN);
+    }
+    let _ = writeln!(t, "{}: {}", text::PROBLEM, wo.problem);
+    let _ = writeln!(t, "{}: {}", text::TASK, wo.task);
     if !wo.outcome.is_empty() {
-        let _ = writeln!(t, "Resultado: {}", wo.outcome);
+        let _ = writeln!(t, "{}: {}", text::OUTCOME, wo.outcome);
     }
     let mut keyboard: Keyboard = Vec::new();
     match wo.status {
         WorkOrderStatus::Scheduled => {
             keyboard.push(vec![
-                button("▶ Iniciar", Callback::StartWorkOrder(wo.id)),
-                button("↩ Devolver", Callback::GiveBack(wo.id)),
+                button(text::START, Callback::StartWorkOrder(wo.id)),
+                button(text::GIVE_BACK, Callback::GiveBack(wo.id)),
             ]);
         }
         WorkOrderStatus::InProgress => {
             keyboard.push(vec![
-                button("✔ Concluir", Callback::FinishWorkOrder(wo.id)),
-                button("↩ Devolver", Callback::GiveBack(wo.id)),
+                button(text::FINISH, Callback::FinishWorkOrder(wo.id)),
+                button(text::GIVE_BACK, Callback::GiveBack(wo.id)),
             ]);
         }
         _ => {}
     }
     keyboard.push(vec![
-        button("Ver atendimento", Callback::Ticket(wo.ticket_id)),
+        button(text::VIEW_TICKET, Callback::WorkOrderTicket(wo.id)),
         button(text::BACK, Callback::MyWorkOrders(0)),
     ]);
     screen(t, keyboard)

@@ -292,8 +292,19 @@ pub fn form_title(kind: FormKind) -> &'static str {
         FormKind::NewClient => "Novo Cliente",
         FormKind::AddPlan => "Adicionar Plano",
         FormKind::NewTicket => "Novo Atendimento",
+        FormKind::WorkOrder => "Pedir O.S.",
     }
 }
+
+/// Whom Pedir O.S. is for.
+pub fn form_about_ticket(protocol: &str, client: &str) -> String {
+    format!("{client} - atendimento {protocol}")
+}
+
+/// Said over the ticket once its O.S. is asked for.
+pub const WORK_ORDER_REQUESTED: &str = "✅ O.S. pedida.";
+/// Button on an open ticket with no O.S. going.
+pub const REQUEST_WORK_ORDER: &str = "🔧 Pedir O.S.";
 
 /// Whom a wizard is for, as every step shows it.
 pub fn form_about(c: &balcao_domain::client::Client) -> String {
@@ -401,8 +412,6 @@ pub const COMPANY: &str = "Pessoa jurídica";
 pub const NO_SPECIFIC_PLAN: &str = "Sem plano específico";
 /// The contact channel of a ticket typed in the bot.
 pub const TELEGRAM_CHANNEL: &str = "Telegram";
-/// The role whose members are offered for an O.S.
-pub const TECHNICIAN_ROLE: &str = "Técnico de campo";
 /// No salesperson.
 pub const NOBODY: &str = "Nenhum";
 /// No routing point.
@@ -509,3 +518,38 @@ pub fn ticket_opened(protocol: &str) -> String {
 /// A wizard stored by an older version of the bot, which this one cannot continue.
 pub const FORM_DROPPED: &str = "O formulário que você tinha começado é de uma versão anterior do balcão e não pôde \
      ser retomado. Comece de novo pelo menu; nada dele foi salvo.";
+
+// The technician's screens.
+
+/// Nothing for the technician.
+pub const MY_WORK_ORDERS_EMPTY: &str = "Nenhuma O.S. para você hoje ou nos próximos dias.";
+
+/// Minhas O.S.'s title.
+pub fn my_work_orders_title(count: usize) -> String {
+    format!("Minhas O.S. ({count})\n")
+}
+
+/// Labels of the O.S. screen.
+pub const CLIENT: &str = "Cliente";
+/// Labels of the O.S. screen.
+pub const CONTACT: &str = "Contato";
+/// Labels of the O.S. screen.
+pub const PHONE: &str = "Telefone";
+/// Labels of the O.S. screen.
+pub const ADDRESS: &str = "Endereço";
+/// Labels of the O.S. screen.
+pub const PLAN: &str = "Plano";
+/// Labels of the O.S. screen.
+pub const PROBLEM: &str = "Problema";
+/// Labels of the O.S. screen.
+pub const TASK: &str = "O que fazer";
+/// Labels of the O.S. screen.
+pub const OUTCOME: &str = "Resultado";
+/// The technician starts the visit.
+pub const START: &str = "▶ Iniciar";
+/// The technician gives the O.S. back.
+pub const GIVE_BACK: &str = "↩ Devolver";
+/// The technician finishes the visit.
+pub const FINISH: &str = "✔ Concluir";
+/// Opens the ticket of an O.S.
+pub const VIEW_TICKET: &str = "Ver atendimento";

@@ -78,6 +78,10 @@ pub enum Callback {
     Take(TicketId),
     /// A work order.
     WorkOrder(WorkOrderId),
+    /// The ticket of a work order, whose Voltar returns to the work order.
+    WorkOrderTicket(WorkOrderId),
+    /// Ask for a new work order on a ticket (a wizard).
+    RequestWorkOrder(TicketId),
     /// Start a work order.
     StartWorkOrder(WorkOrderId),
     /// Finish a work order (the outcome is typed next).
@@ -213,6 +217,8 @@ impl Callback {
             ForwardToRole(t, r) => format!("trr:{}:{}", t.0, r.0),
             Take(t) => format!("tt:{}", t.0),
             WorkOrder(w) => format!("wod:{}", w.0),
+            WorkOrderTicket(w) => format!("wot:{}", w.0),
+            RequestWorkOrder(t) => format!("tos:{}", t.0),
             StartWorkOrder(w) => format!("wos:{}", w.0),
             FinishWorkOrder(w) => format!("wof:{}", w.0),
             GiveBack(w) => format!("wob:{}", w.0),
@@ -294,6 +300,8 @@ impl Callback {
             "trr" => two(|t, r| ForwardToRole(TicketId(t), RoleId(r)))?,
             "tt" => one(|t| Take(TicketId(t)))?,
             "wod" => one(|w| WorkOrder(WorkOrderId(w)))?,
+            "wot" => one(|w| WorkOrderTicket(WorkOrderId(w)))?,
+            "tos" => one(|t| RequestWorkOrder(TicketId(t)))?,
             "wos" => one(|w| StartWorkOrder(WorkOrderId(w)))?,
             "wof" => one(|w| FinishWorkOrder(WorkOrderId(w)))?,
             "wob" => one(|w| GiveBack(WorkOrderId(w)))?,
@@ -398,6 +406,8 @@ mod tests {
             ],
             prop_oneof![
                 id.clone().prop_map(|w| WorkOrder(WorkOrderId(w))),
+                id.clone().prop_map(|w| WorkOrderTicket(WorkOrderId(w))),
+                id.clone().prop_map(|t| RequestWorkOrder(TicketId(t))),
                 id.clone().prop_map(|w| StartWorkOrder(WorkOrderId(w))),
                 id.clone().prop_map(|w| FinishWorkOrder(WorkOrderId(w))),
                 id.clone().prop_map(|w| GiveBack(WorkOrderId(w))),

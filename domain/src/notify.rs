@@ -108,6 +108,9 @@ pub enum NotificationKind {
     ReplyToClient,
     /// The acknowledgement e-mailed to a client whose contact opened a ticket.
     ContactReceived,
+    /// Someone else resolved or reopened the recipient's ticket (or their
+    /// role's), or finished or gave back its O.S.
+    TicketNews,
 }
 
 impl NotificationKind {
@@ -120,6 +123,7 @@ impl NotificationKind {
             NotificationKind::ClientWrote => "client_wrote",
             NotificationKind::ReplyToClient => "reply_to_client",
             NotificationKind::ContactReceived => "contact_received",
+            NotificationKind::TicketNews => "ticket_news",
         }
     }
 
@@ -131,6 +135,7 @@ impl NotificationKind {
             "client_wrote" => NotificationKind::ClientWrote,
             "reply_to_client" => NotificationKind::ReplyToClient,
             "contact_received" => NotificationKind::ContactReceived,
+            "ticket_news" => NotificationKind::TicketNews,
             _ => NotificationKind::TicketAssigned,
         }
     }
@@ -261,9 +266,10 @@ pub fn work_order_of_event(event: &str) -> Option<crate::ids::WorkOrderId> {
     rest.split(':').next()?.parse().ok().map(crate::ids::WorkOrderId)
 }
 
-/// The history entry a ticket notification's event names ("ticket:42:replied:77" → 77).
+/// The history entry a notification's event names: "ticket:42:replied:77" → 77,
+/// and a work order's change, "work_order:7:assigned:31" → 31.
 pub fn history_entry_of_event(event: &str) -> Option<i64> {
-    let mut parts = event.strip_prefix("ticket:")?.split(':');
+    let mut parts = event.strip_prefix("ticket:").or_else(|| event.strip_prefix("work_order:"))?.split(':');
     let (_ticket, _kind, entry) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
@@ -309,7 +315,8 @@ mod tests {
     fn a_ticket_event_names_its_history_entry() {
         assert_eq!(history_entry_of_event("ticket:42:replied:77"), Some(77));
         assert_eq!(history_entry_of_event("ticket:42:opened"), None);
-        assert_eq!(history_entry_of_event("work_order:7:assigned:3"), None);
+        assert_eq!(history_entry_of_event("work_order:7:assigned:3"), Some(3));
+        assert_eq!(history_entry_of_event("work_order:7:scheduled"), None);
         assert_eq!(history_entry_of_event("ticket:42:replied:x"), None);
     }
 

@@ -80,6 +80,12 @@ impl Phone {
         format!("({}) {}-{}", &d[..2], &d[2..split], &d[split..])
     }
 
+    /// "+5511987654321": the international form, which Telegram turns into a
+    /// number to tap and call.
+    pub fn international(&self) -> String {
+        format!("+55{}", self.0)
+    }
+
     /// "(11) *****-4321": enough to confirm with the caller, nothing more.
     pub fn masked(&self) -> String {
         let d = &self.0;

@@ -17,7 +17,9 @@ use crate::notify::{Notification, OutboxStat, Recipient, RoleGroup};
 use crate::search::{SearchPage, SearchTerm};
 use crate::staff::{Actor, NewStaff, Reseller, Role, Staff};
 use crate::subscription::{NewSubscription, Plan, PlanChoice, RoutingPoint, Subscription};
-use crate::ticket::{Assignee, ContactChannel, NewTicket, Ticket, TicketDetail, TicketStatus, TicketType, WorkOrder};
+use crate::ticket::{
+    Assignee, ContactChannel, NewTicket, NewWorkOrder, Ticket, TicketDetail, TicketStatus, TicketType, WorkOrder,
+};
 
 /// Resellers, staff, roles and the catalogs every screen offers.
 #[async_trait]
@@ -214,6 +216,14 @@ pub trait FollowUp: Send + Sync {
         actor: &Actor,
         id: WorkOrderId,
         technician: StaffId,
+    ) -> DomainResult<TicketDetail>;
+    /// Asks for a new work order on an open ticket that has none scheduled
+    /// or in progress (a reopened one, say); its technician, if any, is told.
+    async fn request_work_order(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+        work_order: &NewWorkOrder,
     ) -> DomainResult<TicketDetail>;
     /// Active staff who may act on the reseller's tickets (its own and
     /// provider-wide staff), by name; only for a reseller in the actor's scope.

@@ -305,6 +305,21 @@ pub struct WorkOrder {
     pub status: WorkOrderStatus,
     /// What was done, once finished.
     pub outcome: String,
+    /// The client's name.
+    #[serde(default)]
+    pub client_name: String,
+    /// The client's phones.
+    #[serde(default)]
+    pub phones: Vec<crate::phone::Phone>,
+    /// Who called, as the ticket has it.
+    #[serde(default)]
+    pub contact_name: String,
+    /// The ticket's problem.
+    #[serde(default)]
+    pub problem: String,
+    /// The plan the ticket is about, when one.
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// A ticket with everything the detail screen shows.

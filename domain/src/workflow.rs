@@ -8,7 +8,7 @@
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{ResellerId, RoleId, StaffId, WorkOrderId};
 use crate::staff::{Actor, Scope};
-use crate::ticket::{Assignee, NewTicket, TicketStatus, WorkOrderStatus};
+use crate::ticket::{Assignee, NewTicket, NewWorkOrder, TicketStatus, WorkOrderStatus};
 
 /// A ticket as its rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +177,17 @@ pub enum Intent {
     EmailClient,
     /// The technician hears of a work order given to them.
     WorkOrder(StaffId),
+    /// The ticket's owner (the user, or the role's members) hears what
+    /// someone else did to it: resolved, reopened, its O.S. finished or given back.
+    News(Assignee),
+}
+
+/// The owner of a ticket hears of a change, unless they made it themselves.
+fn tell_owner(owner: Assignee, actor: &Actor) -> Vec<Intent> {
+    match (owner, actor.staff_id()) {
+        (Assignee::User(u), Some(me)) if u == me => Vec::new(),
+        _ => vec![Intent::News(owner)],
+    }
 }
 
 /// How a change leaves the ticket's resolution text.
@@ -295,6 +306,7 @@ pub fn decide(state: &TicketState, command: Command, actor: &Actor) -> DomainRes
             Ok(Change {
                 status: TicketStatus::Resolved,
                 resolution: Resolution::Set(text.clone()),
+                notify: tell_owner(state.assignee, actor),
                 ..Change::entry(state, Entry::Resolved(text))
             })
         }
@@ -306,6 +318,7 @@ pub fn decide(state: &TicketState, command: Command, actor: &Actor) -> DomainRes
             Ok(Change {
                 status: TicketStatus::Open,
                 resolution: Resolution::Clear,
+                notify: tell_owner(state.assignee, actor),
                 ..Change::entry(state, Entry::Reopened(reason))
             })
         }
@@ -382,18 +395,49 @@ pub fn open(
         }
     };
     if let Some(wo) = &new.work_order {
-        entries.push(Entry::WorkOrderScheduled(format!(
-            "O.S. agendada para {} das {} às {}: {}",
-            crate::finance::format_date(wo.date),
-            wo.window_start.format("%H:%M"),
-            wo.window_end.format("%H:%M"),
-            wo.task.trim()
-        )));
-        if let Some(t) = wo.technician.filter(|t| actor.staff_id() != Some(*t)) {
-            notify.push(Intent::WorkOrder(t));
-        }
+        entries.push(scheduled(wo));
+        notify.extend(tell_technician(wo, actor));
     }
     Ok(Opening { status, entries, notify })
+}
+
+/// The history entry of a work order scheduled.
+fn scheduled(wo: &NewWorkOrder) -> Entry {
+    Entry::WorkOrderScheduled(format!(
+        "O.S. agendada para {} das {} às {}: {}",
+        crate::finance::format_date(wo.date),
+        wo.window_start.format("%H:%M"),
+        wo.window_end.format("%H:%M"),
+        wo.task.trim()
+    ))
+}
+
+/// The technician of a new work order hears of it, unless they asked for it.
+fn tell_technician(wo: &NewWorkOrder, actor: &Actor) -> Option<Intent> {
+    wo.technician.filter(|t| actor.staff_id() != Some(*t)).map(Intent::WorkOrder)
+}
+
+/// Decides a new work order asked on an existing ticket: only an open one
+/// with no work order scheduled or in progress (`active`); `technician` as
+/// the store found them. The history entry and who hears.
+pub fn request_work_order(
+    state: &TicketState,
+    wo: &NewWorkOrder,
+    active: bool,
+    technician: Option<&Target>,
+    actor: &Actor,
+) -> DomainResult<(Entry, Vec<Intent>)> {
+    if state.status == TicketStatus::Resolved {
+        return Err(DomainError::invalid(RESOLVED_FIRST));
+    }
+    if active {
+        return Err(DomainError::invalid("este atendimento já tem uma O.S. agendada ou em execução"));
+    }
+    wo.validate()?;
+    if let Some(t) = technician {
+        t.serves(state.reseller, "técnico")?;
+    }
+    Ok((scheduled(wo), tell_technician(wo, actor).into_iter().collect()))
 }
 
 /// A work order as its rules see it.
@@ -409,6 +453,8 @@ pub struct WorkOrderState {
     pub status: WorkOrderStatus,
     /// Its technician.
     pub technician: Option<StaffId>,
+    /// Whom its ticket is with: they hear when the O.S. is finished or given back.
+    pub ticket_assignee: Assignee,
 }
 
 /// What someone asks of a work order.
@@ -489,7 +535,7 @@ pub fn decide_work_order(
                 technician: Some(me),
                 entry: Some(Entry::WorkOrderDone(id, outcome.clone())),
                 outcome: Some(outcome),
-                ..unchanged
+                notify: tell_owner(state.ticket_assignee, actor),
             })
         }
         WorkOrderCommand::GiveBack(reason) => {
@@ -499,7 +545,8 @@ pub fn decide_work_order(
                 return Err(work_order_refusal(state.status));
             }
             let entry = Some(Entry::WorkOrderReturned(id, reason));
-            Ok(WorkOrderChange { status: WorkOrderStatus::Scheduled, technician: None, entry, ..unchanged })
+            let notify = tell_owner(state.ticket_assignee, actor);
+            Ok(WorkOrderChange { status: WorkOrderStatus::Scheduled, technician: None, entry, notify, ..unchanged })
         }
         WorkOrderCommand::Assign(target) => {
             if state.ticket_status == TicketStatus::Resolved {
@@ -647,7 +694,31 @@ mod tests {
             reseller: ACME,
             status,
             technician: technician.map(StaffId),
+            ticket_assignee: Assignee::Role(N1),
         }
+    }
+
+    #[test]
+    fn the_owner_hears_what_someone_else_did_and_not_what_they_did_themselves() {
+        let mine = state(TicketStatus::Open, Assignee::User(StaffId(1)));
+        let resolve = || Command::Resolve("trocado o conector".into());
+        assert_eq!(
+            decide(&mine, resolve(), &staff(2, &[])).unwrap().notify,
+            [Intent::News(Assignee::User(StaffId(1)))]
+        );
+        assert!(decide(&mine, resolve(), &staff(1, &[])).unwrap().notify.is_empty());
+        let closed = state(TicketStatus::Resolved, Assignee::Role(N1));
+        let reopened = decide(&closed, Command::Reopen("voltou a cair".into()), &staff(1, &[N1])).unwrap();
+        assert_eq!(reopened.notify, [Intent::News(Assignee::Role(N1))]);
+        let tech = Actor::staff(StaffId(9), Scope::Reseller(ACME), vec![], false);
+        let wo = work_order(WorkOrderStatus::InProgress, Some(9));
+        let done = decide_work_order(&wo, WorkOrderCommand::Finish("feito".into()), &tech).unwrap();
+        assert_eq!(done.notify, [Intent::News(Assignee::Role(N1))]);
+        let back = decide_work_order(&wo, WorkOrderCommand::GiveBack("sem acesso".into()), &tech).unwrap();
+        assert_eq!(back.notify, [Intent::News(Assignee::Role(N1))]);
+        let started =
+            decide_work_order(&work_order(WorkOrderStatus::Scheduled, Some(9)), WorkOrderCommand::Start, &tech);
+        assert!(started.unwrap().notify.is_empty(), "starting is not news");
     }
 
     #[test]

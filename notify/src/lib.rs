@@ -28,7 +28,7 @@ use balcao_domain::notify::{
 use balcao_domain::ports::{Directory, Outbox, Tickets};
 use balcao_domain::staff::Actor;
 use balcao_domain::text::{TELEGRAM_MAX_UTF16, fit_utf16};
-use balcao_domain::ticket::{Assignee, Ticket};
+use balcao_domain::ticket::{Assignee, Ticket, TicketEvent};
 use balcao_domain::{DomainError, DomainResult, RoleGroupId};
 use chrono::Utc;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
@@ -257,11 +257,16 @@ async fn work_order_notice(
 /// The ticket a notice about a history entry speaks of, with that entry's
 /// text (what the client wrote, what staff answered).
 async fn entry_notice(store: &dyn NotifyStore, n: &Notification) -> DomainResult<(Ticket, String)> {
+    news_notice(store, n).await.map(|(t, e)| (t, e.detail))
+}
+
+/// The ticket and the history entry a notice of news is about.
+async fn news_notice(store: &dyn NotifyStore, n: &Notification) -> DomainResult<(Ticket, TicketEvent)> {
     let id = n.ticket.ok_or(DomainError::NotFound("atendimento"))?;
-    let wanted = history_entry_of_event(&n.event).ok_or(DomainError::NotFound("mensagem do atendimento"))?;
+    let wanted = history_entry_of_event(&n.event).ok_or(DomainError::NotFound("registro do atendimento"))?;
     let detail = store.ticket(&Actor::admin(), id).await?;
-    let entry = detail.history.into_iter().find(|e| e.id == wanted).ok_or(DomainError::NotFound("mensagem"))?;
-    Ok((detail.ticket, entry.detail))
+    let entry = detail.history.into_iter().find(|e| e.id == wanted).ok_or(DomainError::NotFound("registro"))?;
+    Ok((detail.ticket, entry))
 }
 
 /// An e-mail's content, before its addressee.
@@ -310,6 +315,12 @@ async fn render_email(store: &dyn NotifyStore, mailer: &mail::Mailer, n: &Notifi
                 text::reply_text(&t, &answer, &provider),
                 text::reply_html(&t, &answer, &provider),
             );
+            rendered(t, subject, body, html)
+        }
+        NotificationKind::TicketNews => {
+            let (t, e) = news_notice(store, n).await?;
+            let (subject, body, html) =
+                (text::ticket_news_subject(&t, &e), text::ticket_news_text(&t, &e), text::ticket_news_html(&t, &e));
             rendered(t, subject, body, html)
         }
         NotificationKind::ContactReceived => {
@@ -546,6 +557,10 @@ impl Dispatcher {
             NotificationKind::ClientWrote => entry_notice(store, n).await.map(|(t, message)| {
                 let view = InlineKeyboardButton::callback(text::VIEW, Callback::Ticket(t.id).encode());
                 (text::client_wrote(&t, &message), InlineKeyboardMarkup::new(vec![vec![view]]))
+            }),
+            NotificationKind::TicketNews => news_notice(store, n).await.map(|(t, e)| {
+                let view = InlineKeyboardButton::callback(text::VIEW, Callback::Ticket(t.id).encode());
+                (text::ticket_news(&t, &e), InlineKeyboardMarkup::new(vec![vec![view]]))
             }),
             NotificationKind::ReplyToClient | NotificationKind::ContactReceived => {
                 return Outcome::Dead("mensagens ao cliente vão só por e-mail".into());

@@ -5,7 +5,7 @@
 //! a phone or the client's e-mail.
 
 use balcao_domain::finance::format_date;
-use balcao_domain::ticket::{Ticket, WorkOrder};
+use balcao_domain::ticket::{Ticket, TicketEvent, WorkOrder};
 
 /// Whom a ticket notice speaks to.
 #[derive(Debug, Clone)]
@@ -221,6 +221,58 @@ pub fn client_wrote(t: &Ticket, message: &str) -> String {
         t.protocol,
         t.ticket_type.name,
         problem_for_email(message)
+    )
+}
+
+/// What someone else did to a ticket, by the kind of its history entry.
+fn news_title(kind: &str) -> &'static str {
+    match kind {
+        "resolved" => "resolveu",
+        "reopened" => "reabriu",
+        "work_order_done" => "concluiu a O.S. do",
+        "work_order_returned" => "devolveu a O.S. do",
+        _ => "mexeu no",
+    }
+}
+
+/// The Telegram notice of news on the recipient's ticket: who did what, and the words they wrote.
+pub fn ticket_news(t: &Ticket, e: &TicketEvent) -> String {
+    format!(
+        "🔔 {} {} atendimento {}\nCliente: {}\n\n{}",
+        e.actor_name,
+        news_title(&e.kind),
+        t.protocol,
+        t.client_name,
+        e.detail.trim()
+    )
+}
+
+/// The subject of the e-mail of news on the recipient's ticket.
+pub fn ticket_news_subject(t: &Ticket, e: &TicketEvent) -> String {
+    format!("{} {} atendimento {} – {}", e.actor_name, news_title(&e.kind), t.protocol, t.client_name)
+}
+
+/// Its plain-text body.
+pub fn ticket_news_text(t: &Ticket, e: &TicketEvent) -> String {
+    format!(
+        "{}.\n\n{}\n\n{HOW_TO_ACT}
+
+-- \n{SIGNATURE}\n",
+        ticket_news_subject(t, e),
+        e.detail.trim()
+    )
+}
+
+/// Its HTML body.
+pub fn ticket_news_html(t: &Ticket, e: &TicketEvent) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
+         <p><strong>{title}.</strong></p>\n<p>{detail}</p>\n<p>{how}</p>\n\
+         <p style=\"color:#666\">{signature}</p>\n</body></html>\n",
+        title = html(&ticket_news_subject(t, e)),
+        detail = html(e.detail.trim()),
+        how = html(HOW_TO_ACT),
+        signature = html(SIGNATURE),
     )
 }
 

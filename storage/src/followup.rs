@@ -15,14 +15,14 @@ use async_trait::async_trait;
 use balcao_domain::ports::{FollowUp, Tickets};
 use balcao_domain::staff::{Actor, Staff};
 use balcao_domain::text::search_key;
-use balcao_domain::ticket::{Assignee, TicketDetail, TicketStatus, WorkOrder, WorkOrderStatus};
+use balcao_domain::ticket::{Assignee, NewWorkOrder, TicketDetail, TicketStatus, WorkOrder, WorkOrderStatus};
 use balcao_domain::workflow::{
     self, Change, Command, Resolution, TicketState, WorkOrderChange, WorkOrderCommand, WorkOrderState,
 };
 use balcao_domain::{DomainError, DomainResult, ResellerId, RoleId, StaffId, TicketId, WorkOrderId};
 
 use crate::outbox::{About, enqueue_intents};
-use crate::rows::{WORK_ORDER_COLUMNS, WorkOrderRow};
+use crate::rows::{WORK_ORDER_COLUMNS, WORK_ORDER_FROM, WorkOrderRow};
 use crate::tickets::{Tx, add_event, target, user_target};
 use crate::{Db, Dialect, backend, now_text, scope_clause};
 
@@ -175,7 +175,7 @@ impl Db {
     /// A work order inside the actor's scope, whoever its technician.
     async fn scoped_work_order(&self, actor: &Actor, id: WorkOrderId) -> DomainResult<WorkOrder> {
         let sql = format!(
-            "SELECT {WORK_ORDER_COLUMNS} FROM work_orders w JOIN clients c ON c.id = w.client_id WHERE w.id = $1{}",
+            "SELECT {WORK_ORDER_COLUMNS} FROM {WORK_ORDER_FROM} WHERE w.id = $1{}",
             scope_clause(actor.scope, 2)
         );
         let mut q = sqlx::query_as::<_, WorkOrderRow>(sqlx::AssertSqlSafe(sql)).bind(id.0);
@@ -209,6 +209,7 @@ impl Db {
             reseller: ResellerId(row.reseller_id),
             status: WorkOrderStatus::from_stored(&wo.status),
             technician: wo.technician_id.map(StaffId),
+            ticket_assignee: row.state().assignee,
         };
         let command = match ask {
             WorkOrderAsk::Step(command) => command,
@@ -258,6 +259,15 @@ impl Db {
 
 #[async_trait]
 impl FollowUp for Db {
+    async fn request_work_order(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+        work_order: &NewWorkOrder,
+    ) -> DomainResult<TicketDetail> {
+        self.add_work_order(actor, ticket, work_order).await
+    }
+
     async fn add_note(&self, actor: &Actor, ticket: TicketId, note: &str) -> DomainResult<TicketDetail> {
         self.change_ticket(actor, ticket, Command::Note(note.to_owned())).await
     }
@@ -304,7 +314,7 @@ impl FollowUp for Db {
 
     async fn my_work_orders(&self, actor: &Actor) -> DomainResult<Vec<WorkOrder>> {
         let sql = format!(
-            "SELECT {WORK_ORDER_COLUMNS} FROM work_orders w JOIN clients c ON c.id = w.client_id \
+            "SELECT {WORK_ORDER_COLUMNS} FROM {WORK_ORDER_FROM} \
              WHERE w.technician_id = $1 \
              AND w.status IN ('scheduled', 'in_progress'){} \
              ORDER BY w.visit_date, w.window_start, w.id",

@@ -44,6 +44,9 @@ pub(crate) async fn enqueue_intents(
                 let work_order = about.work_order.ok_or(DomainError::NotFound("O.S."))?;
                 enqueue_work_order(tx, channels, about.ticket, work_order, technician, event).await?
             }
+            Intent::News(to) => {
+                enqueue_assignment(tx, channels, about, to, actor, NotificationKind::TicketNews, event).await?
+            }
             Intent::EmailClient => {
                 enqueue_client_mail(tx, channels, about, NotificationKind::ReplyToClient, event).await?
             }

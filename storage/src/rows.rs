@@ -327,9 +327,15 @@ impl From<TicketRow> for Ticket {
     }
 }
 
-/// The columns of [`WorkOrderRow`], from `work_orders w JOIN clients c`.
+/// The columns of [`WorkOrderRow`], from [`WORK_ORDER_FROM`].
 pub(crate) const WORK_ORDER_COLUMNS: &str = "w.id, w.ticket_id, w.client_id, w.visit_date, w.window_start, w.window_end, \
-     w.technician_id, w.address, w.task, w.status, w.outcome";
+     w.technician_id, w.address, w.task, w.status, w.outcome, c.name AS client_name, c.phones AS client_phones, \
+     t.contact_name, t.problem, p.name AS plan_name";
+
+/// A work order with its client, its ticket and the ticket's plan: what the technician reads.
+pub(crate) const WORK_ORDER_FROM: &str = "work_orders w JOIN clients c ON c.id = w.client_id \
+     JOIN tickets t ON t.id = w.ticket_id LEFT JOIN subscriptions s ON s.id = t.subscription_id \
+     LEFT JOIN plans p ON p.id = s.plan_id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct WorkOrderRow {
@@ -344,6 +350,11 @@ pub(crate) struct WorkOrderRow {
     task: String,
     status: String,
     outcome: String,
+    client_name: String,
+    client_phones: String,
+    contact_name: String,
+    problem: String,
+    plan_name: Option<String>,
 }
 
 impl From<WorkOrderRow> for WorkOrder {
@@ -361,6 +372,11 @@ impl From<WorkOrderRow> for WorkOrder {
             task: w.task,
             status: WorkOrderStatus::from_stored(&w.status),
             outcome: w.outcome,
+            client_name: w.client_name,
+            phones: split_phones(&w.client_phones),
+            contact_name: w.contact_name,
+            problem: w.problem,
+            plan: w.plan_name,
         }
     }
 }

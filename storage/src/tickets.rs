@@ -5,7 +5,7 @@ use balcao_domain::client::Client;
 use balcao_domain::ports::Tickets;
 use balcao_domain::staff::{Actor, Scope, System, Who};
 use balcao_domain::ticket::{
-    Assignee, NewTicket, Ticket, TicketDetail, TicketEvent, WorkOrder, WorkOrderStatus, protocol,
+    Assignee, NewTicket, NewWorkOrder, Ticket, TicketDetail, TicketEvent, WorkOrder, WorkOrderStatus, protocol,
 };
 use balcao_domain::workflow::{self, Entry, Intent, Target};
 use balcao_domain::{ClientId, DomainError, DomainResult, ResellerId, StaffId, TicketId};
@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 
 use crate::outbox::{About, enqueue_intents};
-use crate::rows::{TICKET_COLUMNS, TICKET_FROM, TicketRow, WORK_ORDER_COLUMNS, WorkOrderRow};
+use crate::rows::{TICKET_COLUMNS, TICKET_FROM, TicketRow, WORK_ORDER_COLUMNS, WORK_ORDER_FROM, WorkOrderRow};
 use crate::{Db, backend, date_text, now_text, parse_instant, scope_clause};
 
 /// A write transaction of the store.
@@ -74,6 +74,38 @@ pub(crate) async fn target(tx: &mut Tx, to: Assignee) -> DomainResult<Target> {
             Ok(Target::Role { id: r, name })
         }
     }
+}
+
+/// Writes a scheduled work order of ticket `ticket`, at the client's address
+/// unless it names one; its id.
+async fn insert_work_order(
+    tx: &mut Tx,
+    ticket: i64,
+    client: &Client,
+    wo: &NewWorkOrder,
+    now: &str,
+) -> DomainResult<i64> {
+    let address = if wo.address.trim().is_empty() { client.address.one_line() } else { wo.address.trim().to_owned() };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO work_orders (ticket_id, reseller_id, client_id, visit_date, window_start, window_end, \
+         technician_id, address, task, status, outcome, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', $11, $11) RETURNING id",
+    )
+    .bind(ticket)
+    .bind(client.reseller_id.0)
+    .bind(client.id.0)
+    .bind(date_text(wo.date))
+    .bind(wo.window_start.format("%H:%M").to_string())
+    .bind(wo.window_end.format("%H:%M").to_string())
+    .bind(wo.technician.map(|t| t.0))
+    .bind(address)
+    .bind(wo.task.trim())
+    .bind(WorkOrderStatus::Scheduled.as_str())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(id)
 }
 
 impl Db {
@@ -155,28 +187,7 @@ impl Db {
         .map_err(backend)?;
         let mut work_order_id = None;
         if let Some(wo) = &new.work_order {
-            let address =
-                if wo.address.trim().is_empty() { client.address.one_line() } else { wo.address.trim().to_owned() };
-            let (work_order,): (i64,) = sqlx::query_as(
-                "INSERT INTO work_orders (ticket_id, reseller_id, client_id, visit_date, window_start, window_end, \
-                 technician_id, address, task, status, outcome, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', $11, $11) RETURNING id",
-            )
-            .bind(id)
-            .bind(client.reseller_id.0)
-            .bind(client.id.0)
-            .bind(date_text(wo.date))
-            .bind(wo.window_start.format("%H:%M").to_string())
-            .bind(wo.window_end.format("%H:%M").to_string())
-            .bind(wo.technician.map(|t| t.0))
-            .bind(address)
-            .bind(wo.task.trim())
-            .bind(WorkOrderStatus::Scheduled.as_str())
-            .bind(&now)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(backend)?;
-            work_order_id = Some(work_order);
+            work_order_id = Some(insert_work_order(tx, id, client, wo, &now).await?);
         }
         for entry in &opening.entries {
             add_event(tx, id, actor, entry).await?;
@@ -197,6 +208,52 @@ impl Db {
             enqueue_intents(tx, self.channels, &about, std::slice::from_ref(intent), actor, &event).await?;
         }
         Ok(id)
+    }
+}
+
+impl Db {
+    /// A new work order on an open ticket, by the domain's rules (see `FollowUp::request_work_order`).
+    pub(crate) async fn add_work_order(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+        wo: &NewWorkOrder,
+    ) -> DomainResult<TicketDetail> {
+        let client_id = self.ticket(actor, ticket).await?.ticket.client_id;
+        let client = balcao_domain::ports::Clients::client(self, actor, client_id).await?;
+        let mut tx = self.begin_write().await?;
+        let row = self.lock_ticket(&mut tx, actor, ticket).await?;
+        let (active,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM work_orders WHERE ticket_id = $1 AND status IN ('scheduled', 'in_progress')",
+        )
+        .bind(ticket.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let technician = match wo.technician {
+            Some(t) => Some(user_target(&mut tx, t, "técnico").await?),
+            None => None,
+        };
+        let (entry, notify) = workflow::request_work_order(&row.state(), wo, active > 0, technician.as_ref(), actor)?;
+        let now = now_text();
+        let id = insert_work_order(&mut tx, ticket.0, &client, wo, &now).await?;
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+            .bind(&now)
+            .bind(ticket.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        add_event(&mut tx, ticket.0, actor, &entry).await?;
+        let about = About {
+            ticket: ticket.0,
+            client: client.id.0,
+            reseller: client.reseller_id.0,
+            client_email: None,
+            work_order: Some(id),
+        };
+        enqueue_intents(&mut tx, self.channels, &about, &notify, actor, &format!("work_order:{id}:scheduled")).await?;
+        tx.commit().await.map_err(backend)?;
+        self.ticket(actor, ticket).await
     }
 }
 
@@ -252,7 +309,7 @@ impl Tickets for Db {
             })
             .collect();
         let rows: Vec<WorkOrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {WORK_ORDER_COLUMNS} FROM work_orders w WHERE w.ticket_id = $1 ORDER BY w.id"
+            "SELECT {WORK_ORDER_COLUMNS} FROM {WORK_ORDER_FROM} WHERE w.ticket_id = $1 ORDER BY w.id"
         )))
         .bind(id.0)
         .fetch_all(&self.pool)
