@@ -981,7 +981,10 @@ async fn a_phone_a_cpf_or_a_protocol_typed_anywhere_finds_the_client_or_the_tick
     let other = t.say(BRUNO, "(12) 99999-1111").await;
     assert!(other.text().unwrap().starts_with("Nenhum cliente encontrado"), "{other:?}");
     // A protocol opens its ticket; one outside the scope, or unknown, says so.
+    let since = t.tg.call_count();
     let ticket = open_ticket_for_maria(&t, Some("Suporte N1"), None).await;
+    // Its notice reaches Bruno (Suporte N1) first, so that it is not taken for the answer.
+    notice_to(&t, since, BRUNO, "📥").await;
     let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
     let protocol = db.ticket(&Actor::admin(), ticket).await.unwrap().ticket.protocol;
     db.close().await;
