@@ -1306,7 +1306,7 @@ async fn the_technician_sees_whom_and_why_and_the_owner_hears_back(store: Store)
     let since = t.tg.call_count();
     let resolved = t.say(BRUNO, "Reconfigurado por acesso remoto.").await;
     let heard = notice_to(&t, since, CARLA, "🔔").await;
-    assert!(heard.text().unwrap().starts_with("🔔 Bruno Atendente resolveu atendimento"), "{heard:?}");
+    assert!(heard.text().unwrap().starts_with("🔔 Bruno Atendente resolveu o atendimento"), "{heard:?}");
     // Carla reopens it: Bruno hears; the reopened ticket can ask for a new O.S.
     // "Ver atendimento" on the notice opens the ticket below it.
     let since = t.tg.call_count();
@@ -1317,7 +1317,7 @@ async fn the_technician_sees_whom_and_why_and_the_owner_hears_back(store: Store)
     let since = t.tg.call_count();
     let reopened = t.say(CARLA, "Caiu de novo.").await;
     let heard = notice_to(&t, since, BRUNO, "🔔").await;
-    assert!(heard.text().unwrap().starts_with("🔔 Carla Plantão reabriu atendimento"), "{heard:?}");
+    assert!(heard.text().unwrap().starts_with("🔔 Carla Plantão reabriu o atendimento"), "{heard:?}");
     let _ = ask;
     let date = press_as(&t, CARLA, &reopened, "Pedir O.S.").await;
     assert!(date.text().unwrap().starts_with("Pedir O.S. - passo 1 de 4"), "{date:?}");

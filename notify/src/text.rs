@@ -227,8 +227,8 @@ pub fn client_wrote(t: &Ticket, message: &str) -> String {
 /// What someone else did to a ticket, by the kind of its history entry.
 fn news_title(kind: &str) -> &'static str {
     match kind {
-        "resolved" => "resolveu",
-        "reopened" => "reabriu",
+        "resolved" => "resolveu o",
+        "reopened" => "reabriu o",
         "work_order_done" => "concluiu a O.S. do",
         "work_order_returned" => "devolveu a O.S. do",
         _ => "mexeu no",
