@@ -117,7 +117,7 @@ fn clients_in(data: &[String]) -> Vec<ClientId> {
 }
 
 fn debits_in(data: &[String]) -> Vec<ReceivableId> {
-    picked(data, |c| if let Callback::Receivable(id) = c { Some(id) } else { None })
+    picked(data, |c| if let Callback::Receivable(id, ..) = c { Some(id) } else { None })
 }
 
 /// One staff member's private chat, driven straight through the desk the way
@@ -207,7 +207,12 @@ impl Chat<'_> {
         let Some(finance) = self.tap("cf:ID:o", open).await? else { return Ok(()) };
         let data = buttons(&finance);
         let debits = debits_in(&data);
-        if !debits.is_empty() && self.tap("cr:ID", Callback::Receivable(*rng.pick(&debits)).encode()).await?.is_none() {
+        if !debits.is_empty()
+            && self
+                .tap("cr:ID", Callback::Receivable(*rng.pick(&debits), PeriodCode::Open, 0).encode())
+                .await?
+                .is_none()
+        {
             return Ok(());
         }
         if self.tap("cf:ID:a", Callback::Finance(id, PeriodCode::All, None).encode()).await?.is_none()
@@ -316,7 +321,10 @@ async fn get_ready(tg: &FakeTelegram, user: i64, n: usize) -> Person {
     let open = Callback::Finance(clients[0], PeriodCode::Open, None).encode();
     let (_, finance) = exchange(tg, user, screen, true, &open).await;
     let data: Vec<String> = finance.buttons().into_iter().map(|(_, d)| d).collect();
-    let debit = debits_in(&data).first().map(|d| Callback::Receivable(*d).encode()).expect("an open debit");
+    let debit = debits_in(&data)
+        .first()
+        .map(|d| Callback::Receivable(*d, PeriodCode::Open, 0).encode())
+        .expect("an open debit");
     let script = (0..PER_PERSON)
         .map(|i| {
             let round = i / 2;

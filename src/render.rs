@@ -163,8 +163,7 @@ pub fn receivable_detail(d: &ReceivableDetail) -> String {
         let _ = writeln!(out, "    nenhuma");
     }
     for s in &d.settlements {
-        let method = if s.method.is_empty() { String::new() } else { format!(" ({})", s.method) };
-        let _ = writeln!(out, "    {} {}{method}", format_date(s.paid_on), s.amount);
+        let _ = writeln!(out, "    {} {} - {}", format_date(s.paid_on), s.amount, s.how_and_who());
     }
     let _ = writeln!(out, "  Saldo:       {}", d.balance);
     if d.charges.days_late > 0 {

@@ -945,19 +945,145 @@ async fn long_lists_are_paged_with_arrows_and_keep_the_period(store: Store) {
     let card = t.tap_edit(BRUNO, &results, &has_button(&results, "João").unwrap()).await;
     let open = press(&t, &card, "Financeiro").await;
     let text = open.text().unwrap();
-    assert!(text.contains("(página 3 de 3, 25 débitos"), "the newest page first: {text}");
+    assert!(text.contains("(página 1 de 3, 25 débitos"), "the newest debits first: {text}");
     assert!(text.contains("10/01/2026") && !text.contains("10/01/2024"), "{text}");
-    let older = press(&t, &open, "◀").await;
+    let older = press(&t, &open, "▶").await;
     assert!(older.text().unwrap().contains("(página 2 de 3"), "{older:?}");
     let ask = press(&t, &older, "Desde / Até").await;
     assert!(ask.text().unwrap().contains("Digite o período"), "{ask:?}");
     let year = t.say(BRUNO, "01/01/2025 31/12/2025").await;
     let text = year.text().unwrap();
-    assert!(text.contains("desde 01/01/2025 até 31/12/2025") && text.contains("(página 2 de 2, 12 débitos"), "{text}");
-    let first = press(&t, &year, "◀").await;
-    let text = first.text().unwrap();
-    assert!(text.contains("desde 01/01/2025 até 31/12/2025") && text.contains("(página 1 de 2"), "{text}");
+    assert!(text.contains("desde 01/01/2025 até 31/12/2025") && text.contains("(página 1 de 2, 12 débitos"), "{text}");
+    assert!(text.contains("10/12/2025") && !text.contains("10/01/2025"), "{text}");
+    let second = press(&t, &year, "▶").await;
+    let text = second.text().unwrap();
+    assert!(text.contains("desde 01/01/2025 até 31/12/2025") && text.contains("(página 2 de 2"), "{text}");
     assert!(text.contains("10/01/2025") && !text.contains("10/12/2025"), "{text}");
+    t.finish().await;
+}
+
+/// João's 2026: twelve monthly debits; February paid in two baixas (PIX
+/// through the gateway, then cash at the desk), January paid in part.
+async fn joaos_year_with_a_paid_and_a_part_paid_bill(t: &TestApp) {
+    let db = balcao_storage::Db::connect(&t.url, 1).await.unwrap();
+    let debits: Vec<(usize, NewReceivable)> = (1..=12)
+        .map(|m| {
+            let due = chrono::NaiveDate::from_ymd_opt(2026, m, 10).unwrap();
+            let description = format!("Mensalidade {m:02}/2026");
+            (
+                m as usize,
+                NewReceivable {
+                    client_code: "1002".into(),
+                    due_date: due,
+                    description,
+                    amount: Money(9_990),
+                    settlement: None,
+                },
+            )
+        })
+        .collect();
+    db.import_receivables(&debits).await.unwrap();
+    let id_of = |due: &'static str| {
+        let pool = db.pool().clone();
+        async move {
+            let (id,): (i64,) = sqlx::query_as(
+                "SELECT id FROM receivables WHERE due_date = $1 AND description LIKE 'Mensalidade%/2026'",
+            )
+            .bind(due)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            id
+        }
+    };
+    let (january, february) = (id_of("2026-01-10").await, id_of("2026-02-10").await);
+    for (receivable, paid_on, cents, method, by) in [
+        (february, "2026-02-10", 5_000_i64, "PIX", "Asaas"),
+        (february, "2026-02-15", 4_990, "Dinheiro", "Ana Financeiro"),
+        (january, "2026-01-12", 4_000, "Boleto", "Asaas"),
+    ] {
+        sqlx::query(
+            "INSERT INTO settlements (receivable_id, paid_on, amount_cents, method, recorded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, '2026-02-15T12:00:00Z')",
+        )
+        .bind(receivable)
+        .bind(paid_on)
+        .bind(cents)
+        .bind(method)
+        .bind(by)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE receivables SET paid_cents = 9990, settled_on = '2026-02-15' WHERE id = $1")
+        .bind(february)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE receivables SET paid_cents = 4000 WHERE id = $1")
+        .bind(january)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+}
+
+async fn financeiro_explains_a_paid_bill_and_voltar_returns_to_the_same_page(store: Store) {
+    let Some(t) = TestApp::start(store).await else { return };
+    joaos_year_with_a_paid_and_a_part_paid_bill(&t).await;
+    t.linked_bruno().await;
+    let results = t.say(BRUNO, "joao").await;
+    let card = press(&t, &results, "João").await;
+    let open = press(&t, &card, "Financeiro").await;
+    // "Tudo" opens on the first page, newest first.
+    let all = press(&t, &open, "Tudo").await;
+    let text = all.text().unwrap();
+    assert!(text.contains("Financeiro - todo o período") && text.contains("(página 1 de 2, 12 débitos"), "{text}");
+    let (december, march) = (text.find("10/12/2026").unwrap(), text.find("10/03/2026").unwrap());
+    assert!(december < march && !text.contains("10/02/2026"), "newest first: {text}");
+    // Every line opens its detail, not only the open ones.
+    assert_eq!(all.buttons().iter().filter(|(_, d)| d.starts_with("cr:")).count(), 10, "{:?}", all.buttons());
+
+    let older = press(&t, &all, "▶").await;
+    let text = older.text().unwrap();
+    assert!(text.contains("(página 2 de 2"), "{text}");
+    assert!(
+        text.contains("10/02/2026 - Mensalidade 02/2026\nV. Lançado R$ 99,90 | Dt. Baixa 15/02/2026 | Saldo R$ 0,00"),
+        "the paid line: {text}"
+    );
+    assert!(
+        text.contains(
+            "10/01/2026 - Mensalidade 01/2026\nV. Lançado R$ 99,90 | Última baixa 12/01/2026 R$ 40,00 | Resta R$ 59,90"
+        ),
+        "the part-paid line shows its last baixa and the rest: {text}"
+    );
+
+    // The paid bill explained: each baixa, how and by whom.
+    let paid = press(&t, &older, "10/02/2026 ✅ pago").await;
+    let text = paid.text().unwrap();
+    assert!(text.contains("Mensalidade 02/2026") && text.contains("Dt. Baixa: 15/02/2026"), "{text}");
+    assert!(text.contains("10/02/2026 R$ 50,00 - PIX, registrada por Asaas"), "{text}");
+    assert!(text.contains("15/02/2026 R$ 49,90 - Dinheiro, registrada por Ana Financeiro"), "{text}");
+    assert!(text.contains("Saldo: R$ 0,00") && !text.contains("Multa"), "{text}");
+    // Voltar: the same period, the same page.
+    let back = press(&t, &paid, "Voltar").await;
+    let text = back.text().unwrap();
+    assert!(text.contains("Financeiro - todo o período") && text.contains("(página 2 de 2"), "{text}");
+
+    let part = press(&t, &back, "10/01/2026 R$ 59,90").await;
+    let text = part.text().unwrap();
+    assert!(text.contains("12/01/2026 R$ 40,00 - Boleto, registrada por Asaas"), "{text}");
+    assert!(text.contains("Saldo: R$ 59,90") && text.contains("Multa: R$ 1,20"), "{text}");
+    let back = press(&t, &part, "Voltar").await;
+    assert!(back.text().unwrap().contains("(página 2 de 2"), "{back:?}");
+
+    // From a typed period too: Voltar keeps it.
+    let ask = press(&t, &back, "Desde / Até").await;
+    let typed = t.say(BRUNO, "01/01/2026 28/02/2026").await;
+    assert!(ask.text().unwrap().contains("Digite o período"), "{ask:?}");
+    let detail = press(&t, &typed, "10/02/2026").await;
+    let back = press(&t, &detail, "Voltar").await;
+    assert!(back.text().unwrap().contains("Financeiro - desde 01/01/2026 até 28/02/2026"), "{back:?}");
     t.finish().await;
 }
 
@@ -1832,6 +1958,7 @@ support::on_both_stores!(
     webhook_mode_stores_each_update_once_and_refuses_wrong_secrets,
     disabled_staff_lose_access_at_once,
     long_lists_are_paged_with_arrows_and_keep_the_period,
+    financeiro_explains_a_paid_bill_and_voltar_returns_to_the_same_page,
     a_role_s_ticket_reaches_every_member_of_the_reseller_once,
     telegram_429_is_waited_out_and_403_marks_the_member_unreachable,
     a_permanent_failure_goes_dead_and_retry_delivers_it_once,

@@ -507,7 +507,7 @@ impl Desk {
                     Ok((from, to)) => {
                         state.step = Step::Idle;
                         let period = Period { from: Some(from), to: Some(to), open_only: false };
-                        self.finance(actor, client, period, PeriodCode::Between(from, to), usize::MAX).await?
+                        self.finance(actor, client, period, PeriodCode::Between(from, to), 0).await?
                     }
                     Err(reason) => Screen {
                         text: format!("{reason}\n\n{}", text::ASK_PERIOD),
@@ -643,11 +643,11 @@ impl Desk {
             ClientTickets(client, page) => screen(self.client_tab(actor, state, "ct", client, page).await),
             AskPeriod(client) => screen(self.client_tab(actor, state, "cfd", client, 0).await),
             Finance(client, code, page) => match quick_period(code, (self.today)()) {
-                // No page: the most recent debits.
-                Some(period) => screen(self.finance(actor, client, period, code, page.unwrap_or(usize::MAX)).await),
+                // No page: the first, the most recent debits.
+                Some(period) => screen(self.finance(actor, client, period, code, page.unwrap_or(0)).await),
                 None => Err(Halt::Stale),
             },
-            Receivable(r) => screen(self.receivable_screen(actor, r).await),
+            Receivable(r, code, page) => screen(self.receivable_screen(actor, r, code, page).await),
         };
         match result {
             Ok((notice, s, others)) => Ok((notice, Some(s), others)),
@@ -658,10 +658,16 @@ impl Desk {
 
     /// One debit in full; another reseller's debit is "not found" like any
     /// out-of-scope id.
-    async fn receivable_screen(&self, actor: &Actor, id: ReceivableId) -> Result<Screen, DomainError> {
+    async fn receivable_screen(
+        &self,
+        actor: &Actor,
+        id: ReceivableId,
+        period: PeriodCode,
+        page: usize,
+    ) -> Result<Screen, DomainError> {
         let (receivable, settlements) = self.store.receivable(actor, id).await?;
         let detail = ReceivableDetail::build(receivable, settlements, &self.fees, (self.today)())?;
-        Ok(render::receivable(&detail))
+        Ok(render::receivable(&detail, period, page))
     }
 
     /// Applies a form step: keeps the form, or closes it. Returns the screen

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use balcao_domain::client::{Client, ClientSummary};
-use balcao_domain::finance::{ReceivableDetail, Statement, format_date};
+use balcao_domain::finance::{ReceivableDetail, Statement, StatementLine, format_date};
 use balcao_domain::search::{SearchFilter, SearchPage};
 use balcao_domain::subscription::Subscription;
 use balcao_domain::ticket::{Ticket, TicketDetail, TicketStatus};
@@ -191,38 +191,46 @@ pub(crate) fn plans(c: &Client, subscriptions: &[Subscription]) -> Screen {
     screen(t, keyboard)
 }
 
-/// Financeiro for a period: lines, totals, period choices, and a button per open debit.
+/// Financeiro for a period, newest debits first: lines, totals, period
+/// choices, and a button per line to its detail.
 pub(crate) fn finance(c: &Client, s: &Statement, period_code: PeriodCode, page: usize) -> Screen {
     const LINES: usize = 10;
     let id = c.id;
     let period = match (s.period.from, s.period.to, s.period.open_only) {
-        (_, _, true) => "em aberto".to_owned(),
-        (Some(f), Some(t), _) => format!("desde {} até {}", format_date(f), format_date(t)),
-        _ => "todo o período".to_owned(),
+        (_, _, true) => text::PERIOD_OPEN_SHOWN.to_owned(),
+        (Some(f), Some(t), _) => text::period_between(&format_date(f), &format_date(t)),
+        _ => text::PERIOD_ALL_SHOWN.to_owned(),
     };
-    let mut t = format!("{}\n\nFinanceiro - {period}\n", title(c));
+    let mut t = format!("{}\n\n{}\n", title(c), text::finance_title(&period));
     if s.lines.is_empty() {
-        t.push_str("\nNenhum débito no período.\n");
+        let _ = writeln!(t, "\n{}", text::NO_DEBITS);
     }
-    let (shown, page, pages) = page_of(&s.lines, page, LINES);
+    let newest_first: Vec<&StatementLine> = s.lines.iter().rev().collect();
+    let (shown, page, pages) = page_of(&newest_first, page, LINES);
     for l in shown {
         let r = &l.receivable;
-        let mark = if l.overdue { " ⚠️ VENCIDO" } else { "" };
-        let _ = writeln!(
-            t,
-            "\n{} - {}\nV. Lançado {} | Dt. Baixa {} | Saldo {}{mark}",
-            format_date(r.due_date),
-            r.description,
-            r.amount,
-            r.settled_on.map(format_date).unwrap_or_else(|| "-".into()),
-            l.balance
-        );
+        let _ = writeln!(t, "\n{} - {}", format_date(r.due_date), r.description);
+        let state = match (r.settled_on, r.last_paid) {
+            (Some(on), _) => text::debit_paid(&r.amount.to_string(), &format_date(on), &l.balance.to_string()),
+            (None, Some((on, paid))) if l.balance.cents() > 0 => text::debit_part_paid(
+                &r.amount.to_string(),
+                &format_date(on),
+                &paid.to_string(),
+                &l.balance.to_string(),
+            ),
+            _ => text::debit_open(&r.amount.to_string(), &l.balance.to_string()),
+        };
+        let mark = if l.overdue { text::OVERDUE_MARK } else { "" };
+        let _ = writeln!(t, "{state}{mark}");
     }
     if pages > 1 {
-        let _ = writeln!(t, "\n(página {} de {}, {} débitos; ◀ mais antigos)", page + 1, pages, s.lines.len());
+        let _ = writeln!(t, "\n{}", text::finance_page(page + 1, pages, s.lines.len()));
     }
-    let _ =
-        writeln!(t, "\nTotal lançado: {}\nSaldo: {}\nEm atraso: {}", s.total_amount, s.total_balance, s.total_overdue);
+    let _ = writeln!(
+        t,
+        "\n{}",
+        text::finance_totals(&s.total_amount.to_string(), &s.total_balance.to_string(), &s.total_overdue.to_string())
+    );
     let pick = |label: &str, code: PeriodCode| {
         let label = if code == period_code { format!("• {label}") } else { label.to_owned() };
         button(label, Callback::Finance(id, code, None))
@@ -235,15 +243,17 @@ pub(crate) fn finance(c: &Client, s: &Statement, period_code: PeriodCode, page: 
             button(text::REFRESH, Callback::Finance(id, period_code, Some(page))),
         ],
     ];
-    let open: Vec<_> = shown.iter().filter(|l| l.balance.cents() > 0).collect();
-    for pair in open.chunks(2) {
+    for pair in shown.chunks(2) {
         keyboard.push(
             pair.iter()
                 .map(|l| {
-                    button(
-                        format!("{} {}", format_date(l.receivable.due_date), l.balance),
-                        Callback::Receivable(l.receivable.id),
-                    )
+                    let due = format_date(l.receivable.due_date);
+                    let label = if l.balance.cents() > 0 {
+                        text::debit_button_open(&due, &l.balance.to_string())
+                    } else {
+                        text::debit_button_paid(&due)
+                    };
+                    button(label, Callback::Receivable(l.receivable.id, period_code, page))
                 })
                 .collect(),
         );
@@ -261,30 +271,30 @@ pub(crate) fn ask_period(c: &Client) -> Screen {
     )
 }
 
-/// One debit in full.
-pub(crate) fn receivable(d: &ReceivableDetail) -> Screen {
+/// One debit in full: its baixas (how and by whom), its saldo, and what it
+/// is worth today. Voltar returns to the period and page it was opened from.
+pub(crate) fn receivable(d: &ReceivableDetail, period: PeriodCode, page: usize) -> Screen {
     let r = &d.receivable;
-    let mut t = format!("Débito nº {}\n{}\n\n", r.id, r.description);
-    let _ = writeln!(t, "Data Venc.: {}", format_date(r.due_date));
-    let _ = writeln!(t, "V. Lançado: {}", r.amount);
-    let _ = writeln!(t, "Dt. Baixa: {}", r.settled_on.map(format_date).unwrap_or_else(|| "-".into()));
+    let mut t = format!("{}\n{}\n\n", text::debit_title(r.id.0), r.description);
+    let _ = writeln!(t, "{}: {}", text::DUE_DATE, format_date(r.due_date));
+    let _ = writeln!(t, "{}: {}", text::AMOUNT, r.amount);
+    let _ = writeln!(t, "{}: {}", text::SETTLED_ON, r.settled_on.map(format_date).unwrap_or_else(|| "-".into()));
     if d.settlements.is_empty() {
-        t.push_str("Baixas: nenhuma\n");
+        let _ = writeln!(t, "{}", text::NO_SETTLEMENTS);
     } else {
-        t.push_str("Baixas:\n");
+        let _ = writeln!(t, "{}:", text::SETTLEMENTS);
         for s in &d.settlements {
-            let method = if s.method.is_empty() { String::new() } else { format!(" ({})", s.method) };
-            let _ = writeln!(t, "  {} {}{method}", format_date(s.paid_on), s.amount);
+            let _ = writeln!(t, "  {} {} - {}", format_date(s.paid_on), s.amount, s.how_and_who());
         }
     }
-    let _ = writeln!(t, "Saldo: {}", d.balance);
+    let _ = writeln!(t, "{}: {}", text::BALANCE, d.balance);
     if d.charges.days_late > 0 {
-        let _ = writeln!(t, "\nEm atraso há {} dias", d.charges.days_late);
-        let _ = writeln!(t, "Multa: {}", d.charges.fine);
-        let _ = writeln!(t, "Juros: {}", d.charges.interest);
+        let _ = writeln!(t, "\n{}", text::days_late(d.charges.days_late));
+        let _ = writeln!(t, "{}: {}", text::FINE, d.charges.fine);
+        let _ = writeln!(t, "{}: {}", text::INTEREST, d.charges.interest);
     }
-    let _ = writeln!(t, "\nValor atualizado em {}: {}", format_date(d.as_of), d.charges.updated);
-    screen(t, vec![vec![button(text::BACK, Callback::Finance(r.client_id, PeriodCode::Open, None))]])
+    let _ = writeln!(t, "\n{}", text::updated_value(&format_date(d.as_of), &d.charges.updated.to_string()));
+    screen(t, vec![vec![button(text::BACK, Callback::Finance(r.client_id, period, Some(page)))]])
 }
 
 fn ticket_label(t: &Ticket) -> String {

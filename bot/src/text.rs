@@ -130,6 +130,79 @@ pub const COMMANDS: [(&str, &str); 6] = [
     ("cancelar", "Cancelar o que estiver fazendo"),
 ];
 
+/// Financeiro's heading for the period shown.
+pub fn finance_title(period: &str) -> String {
+    format!("Financeiro - {period}")
+}
+/// The open debits, as the heading names them.
+pub const PERIOD_OPEN_SHOWN: &str = "em aberto";
+/// Every debit, as the heading names them.
+pub const PERIOD_ALL_SHOWN: &str = "todo o período";
+/// A Desde / Até period, as the heading names it.
+pub fn period_between(from: &str, to: &str) -> String {
+    format!("desde {from} até {to}")
+}
+/// A period with no debits.
+pub const NO_DEBITS: &str = "Nenhum débito no período.";
+/// A debit with nothing paid.
+pub fn debit_open(amount: &str, balance: &str) -> String {
+    format!("V. Lançado {amount} | Dt. Baixa - | Saldo {balance}")
+}
+/// A debit paid in full.
+pub fn debit_paid(amount: &str, settled_on: &str, balance: &str) -> String {
+    format!("V. Lançado {amount} | Dt. Baixa {settled_on} | Saldo {balance}")
+}
+/// A debit paid in part: its last baixa and what is left.
+pub fn debit_part_paid(amount: &str, last_on: &str, last_amount: &str, rest: &str) -> String {
+    format!("V. Lançado {amount} | Última baixa {last_on} {last_amount} | Resta {rest}")
+}
+/// Beside an overdue debit.
+pub const OVERDUE_MARK: &str = " ⚠️ VENCIDO";
+/// Which page of the debits, newest first.
+pub fn finance_page(page: usize, pages: usize, debits: usize) -> String {
+    format!("(página {page} de {pages}, {debits} débitos; ▶ mais antigos)")
+}
+/// Financeiro's totals.
+pub fn finance_totals(amount: &str, balance: &str, overdue: &str) -> String {
+    format!("Total lançado: {amount}\nSaldo: {balance}\nEm atraso: {overdue}")
+}
+/// A debit's button, while something is owed.
+pub fn debit_button_open(due: &str, balance: &str) -> String {
+    format!("{due} {balance}")
+}
+/// A paid debit's button.
+pub fn debit_button_paid(due: &str) -> String {
+    format!("{due} ✅ pago")
+}
+/// A debit's detail heading.
+pub fn debit_title(id: i64) -> String {
+    format!("Débito nº {id}")
+}
+/// Data Venc.
+pub const DUE_DATE: &str = "Data Venc.";
+/// V. Lançado.
+pub const AMOUNT: &str = "V. Lançado";
+/// Dt. Baixa.
+pub const SETTLED_ON: &str = "Dt. Baixa";
+/// The baixas of a debit.
+pub const SETTLEMENTS: &str = "Baixas";
+/// A debit with no baixa.
+pub const NO_SETTLEMENTS: &str = "Baixas: nenhuma";
+/// Saldo.
+pub const BALANCE: &str = "Saldo";
+/// How late a debit is.
+pub fn days_late(days: i64) -> String {
+    format!("Em atraso há {days} dias")
+}
+/// Multa.
+pub const FINE: &str = "Multa";
+/// Juros.
+pub const INTEREST: &str = "Juros";
+/// What the debit is worth on a day.
+pub fn updated_value(on: &str, value: &str) -> String {
+    format!("Valor atualizado em {on}: {value}")
+}
+
 /// Asks for a typed period.
 pub const ASK_PERIOD: &str = "Digite o período como \"Desde Até\", por exemplo: 01/09/2026 30/11/2026";
 

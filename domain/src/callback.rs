@@ -44,8 +44,9 @@ pub enum Callback {
     AskPeriod(ClientId),
     /// A client's Financeiro over a period; a page, or the latest.
     Finance(ClientId, PeriodCode, Option<usize>),
-    /// One debit in full.
-    Receivable(ReceivableId),
+    /// One debit in full, opened from a Financeiro period and page (its
+    /// Voltar returns there).
+    Receivable(ReceivableId, PeriodCode, usize),
     /// Start Adicionar Plano for a client.
     AddPlan(ClientId),
     /// Start Novo Atendimento for a client.
@@ -200,7 +201,7 @@ impl Callback {
             AskPeriod(c) => format!("cfd:{}", c.0),
             Finance(c, period, None) => format!("cf:{}:{}", c.0, period.encode()),
             Finance(c, period, Some(p)) => format!("cf:{}:{}:{p}", c.0, period.encode()),
-            Receivable(r) => format!("cr:{}", r.0),
+            Receivable(r, period, p) => format!("cr:{}:{}:{p}", r.0, period.encode()),
             AddPlan(c) => format!("ap:{}", c.0),
             NewTicket(c) => format!("nt:{}", c.0),
             Ticket(t) => format!("tk:{}", t.0),
@@ -283,7 +284,9 @@ impl Callback {
                 let pg = if args.len() == 3 { Some(args[2].parse().ok()?) } else { None };
                 Finance(ClientId(id(0)?), PeriodCode::parse(args[1])?, pg)
             }
-            "cr" => one(|r| Receivable(ReceivableId(r)))?,
+            // "cr:id" is the older version's button: back to the open debits.
+            "cr" if arity(1) => Receivable(ReceivableId(id(0)?), PeriodCode::Open, 0),
+            "cr" if arity(3) => Receivable(ReceivableId(id(0)?), PeriodCode::parse(args[1])?, args[2].parse().ok()?),
             "ap" => one(|c| AddPlan(ClientId(c)))?,
             "nt" => one(|c| NewTicket(ClientId(c)))?,
             "tk" => one(|t| Ticket(TicketId(t)))?,
@@ -385,7 +388,7 @@ mod tests {
                 (id.clone(), p).prop_map(|(c, p)| ClientTickets(ClientId(c), p)),
                 id.clone().prop_map(|c| AskPeriod(ClientId(c))),
                 (id.clone(), period(), prop::option::of(p)).prop_map(|(c, per, pg)| Finance(ClientId(c), per, pg)),
-                id.clone().prop_map(|r| Receivable(ReceivableId(r))),
+                (id.clone(), period(), p).prop_map(|(r, per, pg)| Receivable(ReceivableId(r), per, pg)),
                 id.clone().prop_map(|c| AddPlan(ClientId(c))),
                 id.clone().prop_map(|c| NewTicket(ClientId(c))),
             ],
@@ -450,9 +453,22 @@ mod tests {
         assert_eq!(Callback::parse("my"), Some(Callback::MyTickets(0)));
         assert_eq!(Callback::parse("wo"), Some(Callback::MyWorkOrders(0)));
         assert_eq!(Callback::parse("ct:5"), Some(Callback::ClientTickets(ClientId(5), 0)));
-        for forged in
-            ["", "tk", "tk:", "tk:x", "tk:1:2", "tss:1:3", "cf:1:z", "cf:1:d20261301-20261231", "fw:v", "zz:1"]
-        {
+        // A debit's button named no period: its Voltar goes to the open debits.
+        assert_eq!(Callback::parse("cr:7"), Some(Callback::Receivable(ReceivableId(7), PeriodCode::Open, 0)));
+        for forged in [
+            "",
+            "tk",
+            "tk:",
+            "tk:x",
+            "tk:1:2",
+            "tss:1:3",
+            "cf:1:z",
+            "cf:1:d20261301-20261231",
+            "cr:7:a",
+            "cr:7:q:0",
+            "fw:v",
+            "zz:1",
+        ] {
             assert_eq!(Callback::parse(forged), None, "{forged}");
         }
     }

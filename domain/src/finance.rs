@@ -93,6 +93,18 @@ pub struct Settlement {
     pub amount: Money,
     /// How, when known ("PIX", "Boleto", ...).
     pub method: String,
+    /// Who recorded it, when known: a staff member, a payment gateway, or
+    /// "Importação" for the ERP's export.
+    pub recorded_by: String,
+}
+
+impl Settlement {
+    /// How it was paid and who recorded it, as Financeiro reads it:
+    /// "PIX, registrada por Asaas", "forma não informada, registrada por Importação".
+    pub fn how_and_who(&self) -> String {
+        let how = if self.method.is_empty() { "forma não informada" } else { self.method.as_str() };
+        if self.recorded_by.is_empty() { how.to_owned() } else { format!("{how}, registrada por {}", self.recorded_by) }
+    }
 }
 
 /// One amount a client owes.
@@ -112,6 +124,8 @@ pub struct Receivable {
     pub paid: Money,
     /// Dt. Baixa: the day it was fully paid.
     pub settled_on: Option<NaiveDate>,
+    /// The latest settlement's day and amount, when any was recorded.
+    pub last_paid: Option<(NaiveDate, Money)>,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
 }
@@ -331,6 +345,7 @@ mod tests {
             amount: Money(amount),
             paid: Money(paid),
             settled_on: None,
+            last_paid: None,
             created_at: Utc::now(),
         }
     }

@@ -47,7 +47,7 @@ impl Finance for Db {
         }
         let row = q.fetch_optional(&self.pool).await.map_err(backend)?.ok_or(DomainError::NotFound("débito"))?;
         let settlements: Vec<SettlementRow> = sqlx::query_as(
-            "SELECT paid_on, amount_cents, method FROM settlements WHERE receivable_id = $1 ORDER BY paid_on, id",
+            "SELECT paid_on, amount_cents, method, recorded_by FROM settlements WHERE receivable_id = $1 ORDER BY paid_on, id",
         )
         .bind(id.0)
         .fetch_all(&self.pool)

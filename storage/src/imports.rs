@@ -474,7 +474,7 @@ impl Imports for Db {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                        sqlx::query("DELETE FROM settlements WHERE receivable_id = $1 AND method = 'Importação'")
+                        sqlx::query("DELETE FROM settlements WHERE receivable_id = $1 AND recorded_by = 'Importação'")
                             .bind(id)
                             .execute(&mut *tx)
                             .await
@@ -486,8 +486,8 @@ impl Imports for Db {
             };
             if let (Some(id), Some((on, amount))) = (id, r.settlement) {
                 sqlx::query(
-                    "INSERT INTO settlements (receivable_id, paid_on, amount_cents, method, created_at) \
-                     VALUES ($1, $2, $3, 'Importação', $4)",
+                    "INSERT INTO settlements (receivable_id, paid_on, amount_cents, method, recorded_by, created_at) \
+                     VALUES ($1, $2, $3, '', 'Importação', $4)",
                 )
                 .bind(id)
                 .bind(date_text(on))

@@ -106,6 +106,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0014_client_codes.sql"),
         postgres: include_str!("../../migrations/postgres/0014_client_codes.sql"),
     },
+    Migration {
+        version: 15,
+        name: "settlement_author",
+        sqlite: include_str!("../../migrations/sqlite/0015_settlement_author.sql"),
+        postgres: include_str!("../../migrations/postgres/0015_settlement_author.sql"),
+    },
 ];
 
 /// Applies what is missing; returns the versions applied now.

@@ -215,8 +215,12 @@ impl From<SubscriptionRow> for Subscription {
 }
 
 /// The columns of [`ReceivableRow`], from `receivables rc`.
-pub(crate) const RECEIVABLE_COLUMNS: &str =
-    "rc.id, rc.client_id, rc.due_date, rc.description, rc.amount_cents, rc.paid_cents, rc.settled_on, rc.created_at";
+pub(crate) const RECEIVABLE_COLUMNS: &str = "rc.id, rc.client_id, rc.due_date, rc.description, rc.amount_cents, \
+     rc.paid_cents, rc.settled_on, rc.created_at, \
+     (SELECT s.paid_on FROM settlements s WHERE s.receivable_id = rc.id ORDER BY s.paid_on DESC, s.id DESC LIMIT 1) \
+     AS last_paid_on, \
+     (SELECT s.amount_cents FROM settlements s WHERE s.receivable_id = rc.id ORDER BY s.paid_on DESC, s.id DESC \
+     LIMIT 1) AS last_paid_cents";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ReceivableRow {
@@ -228,6 +232,8 @@ pub(crate) struct ReceivableRow {
     paid_cents: i64,
     settled_on: Option<String>,
     created_at: String,
+    last_paid_on: Option<String>,
+    last_paid_cents: Option<i64>,
 }
 
 impl From<ReceivableRow> for Receivable {
@@ -241,6 +247,7 @@ impl From<ReceivableRow> for Receivable {
             paid: Money(r.paid_cents),
             settled_on: r.settled_on.as_deref().map(parse_stored_date),
             created_at: parse_instant(&r.created_at),
+            last_paid: r.last_paid_on.as_deref().map(parse_stored_date).zip(r.last_paid_cents.map(Money)),
         }
     }
 }
@@ -250,11 +257,17 @@ pub(crate) struct SettlementRow {
     paid_on: String,
     amount_cents: i64,
     method: String,
+    recorded_by: String,
 }
 
 impl From<SettlementRow> for Settlement {
     fn from(r: SettlementRow) -> Settlement {
-        Settlement { paid_on: parse_stored_date(&r.paid_on), amount: Money(r.amount_cents), method: r.method }
+        Settlement {
+            paid_on: parse_stored_date(&r.paid_on),
+            amount: Money(r.amount_cents),
+            method: r.method,
+            recorded_by: r.recorded_by,
+        }
     }
 }
 

@@ -908,9 +908,16 @@ async fn a_receivable_detail_returns_its_settlements(db: &Db) {
     assert_eq!(may, list[0]);
     assert_eq!(may.amount, Money(12_990));
     assert_eq!(may.balance(), Money::ZERO);
+    assert_eq!(may.last_paid, Some((day(2026, 5, 8), Money(12_990))));
+    assert_eq!(list[1].last_paid, None);
     assert_eq!(
         settlements,
-        [Settlement { paid_on: day(2026, 5, 8), amount: Money(12_990), method: "Importação".into() }]
+        [Settlement {
+            paid_on: day(2026, 5, 8),
+            amount: Money(12_990),
+            method: String::new(),
+            recorded_by: "Importação".into()
+        }]
     );
     let (june, settlements) = db.receivable(&sul.actor, list[1].id).await.unwrap();
     assert_eq!(june.description, "Junho");
